@@ -1,0 +1,1 @@
+"""Settings (environment and TOML) and the structured files in config/."""

@@ -1,0 +1,1 @@
+"""The ticket domain: pure rules, standard library only, no I/O."""

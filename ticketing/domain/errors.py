@@ -1,0 +1,32 @@
+"""Domain errors. Each carries a stable id and details so the API can report them unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    error_id = "domain_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidTransition(DomainError):
+    """A status change the lifecycle does not allow from the ticket's current status."""
+
+    error_id = "invalid_transition"
+
+
+class MissingTransitionInput(DomainError):
+    """A status change that needs input (a station, a reason, a result) it was not given."""
+
+    error_id = "missing_transition_input"
+
+
+class TransitionNotPermitted(DomainError):
+    """The actor's role may not make this status change."""
+
+    error_id = "transition_not_permitted"

@@ -1,0 +1,26 @@
+"""Work that must reach the job queue, written in the transaction of the change that causes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketing.orm.base import Base, utcnow
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Dotted path of an importable job function, e.g. "ticketing.jobs.announce_ticket_event".
+    job: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The rq queue the job goes to.
+    queue: Mapped[str] = mapped_column(String(32), default="default")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
