@@ -236,10 +236,7 @@ def load_file(path: Path, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            [
-                (str(path), _field_path(err["loc"]), err["msg"].removeprefix("Value error, "))
-                for err in exc.errors()
-            ]
+            [(str(path), _field_path(err["loc"]), err["msg"].removeprefix("Value error, ")) for err in exc.errors()]
         ) from None
 
 

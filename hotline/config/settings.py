@@ -89,17 +89,12 @@ class Settings(BaseSettings):
     def production_problems(self) -> list[tuple[str, str, str]]:
         """What production mode refuses: placeholder secrets and embedded components."""
         problems = []
-        if (
-            any(marker in self.secret_key.lower() for marker in PLACEHOLDER_MARKERS)
-            or len(self.secret_key) < 32
-        ):
+        if any(marker in self.secret_key.lower() for marker in PLACEHOLDER_MARKERS) or len(self.secret_key) < 32:
             problems.append(("HOTLINE_SECRET_KEY", "secret_key", "placeholder or shorter than 32 characters"))
         if self.ami_secret and any(marker in self.ami_secret.lower() for marker in PLACEHOLDER_MARKERS):
             problems.append(("HOTLINE_AMI_SECRET", "ami_secret", "placeholder secret"))
         if not self.database_url:
-            problems.append(
-                ("HOTLINE_DATABASE_URL", "database_url", "production needs PostgreSQL, not SQLite")
-            )
+            problems.append(("HOTLINE_DATABASE_URL", "database_url", "production needs PostgreSQL, not SQLite"))
         if not self.redis_url:
             problems.append(("HOTLINE_REDIS_URL", "redis_url", "production needs a Redis server"))
         return problems

@@ -30,3 +30,15 @@ class TransitionNotPermitted(DomainError):
     """The actor's role may not make this status change."""
 
     error_id = "transition_not_permitted"
+
+
+class NotFound(DomainError):
+    """A referenced record does not exist (or is not visible to the actor)."""
+
+    error_id = "not_found"
+
+
+class InvalidReference(DomainError):
+    """The request names a station, call or user that does not exist."""
+
+    error_id = "invalid_reference"

@@ -1,0 +1,65 @@
+"""The FastAPI application: routes, error handlers and the request size limit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from hotline.api.errors import error_body, install_error_handlers
+from hotline.api.routes import auth, health, stations, tickets, users
+from hotline.bootstrap import Context
+from hotline.outbox import relay_pending
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+RELAY_INTERVAL_S = 0.5
+
+
+async def _relay_forever(context: Context) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(relay_pending, context.sessions, context.redis.client)
+        except Exception:
+            logger.exception("outbox relay pass failed; retrying")
+        await asyncio.sleep(RELAY_INTERVAL_S)
+
+
+def create_app(context: Context, relay_outbox: bool = False) -> FastAPI:
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_relay_forever(context)) if relay_outbox else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="12348 公共法律服务热线 API",
+        description="Work orders, stations, staff and call data of the 12348 public legal service hotline.",
+        version="0.1.0",
+    )
+    app.state.context = context
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return error_body(
+                413,
+                "payload_too_large",
+                f"请求体过大 / request body over {MAX_BODY_BYTES} bytes",
+                {"limit": MAX_BODY_BYTES},
+            )
+        return await call_next(request)
+
+    for module in (health, auth, tickets, stations, users):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,75 @@
+"""FastAPI dependencies: the context, a database session per request, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from hotline.accounts import actor_for, user_for_token
+from hotline.api.errors import Forbidden, NotAuthenticated
+from hotline.bootstrap import Context
+from ticketing.domain.access import Actor
+from ticketing.domain.roles import Role
+from ticketing.orm import User
+
+SESSION_COOKIE = "hotline_session"
+
+
+def get_context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    with context.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def request_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def get_current_user(request: Request, session: SessionDep) -> User:
+    token = request_token(request)
+    if not token:
+        raise NotAuthenticated("请先登录 / sign in first (POST /api/auth/login)")
+    user = user_for_token(session, token, datetime.now(UTC))
+    if user is None:
+        raise NotAuthenticated("登录已过期或无效 / session expired or invalid; sign in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_actor(user: CurrentUser) -> Actor:
+    return actor_for(user)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+    def check(actor: CurrentActor) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden(
+                f"角色「{actor.role.label}」无权访问 / role {actor.role} may not do this",
+                roles=[r.value for r in roles],
+            )
+        return actor
+
+    return check

@@ -1,0 +1,126 @@
+"""API errors: an HTTP status, a stable error id, a bilingual message and a details dict.
+
+Every error leaves as `{"error": {"id", "message", "details"}}`, including validation errors and
+unexpected failures, so clients handle one shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ticketing.domain.errors import (
+    DomainError,
+    InvalidReference,
+    InvalidTransition,
+    MissingTransitionInput,
+    NotFound,
+    TransitionNotPermitted,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    error_id = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotAuthenticated(ApiError):
+    status = 401
+    error_id = "not_authenticated"
+
+
+class Forbidden(ApiError):
+    status = 403
+    error_id = "forbidden"
+
+
+class Conflict(ApiError):
+    status = 409
+    error_id = "conflict"
+
+
+class TooManyAttempts(ApiError):
+    status = 429
+    error_id = "too_many_attempts"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    error_id = "payload_too_large"
+
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    InvalidTransition: 409,
+    TransitionNotPermitted: 403,
+    MissingTransitionInput: 422,
+    NotFound: 404,
+    InvalidReference: 422,
+}
+
+
+def error_body(status: int, error_id: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"id": error_id, "message": message, "details": details or {}}},
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_body(exc.status, exc.error_id, exc.message, exc.details)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return error_body(DOMAIN_STATUS.get(type(exc), 400), exc.error_id, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())),
+                "problem": err.get("msg", ""),
+                "type": err.get("type"),
+            }
+            for err in exc.errors()
+        ]
+        return error_body(422, "invalid_request", "请求无效 / invalid request", {"problems": _json_safe(problems)})
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return error_body(
+            409, "concurrent_change", "工单已被他人修改，请刷新后重试 / the ticket was changed by someone else; reload"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error_id = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_body(exc.status_code, error_id, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_body(500, "internal_error", "服务器内部错误 / internal error; it has been logged")

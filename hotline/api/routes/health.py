@@ -1,0 +1,36 @@
+"""Health: is the database reachable, is Redis, which mode are we in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotline.api.deps import ContextDep
+from hotline.redis_conn import redis_status
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health", summary="Database and Redis status; 503 when either is down")
+def health(context: ContextDep) -> JSONResponse:
+    database: dict[str, Any] = {"backend": context.engine.dialect.name}
+    try:
+        with context.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        database["ok"] = True
+    except SQLAlchemyError as exc:
+        database.update(ok=False, error=str(exc.__cause__ or exc).splitlines()[0])
+    redis = redis_status(context.redis)
+    ok = database["ok"] and redis["ok"]
+    body = {
+        "status": "ok" if ok else "degraded",
+        "env": context.settings.env,
+        "pbx": "simulator (demo mode)" if context.settings.demo_mode else f"asterisk {context.settings.ami_host}",
+        "database": database,
+        "redis": redis,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,162 @@
+"""Tickets: create, list with filters and paging, read with history, change status."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
+from hotline.api.schemas import (
+    Channel,
+    Page,
+    TicketCreate,
+    TicketDetail,
+    TicketEventOut,
+    TicketOut,
+    TransitionRequest,
+)
+from ticketing.domain.access import Actor
+from ticketing.domain.lifecycle import TicketStatus, allowed_targets
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.orm import CallbackTask, Ticket
+from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+TicketCode = Annotated[
+    str, Path(pattern=r"^12348-\d{8}-\d{6,}$", description="ticket code, e.g. 12348-20261123-000042")
+]
+DeskActor = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
+
+
+def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
+    status = TicketStatus(ticket.status)
+    number = ticket.caller_number
+    return {
+        "code": ticket.code,
+        "channel": ticket.channel,
+        "status": status,
+        "status_label": status.label,
+        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "caller_name": ticket.caller_name,
+        "description": ticket.description,
+        "transcript": ticket.transcript,
+        "category": ticket.category,
+        "subcategory": ticket.subcategory,
+        "service_line": ticket.service_line,
+        "priority": ticket.priority,
+        "flags": ticket.flags,
+        "station_id": ticket.station_id,
+        "station_name": ticket.station.name if ticket.station else None,
+        "accept_due_at": ticket.accept_due_at,
+        "finish_due_at": ticket.finish_due_at,
+        "assigned_lawyer_id": ticket.assigned_lawyer_id,
+        "created_by_id": ticket.created_by_id,
+        "result": ticket.result,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "allowed_next": allowed_targets(status, actor.role),
+    }
+
+
+def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> TicketDetail:
+    return TicketDetail(
+        **ticket_out(ticket, actor),  # type: ignore[arg-type]
+        events=[TicketEventOut.model_validate(e, from_attributes=True) for e in ticket.events],
+        call_linkedids=[c.linkedid for c in ticket.calls],
+        callback_due=callback_due,
+    )
+
+
+@router.post("", status_code=201, response_model=TicketDetail, summary="Accept a ticket (受理)")
+def create(body: TicketCreate, actor: DeskActor, session: SessionDep, context: ContextDep) -> TicketDetail:
+    now = datetime.now(UTC)
+    new = NewTicket(**body.model_dump())
+    ticket = create_ticket(session, actor, new, context.policy, now)
+    session.commit()
+    return read(ticket.code, actor, session)
+
+
+@router.get("", response_model=Page, summary="List tickets the caller may see")
+def list_tickets(
+    actor: CurrentActor,
+    session: SessionDep,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Channel | None = None,
+    station_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    mine: bool = False,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page:
+    query = visible_tickets(actor)
+    if status:
+        query = query.where(Ticket.status.in_([s.value for s in status]))
+    if category:
+        query = query.where(Ticket.category == category)
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if station_id:
+        query = query.where(Ticket.station_id == station_id)
+    if mine:
+        query = query.where(Ticket.assigned_lawyer_id == actor.user_id)
+    if created_from:
+        query = query.where(Ticket.created_at >= datetime.combine(created_from, time(0), tzinfo=UTC))
+    if created_to:
+        query = query.where(Ticket.created_at < datetime.combine(created_to, time(23, 59, 59, 999999), tzinfo=UTC))
+    if q:
+        pattern = q.replace("\x00", "")
+        query = query.where(
+            or_(Ticket.code.contains(pattern, autoescape=True), Ticket.description.contains(pattern, autoescape=True))
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(selectinload(Ticket.station))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    items = [TicketOut(**ticket_out(t, actor)) for t in rows]  # type: ignore[arg-type]
+    return Page(total=total, page=page, page_size=page_size, items=items)
+
+
+@router.get("/{code}", response_model=TicketDetail, summary="One ticket with its full history")
+def read(code: TicketCode, actor: CurrentActor, session: SessionDep) -> TicketDetail:
+    ticket = get_ticket(session, actor, code)
+    due = session.scalar(
+        select(CallbackTask.due_date).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.id.desc())
+    )
+    return ticket_detail(ticket, actor, due)
+
+
+@router.post(
+    "/{code}/transitions",
+    response_model=TicketDetail,
+    summary="Change a ticket's status",
+    responses={409: {"description": "not allowed from the current status; details list the allowed next states"}},
+)
+def transition(
+    code: TicketCode, body: TransitionRequest, actor: CurrentActor, session: SessionDep, context: ContextDep
+) -> TicketDetail:
+    ticket = get_ticket(session, actor, code, for_update=True)
+    transition_ticket(
+        session,
+        actor,
+        ticket,
+        body.to,
+        context.policy,
+        datetime.now(UTC),
+        station_id=body.station_id,
+        reason=body.reason,
+        result=body.result,
+        note=body.note,
+    )
+    session.commit()
+    return read(code, actor, session)

@@ -1,0 +1,148 @@
+"""Request and response bodies. Limits here are what keeps hostile input out of the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ticketing.domain.lifecycle import TicketStatus
+from ticketing.domain.roles import Role
+
+MAX_ID = 2**31 - 1
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it here keeps both backends alike.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    constraints = StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    return Annotated[str, constraints, AfterValidator(_no_nul)]
+
+
+Name = _text(64, 1)
+OptionalName = _text(64)
+Label = _text(32)
+Note = _text(2_000)
+LongText = _text(10_000)
+Description = _text(10_000, 1)
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PhoneNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?\d{3,20}$")]
+Flag = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+Linkedid = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
+Channel = Literal["phone", "voicemail", "callback_request", "web"]
+Priority = Literal["normal", "high", "urgent"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Body):
+    username: Name
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    station_id: int | None
+    interface: str | None
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+class UserCreate(Body):
+    username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    role: Role
+    display_name: Name | None = None
+    station_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = None
+    interface: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9_.-]{1,40}$")] | None = None
+
+
+class TicketCreate(Body):
+    channel: Channel = "phone"
+    description: Description
+    caller_number: PhoneNumber | None = None
+    caller_name: OptionalName | None = None
+    category: Label | None = None
+    subcategory: Label | None = None
+    service_line: Label | None = None
+    priority: Priority = "normal"
+    flags: list[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]] = Field(
+        default_factory=list, max_length=16
+    )
+    call_linkedids: list[Linkedid] = Field(default_factory=list, max_length=20)
+    assigned_lawyer_id: Id | None = None
+
+
+class TransitionRequest(Body):
+    to: TicketStatus
+    station_id: Id | None = None
+    reason: Note | None = None
+    result: LongText | None = None
+    note: Note | None = None
+
+
+class TicketEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
+class TicketOut(BaseModel):
+    code: str
+    channel: str
+    status: TicketStatus
+    status_label: str
+    caller_number: str | None
+    caller_name: str | None
+    description: str
+    transcript: str | None
+    category: str | None
+    subcategory: str | None
+    service_line: str | None
+    priority: str
+    flags: list[str]
+    station_id: int | None
+    station_name: str | None
+    accept_due_at: datetime | None
+    finish_due_at: datetime | None
+    assigned_lawyer_id: int | None
+    created_by_id: int | None
+    result: str | None
+    created_at: datetime
+    updated_at: datetime
+    allowed_next: list[TicketStatus]
+
+
+class TicketDetail(TicketOut):
+    events: list[TicketEventOut]
+    call_linkedids: list[str]
+    callback_due: date | None = None
+
+
+class Page(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[TicketOut]

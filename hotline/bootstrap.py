@@ -1,0 +1,58 @@
+"""Builds everything a process needs from settings, in one place; nothing connects at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.config.calendar import build_calendar, warn_missing_years
+from hotline.config.files import HotlineConfig, load_config
+from hotline.config.settings import Settings, load_settings
+from hotline.db import make_engine, make_session_factory
+from hotline.redis_conn import RedisHandle, connect_redis
+from ticketing.domain.policy import TicketPolicy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    config: HotlineConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: RedisHandle
+    policy: TicketPolicy
+
+    def close(self) -> None:
+        self.redis.close()
+        self.engine.dispose()
+
+
+def ticket_policy(settings: Settings, config: HotlineConfig) -> TicketPolicy:
+    tz = ZoneInfo(settings.timezone)
+    calendar = build_calendar(config.service_hours.calendar)
+    warn_missing_years(calendar, datetime.now(tz).date())
+    categories = config.categories
+    return TicketPolicy(
+        calendar=calendar,
+        tz=tz,
+        accept_days=categories.accept_days,
+        callback_days=categories.callback_days,
+        finish_days={c.name: c.finish_days for c in categories.categories},
+    )
+
+
+def build_context(settings: Settings | None = None, redis: RedisHandle | None = None) -> Context:
+    """Load settings and config (raising ConfigError on any problem), then connect."""
+    settings = settings or load_settings()
+    config = load_config(settings.config_dir)
+    policy = ticket_policy(settings, config)
+    engine = make_engine(settings.effective_database_url)
+    redis = redis or connect_redis(settings.redis_url, settings.data_dir)
+    return Context(settings, config, engine, make_session_factory(engine), redis, policy)

@@ -1,0 +1,195 @@
+"""The `hotline` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from hotline.errors import ConfigError
+
+app = typer.Typer(
+    help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration files in config/.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+
+logger = logging.getLogger("hotline.cli")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    from hotline.logging_setup import setup_logging
+
+    setup_logging("DEBUG" if verbose else "INFO")
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Configuration problems end the command with their message, not a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(2) from None
+
+
+def _context():  # type: ignore[no-untyped-def]
+    from hotline.bootstrap import build_context
+
+    return build_context()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the latest schema."""
+    from hotline.config.settings import load_settings
+    from hotline.db import make_engine
+    from hotline.migrate import current_revision, upgrade
+
+    with _clear_errors():
+        settings = load_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    typer.echo(f"database at revision {current_revision(engine)} ({engine.dialect.name})")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate settings and every file in config/, listing all problems at once."""
+    from hotline.config.files import load_config, walk_stations
+    from hotline.config.settings import load_settings
+
+    with _clear_errors():
+        settings = load_settings()
+        config = load_config(settings.config_dir)
+    typer.echo(
+        f"configuration OK: {len(walk_stations(config.stations.root))} stations, "
+        f"{len(config.categories.categories)} categories, {len(config.service_hours.queues)} queues"
+    )
+
+
+@app.command("setup")
+def setup(
+    demo: Annotated[bool, typer.Option(help="Create the demo accounts (local mode only).")] = True,
+) -> None:
+    """Migrate the database, import stations from config/ and (locally) the demo accounts."""
+    from hotline.demo import load_demo_users
+    from hotline.migrate import upgrade
+    from ticketing.stations import import_stations
+
+    with _clear_errors():
+        context = _context()
+    try:
+        upgrade(context.engine)
+        with context.sessions.begin() as session:
+            counts = import_stations(session, context.config.stations.root)
+            typer.echo(f"stations: {counts['created']} created, {counts['updated']} updated")
+            if demo and context.settings.env == "local":
+                created = load_demo_users(session)
+                typer.echo(f"demo accounts: {len(created)} created")
+    finally:
+        context.close()
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="lawyer, supervisor, station_staff or admin")],
+    name: Annotated[str | None, typer.Option(help="Display name, e.g. 张律师")] = None,
+    station: Annotated[str | None, typer.Option(help="Division code of the user's station")] = None,
+    interface: Annotated[str | None, typer.Option(help="Lawyer's SIP endpoint, e.g. PJSIP/1001")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Create a staff account (the first admin, for instance)."""
+    from hotline.accounts import AccountError, create_user
+    from ticketing.domain.errors import InvalidReference
+    from ticketing.domain.roles import Role
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        typer.echo(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True)
+    with _clear_errors():
+        context = _context()
+    try:
+        with context.sessions.begin() as session:
+            user = create_user(session, username, password, role_value, name, station, interface)
+            typer.echo(f"created {user.role} {user.username} (id {user.id})")
+    except (AccountError, InvalidReference) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        context.close()
+
+
+@app.command("worker")
+def worker(queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve")] = None) -> None:
+    """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
+    import redis
+    from rq import Worker
+
+    url = os.environ.get("HOTLINE_REDIS_URL")
+    if not url:
+        typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
+        raise typer.Exit(2)
+    Worker(queues or ["default"], connection=redis.Redis.from_url(url)).work()
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a job worker")] = True,
+) -> None:
+    """Run the service: API and consoles, outbox relay, and a job worker, on one machine."""
+    import uvicorn
+
+    from hotline.api.app import create_app
+    from hotline.migrate import current_revision
+
+    with _clear_errors():
+        context = _context()
+    settings = context.settings
+    host, port = host or settings.host, port or settings.port
+    if current_revision(context.engine) is None:
+        typer.echo("the database has no schema yet: run `hotline setup` (or `hotline db upgrade`) first", err=True)
+        context.close()
+        raise typer.Exit(2)
+    typer.echo(
+        f"12348 hotline listening on http://{host}:{port} (API docs http://{host}:{port}/docs)\n"
+        f"  mode: {settings.env}; PBX: "
+        + ("built-in simulator (demo mode, simulated calls)" if settings.demo_mode else f"Asterisk {settings.ami_host}")
+        + f"\n  database: {context.engine.url.render_as_string(hide_password=True)}"
+        f"\n  redis: {context.redis.mode} ({context.redis.url})"
+    )
+    worker_process = None
+    if with_worker:
+        env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
+        worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+    try:
+        uvicorn.run(create_app(context, relay_outbox=True), host=host, port=port, log_level="info")
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            worker_process.wait(timeout=10)
+        context.close()
+
+
+if __name__ == "__main__":
+    app()

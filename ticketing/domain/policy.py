@@ -1,0 +1,36 @@
+"""Deadlines a ticket runs on: accept and finish after forwarding, call-back after closing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ticketing.domain.workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    calendar: WorkCalendar
+    tz: ZoneInfo
+    accept_days: int = 1
+    callback_days: int = 3
+    default_finish_days: int = 5
+    finish_days: Mapping[str, int] = field(default_factory=dict)
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def due_at(self, start: datetime, working_days: int) -> datetime:
+        """End of the `working_days`-th working day after `start`'s local date (local midnight)."""
+        last_day = self.calendar.add_working_days(self.local_date(start), working_days)
+        return datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=self.tz)
+
+    def finish_days_for(self, category: str | None) -> int:
+        if category is None:
+            return self.default_finish_days
+        return self.finish_days.get(category, self.default_finish_days)
+
+    def callback_due_date(self, closed_at: datetime) -> date:
+        return self.calendar.add_working_days(self.local_date(closed_at), self.callback_days)
