@@ -1,0 +1,34 @@
+# Shared by scripts/run and scripts/test: a virtualenv in .venv with the project installed.
+# Re-installs only when pyproject.toml changed since the last install.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+find_python() {
+    for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+        [ -n "$candidate" ] || continue
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"
+            return
+        fi
+    done
+    echo "error: Python 3.11 or newer is needed (apt-get install python3 python3-venv)" >&2
+    exit 1
+}
+
+setup_venv() {  # $1: pip extras, e.g. "dev" or ""
+    local extras="${1:-}" spec="." stamp
+    [ -n "$extras" ] && spec=".[$extras]"
+    if [ ! -x .venv/bin/python ]; then
+        echo "creating virtualenv in .venv"
+        "$(find_python)" -m venv .venv
+    fi
+    stamp=".venv/.installed-${extras:-base}-$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "installing the project and its dependencies ($spec)"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+        rm -f .venv/.installed-"${extras:-base}"-*
+        touch "$stamp"
+    fi
+}
