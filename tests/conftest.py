@@ -92,3 +92,16 @@ def station_id(session: Session, code: str) -> int:
     found = session.scalar(select(Station.id).where(Station.division_code == code))
     assert found is not None, f"no station {code} in config/stations.yaml"
     return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its production cost makes every sign-in ~50 ms; tests use the same algorithm cheaply."""
+    from argon2 import PasswordHasher
+
+    import hotline.security
+
+    original = hotline.security._hasher
+    hotline.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    hotline.security._hasher = original
