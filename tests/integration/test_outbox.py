@@ -24,7 +24,9 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 def _make_ticket(context: Context) -> str:
     with context.sessions.begin() as session:
         user = create_user(session, "lawyer1", "correct-horse-12348", Role.LAWYER)
-        return create_ticket(session, actor_for(user), NewTicket("phone", "欠薪", caller_number="13808081234"), context.policy, NOW).code
+        return create_ticket(
+            session, actor_for(user), NewTicket("phone", "欠薪", caller_number="13808081234"), context.policy, NOW
+        ).code
 
 
 def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(

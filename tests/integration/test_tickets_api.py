@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
-from ticketing.orm import CallbackTask, OutboxMessage, Station, TicketEvent
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
+from ticketing.orm import CallbackTask, OutboxMessage, Station, TicketEvent
 
 
 def new_ticket(client: TestClient, who: Staff, **fields: object) -> dict:
@@ -30,9 +30,7 @@ def test_lawyer_creates_ticket_with_code_and_audit_event(client: TestClient, sta
     assert re.fullmatch(r"12348-\d{8}-\d{6}", ticket["code"])
     assert ticket["status"] == "accepted" and ticket["status_label"] == "已受理"
     assert ticket["assigned_lawyer_id"] == staff["lawyer1"].user_id
-    assert [(e["action"], e["from_status"], e["to_status"]) for e in ticket["events"]] == [
-        ("create", None, "accepted")
-    ]
+    assert [(e["action"], e["from_status"], e["to_status"]) for e in ticket["events"]] == [("create", None, "accepted")]
     assert set(ticket["allowed_next"]) == {"closed", "forwarded"}
 
 
@@ -55,7 +53,13 @@ def test_full_forwarding_path_to_archive(
     final = response.json()
     assert final["status"] == "archived"
     assert [e["to_status"] for e in final["events"]] == [
-        "accepted", "forwarded", "received", "in_progress", "closed", "followed_up", "archived"
+        "accepted",
+        "forwarded",
+        "received",
+        "in_progress",
+        "closed",
+        "followed_up",
+        "archived",
     ]
     assert final["events"][1]["data"]["station_id"] == county
     assert final["events"][3]["note"] == "已联系当事人"
@@ -69,7 +73,9 @@ def test_full_forwarding_path_to_archive(
     assert session.scalar(select(CallbackTask.status)) == "pending"
 
 
-def test_forwarding_sets_deadlines_in_working_days(client: TestClient, staff: dict[str, Staff], session: Session) -> None:
+def test_forwarding_sets_deadlines_in_working_days(
+    client: TestClient, staff: dict[str, Staff], session: Session
+) -> None:
     code = new_ticket(client, staff["lawyer1"], category="劳动争议")["code"]
     ticket = move(client, staff["lawyer1"], code, to="forwarded", station_id=station_id(session, COUNTY)).json()
     assert ticket["accept_due_at"] is not None and ticket["finish_due_at"] is not None
@@ -108,7 +114,9 @@ def test_station_staff_cannot_forward_and_lawyer_cannot_accept(
     client: TestClient, staff: dict[str, Staff], session: Session
 ) -> None:
     code = new_ticket(client, staff["lawyer1"])["code"]
-    assert move(client, staff["lawyer1"], code, to="forwarded", station_id=station_id(session, COUNTY)).status_code == 200
+    assert (
+        move(client, staff["lawyer1"], code, to="forwarded", station_id=station_id(session, COUNTY)).status_code == 200
+    )
     response = move(client, staff["lawyer1"], code, to="received")
     assert response.status_code == 403
     assert response.json()["error"]["id"] == "transition_not_permitted"
@@ -126,7 +134,9 @@ def test_returned_ticket_leaves_station_and_returns_to_triage(
     assert ticket["station_id"] is None and ticket["events"][-1]["note"] == "不属于本辖区"
     # The station no longer sees it; the desk can forward it again.
     assert client.get(f"/api/tickets/{code}", headers=staff["county"].headers).status_code == 404
-    assert move(client, staff["lawyer1"], code, to="forwarded", station_id=station_id(session, COUNTY)).status_code == 200
+    assert (
+        move(client, staff["lawyer1"], code, to="forwarded", station_id=station_id(session, COUNTY)).status_code == 200
+    )
 
 
 def test_visibility_by_role(client: TestClient, staff: dict[str, Staff], session: Session) -> None:
