@@ -182,13 +182,14 @@ def serve(
     if with_worker:
         env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
         worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
-    try:
-        uvicorn.run(create_app(context, relay_outbox=True), host=host, port=port, log_level="info")
-    finally:
+
+    def stop() -> None:
         if worker_process is not None:
             worker_process.terminate()
             worker_process.wait(timeout=10)
         context.close()
+
+    uvicorn.run(create_app(context, relay_outbox=True, on_shutdown=stop), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

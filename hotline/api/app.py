@@ -29,15 +29,23 @@ async def _relay_forever(context: Context) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-def create_app(context: Context, relay_outbox: bool = False) -> FastAPI:
-    """The application; with `relay_outbox` it also moves outbox rows to the job queue."""
+def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue.
+
+    `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
+    so code after `uvicorn.run` would never run.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_relay_forever(context)) if relay_outbox else None
-        yield
-        if task is not None:
-            task.cancel()
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+            if on_shutdown is not None:
+                on_shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
