@@ -6,7 +6,8 @@ import logging
 import re
 
 _MOBILE = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
+# Area codes 010 and 02x have three digits, all others four (0971 西宁, 0832 资阳).
+_LANDLINE = re.compile(r"(?<!\d)(0(?:[12]\d|[3-9]\d{2})-?)(\d{3,4})(\d{4})(?!\d)")
 
 
 def mask_numbers(text: str) -> str:
