@@ -27,14 +27,11 @@ from ticketing.domain.errors import (
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
+    """An error only the HTTP layer raises; it carries its own status."""
+
     status = 400
     error_id = "bad_request"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class NotAuthenticated(ApiError):
