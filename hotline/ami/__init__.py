@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface: framing, the bridge's connection and its actions."""

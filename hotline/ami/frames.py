@@ -1,0 +1,140 @@
+"""AMI framing: bytes from the socket to messages, however the reads split them.
+
+Asterisk sends a banner line, then messages of `Key: value` lines (CRLF) each ended by an empty
+line. Messages are cut on the byte terminator and decoded whole, so a UTF-8 character split across
+two TCP reads survives (panoramisk 1.4 decodes each read separately and drops it). Anything
+malformed becomes a FrameError in the output stream: logged and skipped by the caller, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+TERMINATOR = b"\r\n\r\n"
+BANNER_PREFIX = b"Asterisk Call Manager/"
+#: A message bigger than this is garbage or an attack; real ones are a few hundred bytes.
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class AmiMessage:
+    #: "event" or "response", from the first line (OriginateResponse is an event with a Response header).
+    kind: str
+    headers: tuple[tuple[str, str], ...]
+    raw: bytes
+    #: Lines that were not `Key: value` and were left out; the bridge logs them.
+    skipped_lines: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.headers[0][1]
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """First value of `key` (keys can repeat, e.g. Output lines of a Command response)."""
+        lowered = key.lower()
+        return next((value for k, value in self.headers if k.lower() == lowered), default)
+
+    def get_all(self, key: str) -> list[str]:
+        lowered = key.lower()
+        return [value for k, value in self.headers if k.lower() == lowered]
+
+    def as_dict(self) -> dict[str, str]:
+        """Headers as a dict, first value winning for repeated keys."""
+        out: dict[str, str] = {}
+        for key, value in self.headers:
+            out.setdefault(key, value)
+        return out
+
+
+@dataclass(frozen=True)
+class Banner:
+    version: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class FrameError:
+    reason: str
+    raw: bytes
+
+
+Frame = AmiMessage | Banner | FrameError
+
+
+def parse_message(raw: bytes) -> AmiMessage | FrameError:
+    """One message's bytes (terminator included or not) to a message, or the reason it is not one."""
+    body = raw.removesuffix(TERMINATOR)
+    text = body.decode("utf-8", errors="replace")
+    headers: list[tuple[str, str]] = []
+    bad_lines = 0
+    for line in text.split("\r\n"):
+        key, sep, value = line.partition(":")
+        if not sep or not key or key != key.strip():
+            bad_lines += 1
+            continue
+        headers.append((key, value[1:] if value.startswith(" ") else value))
+    if not headers:
+        return FrameError("no Key: value lines", raw)
+    first = headers[0][0].lower()
+    if first not in ("event", "response"):
+        return FrameError(f"first header is {headers[0][0]!r}, not Event or Response", raw)
+    # A stray line does not lose the message: one garbage line must not cost a Hangup.
+    return AmiMessage(kind=first, headers=tuple(headers), raw=raw, skipped_lines=bad_lines)
+
+
+class FrameDecoder:
+    """Feed it bytes as they arrive; it yields frames in order and keeps any incomplete tail."""
+
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self._buffer = bytearray()
+        self._expect_banner = True
+        self._discarding = False
+        self.max_message_bytes = max_message_bytes
+
+    def feed(self, data: bytes) -> Iterator[Frame]:
+        self._buffer += data
+        if self._expect_banner:
+            banner = self._take_banner()
+            if banner is not None:
+                yield banner
+            elif self._expect_banner:
+                return  # the banner line is not complete yet
+        while True:
+            end = self._buffer.find(TERMINATOR)
+            if end < 0:
+                if len(self._buffer) > self.max_message_bytes:
+                    # Keep the last bytes: they may hold the start of the terminator.
+                    dropped = bytes(self._buffer[: -len(TERMINATOR)])
+                    del self._buffer[: -len(TERMINATOR)]
+                    if not self._discarding:
+                        self._discarding = True
+                        yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", dropped[:200])
+                return
+            raw = bytes(self._buffer[: end + len(TERMINATOR)])
+            del self._buffer[: end + len(TERMINATOR)]
+            if self._discarding:
+                self._discarding = False  # this terminator ends the oversized message
+                continue
+            if len(raw) > self.max_message_bytes:
+                yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", raw[:200])
+                continue
+            yield parse_message(raw)
+
+    def _take_banner(self) -> Banner | None:
+        line_end = self._buffer.find(b"\r\n")
+        if line_end < 0:
+            if len(self._buffer) >= len(BANNER_PREFIX) and not self._buffer.startswith(BANNER_PREFIX):
+                self._expect_banner = False  # no banner (mid-stream replay): parse messages directly
+            return None
+        self._expect_banner = False
+        if not self._buffer.startswith(BANNER_PREFIX):
+            return None
+        raw = bytes(self._buffer[: line_end + 2])
+        del self._buffer[: line_end + 2]
+        return Banner(version=raw[len(BANNER_PREFIX) : -2].decode("ascii", errors="replace"), raw=raw)
+
+    @property
+    def pending(self) -> int:
+        """Bytes held waiting for the rest of a message."""
+        return len(self._buffer)
