@@ -23,7 +23,17 @@ from ticketing.domain.errors import InvalidReference, NotFound
 from ticketing.domain.lifecycle import TicketStatus, plan_transition
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, CallbackTask, Caller, OutboxMessage, Station, Ticket, TicketCodeCounter, TicketEvent
+from ticketing.orm import (
+    Call,
+    CallbackTask,
+    Caller,
+    OutboxMessage,
+    Station,
+    Ticket,
+    TicketCodeCounter,
+    TicketEvent,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +117,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     assigned = new.assigned_lawyer_id
     if assigned is None and actor.role is Role.LAWYER:
         assigned = actor.user_id
+    elif assigned is not None:
+        lawyer = session.get(User, assigned)
+        if lawyer is None or lawyer.role != Role.LAWYER.value:
+            raise InvalidReference(f"未知律师 / no lawyer with id {assigned}", assigned_lawyer_id=assigned)
     ticket = Ticket(
         code=allocate_code(session, policy.local_date(now)),
         channel=new.channel,
@@ -183,7 +197,13 @@ def visible_tickets(actor: Actor) -> Select[tuple[Ticket]]:
     if actor.sees_everything:
         return query
     if actor.role is Role.LAWYER:
-        return query.where(or_(Ticket.assigned_lawyer_id.is_(None), Ticket.assigned_lawyer_id == actor.user_id))
+        return query.where(
+            or_(
+                Ticket.assigned_lawyer_id.is_(None),
+                Ticket.assigned_lawyer_id == actor.user_id,
+                Ticket.created_by_id == actor.user_id,
+            )
+        )
     if actor.role is Role.STATION_STAFF and actor.station_path:
         subtree = select(Station.id).where(Station.path.startswith(actor.station_path, autoescape=True))
         return query.where(Ticket.station_id.in_(subtree))
@@ -200,6 +220,7 @@ def get_ticket(session: Session, actor: Actor, code: str, *, for_update: bool = 
         actor,
         assigned_lawyer_id=ticket.assigned_lawyer_id,
         station_path=ticket.station.path if ticket.station else None,
+        created_by_id=ticket.created_by_id,
     ):
         raise NotFound(f"工单不存在 / no ticket {code}", code=code)
     return ticket

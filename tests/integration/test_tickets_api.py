@@ -180,3 +180,22 @@ def test_list_filters_and_paging(client: TestClient, staff: dict[str, Staff]) ->
         "/api/tickets", params=[("status", "accepted"), ("status", "closed")], headers=staff["supervisor"].headers
     ).json()
     assert statuses["total"] == 5
+
+
+def test_ticket_assigned_to_a_colleague_stays_visible_to_the_lawyer_who_accepted_it(
+    client: TestClient, staff: dict[str, Staff]
+) -> None:
+    ticket = new_ticket(client, staff["lawyer1"], assigned_lawyer_id=staff["lawyer2"].user_id)
+    assert ticket["assigned_lawyer_id"] == staff["lawyer2"].user_id
+    assert client.get(f"/api/tickets/{ticket['code']}", headers=staff["lawyer2"].headers).status_code == 200
+
+
+def test_assigning_to_someone_who_is_not_a_lawyer_is_refused(client: TestClient, staff: dict[str, Staff]) -> None:
+    for user_id in (staff["county"].user_id, 999_999):
+        response = client.post(
+            "/api/tickets",
+            json={"description": "x", "assigned_lawyer_id": user_id},
+            headers=staff["supervisor"].headers,
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["id"] == "invalid_reference"

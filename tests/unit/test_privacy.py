@@ -21,6 +21,7 @@ COUNTY_STAFF = Actor(user_id=2, role=Role.STATION_STAFF, station_path="/1/2/3/")
         (LAWYER, 1, None, True),
         (LAWYER, None, "/1/", True),
         (LAWYER, 9, None, False),
+        (Actor(user_id=9, role=Role.LAWYER), 1, None, False),
         (COUNTY_STAFF, None, "/1/2/3/", True),  # their own station
         (COUNTY_STAFF, None, "/1/2/3/40/", True),  # a township below it
         (COUNTY_STAFF, None, "/1/2/", False),  # the city above
@@ -33,6 +34,10 @@ COUNTY_STAFF = Actor(user_id=2, role=Role.STATION_STAFF, station_path="/1/2/3/")
 )
 def test_can_see(actor: Actor, assigned: int | None, path: str | None, visible: bool) -> None:
     assert can_see(actor, assigned_lawyer_id=assigned, station_path=path) is visible
+
+
+def test_lawyer_sees_a_ticket_they_accepted_for_a_colleague() -> None:
+    assert can_see(LAWYER, assigned_lawyer_id=9, station_path=None, created_by_id=1)
 
 
 def test_mask_phone() -> None:

@@ -1,5 +1,5 @@
-"""Who may see which ticket: station staff their station's subtree, lawyers their own and
-unassigned tickets, supervisors and admins everything."""
+"""Who may see which ticket: station staff their station's subtree, lawyers the tickets assigned
+to them, those they accepted and unassigned ones, supervisors and admins everything."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ def station_in_scope(actor: Actor, ticket_station_path: str | None) -> bool:
     )
 
 
-def can_see(actor: Actor, *, assigned_lawyer_id: int | None, station_path: str | None) -> bool:
+def can_see(
+    actor: Actor, *, assigned_lawyer_id: int | None, station_path: str | None, created_by_id: int | None = None
+) -> bool:
     if actor.sees_everything:
         return True
     if actor.role is Role.LAWYER:
-        return assigned_lawyer_id is None or assigned_lawyer_id == actor.user_id
+        return assigned_lawyer_id in (None, actor.user_id) or created_by_id == actor.user_id
     if actor.role is Role.STATION_STAFF:
         return station_in_scope(actor, station_path)
     return False
