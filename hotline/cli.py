@@ -174,7 +174,11 @@ def serve(
     typer.echo(
         f"12348 hotline listening on http://{host}:{port} (API docs http://{host}:{port}/docs)\n"
         f"  mode: {settings.env}; PBX: "
-        + ("built-in simulator (demo mode, simulated calls)" if settings.demo_mode else f"Asterisk {settings.ami_host}")
+        + (
+            "none configured: demo mode (set HOTLINE_AMI_HOST for Asterisk)"
+            if settings.demo_mode
+            else f"Asterisk {settings.ami_host}"
+        )
         + f"\n  database: {context.engine.url.render_as_string(hide_password=True)}"
         f"\n  redis: {context.redis.mode} ({context.redis.url})"
     )

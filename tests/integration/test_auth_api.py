@@ -113,4 +113,4 @@ def test_health_reports_database_and_redis(client: TestClient, context: Context)
     assert body["status"] == "ok"
     assert body["database"] == {"backend": context.engine.dialect.name, "ok": True}
     assert body["redis"]["ok"] is True and body["redis"]["mode"] == context.redis.mode
-    assert "simulator" in body["pbx"]
+    assert "demo mode" in body["pbx"]

@@ -29,7 +29,7 @@ def health(context: ContextDep) -> JSONResponse:
     body = {
         "status": "ok" if ok else "degraded",
         "env": context.settings.env,
-        "pbx": "simulator (demo mode)" if context.settings.demo_mode else f"asterisk {context.settings.ami_host}",
+        "pbx": "none configured (demo mode)" if context.settings.demo_mode else f"asterisk {context.settings.ami_host}",
         "database": database,
         "redis": redis,
     }
