@@ -43,7 +43,7 @@ class CallRecord:
     ended_at: float | None = None
     agent_interface: str | None = None
     agent_name: str | None = None
-    abandoned: bool = False
+    abandoned_at: float | None = None
     closed_hours: bool = False
     ring_no_answer: int = 0
     agents_rung: list[str] = field(default_factory=list)
@@ -58,7 +58,7 @@ class CallRecord:
         """Time in queue until answered or abandoned."""
         if self.offered_at is None:
             return None
-        end = self.answered_at or (self.ended_at if self.abandoned else None)
+        end = self.answered_at or self.abandoned_at
         return None if end is None else round(end - self.offered_at, 3)
 
     @property
@@ -72,7 +72,7 @@ class CallRecord:
         self.ended_at = at
         if self.answered_at is not None:
             self.outcome = Outcome.ANSWERED
-        elif self.abandoned:
+        elif self.abandoned_at is not None:
             self.outcome = Outcome.RING_NO_ANSWER_ABANDONED if self.ring_no_answer else Outcome.ABANDONED
         elif self.closed_hours:
             self.outcome = Outcome.CLOSED_HOURS
@@ -160,9 +160,7 @@ class CallTracker:
             call.answered_at = at
 
     def _abandon(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
-        call.abandoned = True
-        call.ended_at = None  # the call ends at its last Hangup
-        call.talk_ended_at = at
+        call.abandoned_at = at
 
     def _var_set(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         variable = event.get("Variable")
@@ -180,8 +178,6 @@ class CallTracker:
     def _hangup(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         call.open_channels.discard(event.get("Uniqueid", ""))
         if not call.open_channels:
-            if call.abandoned:
-                call.talk_ended_at = None
             call.finish(at)
 
 
