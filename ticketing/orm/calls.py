@@ -42,6 +42,8 @@ class Call(Base):
     agent_interface: Mapped[str | None] = mapped_column(String(64))
     lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     started_at: Mapped[datetime | None]
+    #: Entered the queue. A closed-hours call has its arrival here and the queue it chose in `queue`,
+    #: so it is counted apart in the same period and queue.
     offered_at: Mapped[datetime | None] = mapped_column(index=True)
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -1,0 +1,112 @@
+"""Call records and queue KPIs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+
+from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.errors import ApiError
+from hotline.kpi import compute_kpis
+from ticketing.domain.access import Actor
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.orm import Call
+
+router = APIRouter(prefix="/api", tags=["calls"])
+Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
+Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
+QueueName = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+#: Longest period one request may ask for; monthly reports of a year fit.
+MAX_PERIOD_DAYS = 400
+
+
+def _period(start: date | None, end: date | None, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local calendar days [start, end] as UTC instants; today when neither is given."""
+    today = datetime.now(tz).date()
+    start = start or end or today
+    end = end or start
+    if end < start:
+        raise ApiError("结束日期早于开始日期 / end is before start", start=start.isoformat(), end=end.isoformat())
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ApiError(f"时间段过长 / period over {MAX_PERIOD_DAYS} days", days=(end - start).days)
+    begin = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
+    finish = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return begin, finish
+
+
+@router.get("/kpi", summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period")
+def kpi(
+    _actor: Supervising,
+    session: SessionDep,
+    context: ContextDep,
+    start: date | None = None,
+    end: date | None = None,
+    queue: QueueName = None,
+    granularity: Literal["hour", "day", "month", "all"] = "all",
+    by_queue: bool = False,
+    threshold: Annotated[int | None, Query(ge=1, le=3600, description="SL threshold T in seconds")] = None,
+) -> dict[str, Any]:
+    tz = ZoneInfo(context.settings.timezone)
+    begin, finish = _period(start, end, tz)
+    threshold_s = threshold or context.settings.sl_threshold_seconds
+    rows = compute_kpis(
+        session, begin, finish, threshold_s=threshold_s, tz=tz, granularity=granularity, queue=queue, by_queue=by_queue
+    )
+    return {
+        "start": begin.isoformat(),
+        "end": finish.isoformat(),
+        "threshold_s": threshold_s,
+        "granularity": granularity,
+        "rows": [row.report() for row in rows],
+    }
+
+
+@router.get("/calls", summary="Call records, newest first")
+def calls(
+    actor: Desk,
+    session: SessionDep,
+    context: ContextDep,
+    start: date | None = None,
+    end: date | None = None,
+    queue: QueueName = None,
+    outcome: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    begin, finish = _period(start, end, ZoneInfo(context.settings.timezone))
+    when = func.coalesce(Call.offered_at, Call.started_at)
+    query = select(Call).where(when >= begin, when < finish)
+    if queue:
+        query = query.where(Call.queue == queue)
+    if outcome:
+        query = query.where(Call.outcome == outcome)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(when.desc(), Call.id.desc()).offset((page - 1) * page_size).limit(page_size))
+    full_numbers = actor.role in ROLES_SEEING_FULL_NUMBERS
+    items = [
+        {
+            "linkedid": c.linkedid,
+            "direction": c.direction,
+            "caller_number": c.caller_number if full_numbers else mask_phone(c.caller_number),
+            "queue": c.queue,
+            "agent_interface": c.agent_interface,
+            "lawyer_id": c.lawyer_id,
+            "started_at": c.started_at,
+            "offered_at": c.offered_at,
+            "answered_at": c.answered_at,
+            "ended_at": c.ended_at,
+            "wait_seconds": c.wait_seconds,
+            "talk_seconds": c.talk_seconds,
+            "outcome": c.outcome,
+            "in_hours": c.in_hours,
+            "ivr_path": c.ivr_path,
+            "recording_paths": c.recording_paths,
+            "reconciled_by": c.reconciled_by,
+        }
+        for c in rows
+    ]
+    return {"total": total, "page": page, "page_size": page_size, "items": items}
