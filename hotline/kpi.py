@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import Float, and_, cast, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,16 +34,18 @@ def _bucket(session: Session, granularity: Granularity, tz: ZoneInfo) -> ColumnE
     if granularity == "all":
         return literal(None)
     if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone(tz.key, Call.offered_at)
-        return func.to_char(func.date_trunc(granularity, local), _pg_format(granularity))
+        # Group on the truncated timestamp and format in Python: to_char per row doubles the query time.
+        return func.date_trunc(granularity, func.timezone(tz.key, Call.offered_at))
     # SQLite stores naive UTC. China has had one fixed offset since 1991, so a modifier is exact.
     offset = datetime.now(tz).utcoffset()
     hours = int(offset.total_seconds() // 3600) if offset else 0
     return func.strftime(_SQLITE_FORMATS[granularity], Call.offered_at, f"{hours:+d} hours")
 
 
-def _pg_format(granularity: Granularity) -> str:
-    return {"hour": 'YYYY-MM-DD"T"HH24:00', "day": "YYYY-MM-DD", "month": "YYYY-MM"}[granularity]
+def _label(bucket: object, granularity: Granularity) -> str | None:
+    if isinstance(bucket, datetime):
+        return bucket.strftime(_SQLITE_FORMATS[granularity])
+    return None if bucket is None else str(bucket)
 
 
 def compute_kpis(
@@ -63,11 +65,12 @@ def compute_kpis(
     in_hours = and_(Call.in_hours.is_(True), Call.outcome != CLOSED_HOURS)
     within = Call.wait_seconds <= threshold_s
 
+    # Aggregate FILTER clauses (PostgreSQL, SQLite >= 3.30) beat CASE inside the aggregate.
     def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+        return func.count().filter(condition)
 
     def sum_if(condition: ColumnElement[bool], value: ColumnElement[Any]) -> ColumnElement[float]:
-        return func.coalesce(func.sum(case((condition, cast(value, Float)), else_=0.0)), 0.0)
+        return func.coalesce(func.sum(cast(value, Float)).filter(condition), 0.0)
 
     bucket = _bucket(session, granularity, tz).label("bucket")
     queue_col = (Call.queue if by_queue else literal(None)).label("queue")
@@ -84,7 +87,7 @@ def compute_kpis(
             sum_if(
                 and_(in_hours, answered), func.coalesce(Call.talk_seconds, 0) + func.coalesce(Call.wrapup_seconds, 0)
             ).label("handle_total"),
-            func.max(case((in_hours, Call.wait_seconds), else_=None)).label("longest_wait"),
+            func.max(Call.wait_seconds).filter(in_hours).label("longest_wait"),
             count_if(~in_hours).label("closed_hours"),
         )
         .where(Call.offered_at >= start, Call.offered_at < end, Call.queue.is_not(None))
@@ -96,7 +99,7 @@ def compute_kpis(
     rows = session.execute(query).all()
     return [
         KpiRow(
-            bucket=row.bucket,
+            bucket=_label(row.bucket, granularity),
             queue=row.queue,
             counts=QueueCounts(
                 offered=int(row.offered),
