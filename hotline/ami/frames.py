@@ -62,8 +62,14 @@ class FrameError:
 Frame = AmiMessage | Banner | FrameError
 
 
-def parse_message(raw: bytes) -> AmiMessage | FrameError:
-    """One message's bytes (terminator included or not) to a message, or the reason it is not one."""
+SERVER_KINDS = ("event", "response")
+CLIENT_KINDS = ("action",)
+
+
+def parse_message(raw: bytes, kinds: tuple[str, ...] = SERVER_KINDS) -> AmiMessage | FrameError:
+    """One message's bytes (terminator included or not) to a message, or the reason it is not one.
+
+    `kinds` are the first headers accepted: Event/Response from Asterisk, Action from a client."""
     body = raw.removesuffix(TERMINATOR)
     text = body.decode("utf-8", errors="replace")
     headers: list[tuple[str, str]] = []
@@ -77,8 +83,9 @@ def parse_message(raw: bytes) -> AmiMessage | FrameError:
     if not headers:
         return FrameError("no Key: value lines", raw)
     first = headers[0][0].lower()
-    if first not in ("event", "response"):
-        return FrameError(f"first header is {headers[0][0]!r}, not Event or Response", raw)
+    if first not in kinds:
+        expected = " or ".join(kind.capitalize() for kind in kinds)
+        return FrameError(f"first header is {headers[0][0]!r}, not {expected}", raw)
     # A stray line does not lose the message: one garbage line must not cost a Hangup.
     return AmiMessage(kind=first, headers=tuple(headers), raw=raw, skipped_lines=bad_lines)
 
@@ -86,9 +93,15 @@ def parse_message(raw: bytes) -> AmiMessage | FrameError:
 class FrameDecoder:
     """Feed it bytes as they arrive; it yields frames in order and keeps any incomplete tail."""
 
-    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+    def __init__(
+        self,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        kinds: tuple[str, ...] = SERVER_KINDS,
+        expect_banner: bool = True,
+    ) -> None:
         self._buffer = bytearray()
-        self._expect_banner = True
+        self._expect_banner = expect_banner
+        self.kinds = kinds
         self._discarding = False
         self.max_message_bytes = max_message_bytes
 
@@ -119,7 +132,7 @@ class FrameDecoder:
             if len(raw) > self.max_message_bytes:
                 yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", raw[:200])
                 continue
-            yield parse_message(raw)
+            yield parse_message(raw, self.kinds)
 
     def _take_banner(self) -> Banner | None:
         line_end = self._buffer.find(b"\r\n")
