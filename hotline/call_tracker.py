@@ -14,8 +14,13 @@ from enum import StrEnum
 
 #: Newchannel ChannelState of a call that arrives from a phone (4 = Ring); originated legs start Down (0).
 _STATE_RING = "4"
-#: Set by our dialplan/IVR on a call that reached a closed service (outside hours).
-CLOSED_HOURS_VARIABLE = "HOTLINE_CLOSED"
+#: Channel variables the IVR sets (SET VARIABLE) and Asterisk reports as VarSet events.
+CLOSED_HOURS_VARIABLE = "HOTLINE_CLOSED"  # 1: the caller reached a closed service (outside hours)
+BLOCKED_VARIABLE = "HOTLINE_BLOCKED"  # 1: a blocked caller, counted apart
+QUEUE_VARIABLE = "HOTLINE_QUEUE"  # the queue the caller chose in the IVR
+#: Other IVR variables kept on the record as they are (priority, green channel, language).
+IVR_VARIABLES = frozenset({"HOTLINE_PRIORITY", "HOTLINE_GREEN", "HOTLINE_LANG"})
+RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
 
 
 class Outcome(StrEnum):
@@ -24,8 +29,11 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     RING_NO_ANSWER_ABANDONED = "ring_no_answer_abandoned"
     CLOSED_HOURS = "closed_hours"
+    BLOCKED = "blocked"
     NOT_QUEUED = "not_queued"
     FAILED = "failed"
+    #: The call ended while the bridge was not connected, before it was answered or abandoned.
+    UNKNOWN = "unknown"
 
 
 @dataclass
@@ -44,14 +52,24 @@ class CallRecord:
     agent_interface: str | None = None
     agent_name: str | None = None
     abandoned_at: float | None = None
+    left_queue_at: float | None = None
     closed_hours: bool = False
+    blocked: bool = False
     ring_no_answer: int = 0
     agents_rung: list[str] = field(default_factory=list)
+    #: The member being rung right now (AgentCalled until connect, no-answer or the caller leaving).
+    ringing_interface: str | None = None
+    #: HOTLINE_PRIORITY / HOTLINE_GREEN / HOTLINE_LANG as the IVR set them.
+    ivr_variables: dict[str, str] = field(default_factory=dict)
     completed_by: str | None = None
     recording_paths: list[str] = field(default_factory=list)
     dtmf: str = ""
     open_channels: set[str] = field(default_factory=set)
+    #: Channel names by Uniqueid, so a resync can match CoreShowChannels' list to this call.
+    channel_names: dict[str, str] = field(default_factory=dict)
     outcome: Outcome = Outcome.IN_PROGRESS
+    #: None when live events built the record; "resync" when a resync after a reconnect filled gaps.
+    reconciled_by: str | None = None
 
     @property
     def wait_seconds(self) -> float | None:
@@ -68,14 +86,34 @@ class CallRecord:
         end = self.talk_ended_at or self.ended_at
         return None if end is None else round(end - self.answered_at, 3)
 
-    def finish(self, at: float) -> None:
+    @property
+    def waiting(self) -> bool:
+        """In a queue now: joined, not yet connected, abandoned or gone."""
+        return (
+            self.offered_at is not None
+            and self.answered_at is None
+            and self.left_queue_at is None
+            and self.ended_at is None
+            and not self.closed_hours
+        )
+
+    def finish(self, at: float, reconciled_by: str | None = None) -> None:
         self.ended_at = at
+        self.ringing_interface = None
+        if reconciled_by is not None:
+            self.reconciled_by = reconciled_by
         if self.answered_at is not None:
             self.outcome = Outcome.ANSWERED
         elif self.abandoned_at is not None:
             self.outcome = Outcome.RING_NO_ANSWER_ABANDONED if self.ring_no_answer else Outcome.ABANDONED
+        elif self.blocked:
+            self.outcome = Outcome.BLOCKED
         elif self.closed_hours:
             self.outcome = Outcome.CLOSED_HOURS
+            if self.offered_at is None:
+                self.offered_at = self.started_at  # counted apart, in the period and queue it arrived in
+        elif self.offered_at is not None and self.left_queue_at is None and reconciled_by is not None:
+            self.outcome = Outcome.UNKNOWN  # waiting when we lost sight of it, gone when we looked again
         elif self.direction != "inbound":
             self.outcome = Outcome.FAILED
         else:
@@ -92,19 +130,20 @@ def _time(event: Mapping[str, str]) -> float | None:
 class CallTracker:
     """Live calls by Linkedid. `handle` returns the record a call-relevant event touched.
 
-    An event without a usable Timestamp (list items, FullyBooted) takes the last time seen.
+    An event without a usable Timestamp (list items, FullyBooted) takes the last time seen, which
+    is also `last_time`: Asterisk's clock as far as the events tell.
     """
 
     def __init__(self) -> None:
         self.calls: dict[str, CallRecord] = {}
-        self._last_time: float | None = None
+        self.last_time: float | None = None
 
     def handle(self, event: Mapping[str, str]) -> CallRecord | None:
         name = event.get("Event")
         linkedid = event.get("Linkedid")
-        at = _time(event) or self._last_time
+        at = _time(event) or self.last_time
         if at is not None:
-            self._last_time = at
+            self.last_time = at
         if not name or not linkedid or at is None:
             return None
         if name == "Newchannel":
@@ -130,7 +169,9 @@ class CallTracker:
             call.caller_name = _value(event.get("CallerIDName"))
             call.exten = _value(event.get("Exten"))
             self.calls[linkedid] = call
-        call.open_channels.add(event.get("Uniqueid", ""))
+        uniqueid = event.get("Uniqueid", "")
+        call.open_channels.add(uniqueid)
+        call.channel_names[uniqueid] = event.get("Channel", "")
         return call
 
     def _queue_join(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
@@ -138,14 +179,22 @@ class CallTracker:
             call.queue = event.get("Queue")
             call.offered_at = at
 
+    def _queue_leave(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
+        # app_queue reports the leave just before AgentConnect; the member may still be ringing.
+        call.left_queue_at = at
+
     def _agent_called(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
-        call.agents_rung.append(event.get("Interface", ""))
+        interface = event.get("Interface", "")
+        call.agents_rung.append(interface)
+        call.ringing_interface = interface
 
     def _ring_no_answer(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         call.ring_no_answer += 1
+        call.ringing_interface = None
 
     def _agent_connect(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         call.answered_at = at
+        call.ringing_interface = None
         call.agent_interface = event.get("Interface")
         call.agent_name = event.get("MemberName")
 
@@ -161,15 +210,23 @@ class CallTracker:
 
     def _abandon(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         call.abandoned_at = at
+        call.ringing_interface = None
 
     def _var_set(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         variable = event.get("Variable")
-        if variable == "MIXMONITOR_FILENAME":
-            path = event.get("Value", "")
-            if path and path not in call.recording_paths:
-                call.recording_paths.append(path)
-        elif variable == CLOSED_HOURS_VARIABLE and event.get("Value") == "1":
-            call.closed_hours = True
+        value = event.get("Value", "")
+        if variable == RECORDING_VARIABLE:
+            if value and value not in call.recording_paths:
+                call.recording_paths.append(value)
+        elif variable == CLOSED_HOURS_VARIABLE:
+            call.closed_hours = value == "1"
+        elif variable == BLOCKED_VARIABLE:
+            call.blocked = value == "1"
+        elif variable == QUEUE_VARIABLE:
+            if call.offered_at is None and value:
+                call.queue = value[:64]
+        elif variable in IVR_VARIABLES:
+            call.ivr_variables[variable] = value[:64]
 
     def _dtmf(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         if event.get("Direction") == "Received" and event.get("Uniqueid") == call.linkedid:
@@ -187,6 +244,7 @@ def _value(text: str | None) -> str | None:
 
 _HANDLERS = {
     "QueueCallerJoin": CallTracker._queue_join,
+    "QueueCallerLeave": CallTracker._queue_leave,
     "AgentCalled": CallTracker._agent_called,
     "AgentRingNoAnswer": CallTracker._ring_no_answer,
     "AgentConnect": CallTracker._agent_connect,

@@ -106,6 +106,11 @@ class FrameDecoder:
         self.max_message_bytes = max_message_bytes
 
     def feed(self, data: bytes) -> Iterator[Frame]:
+        for piece in self.split(data):
+            yield parse_message(piece, self.kinds) if isinstance(piece, bytes) else piece
+
+    def split(self, data: bytes) -> Iterator[bytes | Banner | FrameError]:
+        """Like `feed`, but whole messages come out as raw bytes, for callers that parse selectively."""
         self._buffer += data
         if self._expect_banner:
             banner = self._take_banner()
@@ -113,26 +118,33 @@ class FrameDecoder:
                 yield banner
             elif self._expect_banner:
                 return  # the banner line is not complete yet
-        while True:
-            end = self._buffer.find(TERMINATOR)
-            if end < 0:
-                if len(self._buffer) > self.max_message_bytes:
-                    # Keep the last bytes: they may hold the start of the terminator.
-                    dropped = bytes(self._buffer[: -len(TERMINATOR)])
-                    del self._buffer[: -len(TERMINATOR)]
-                    if not self._discarding:
-                        self._discarding = True
-                        yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", dropped[:200])
-                return
-            raw = bytes(self._buffer[: end + len(TERMINATOR)])
-            del self._buffer[: end + len(TERMINATOR)]
-            if self._discarding:
-                self._discarding = False  # this terminator ends the oversized message
-                continue
-            if len(raw) > self.max_message_bytes:
-                yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", raw[:200])
-                continue
-            yield parse_message(raw, self.kinds)
+        buffer = self._buffer
+        start = 0
+        try:
+            while True:
+                end = buffer.find(TERMINATOR, start)
+                if end < 0:
+                    if len(buffer) - start > self.max_message_bytes:
+                        # Keep the last bytes: they may hold the start of the terminator.
+                        keep_from = len(buffer) - len(TERMINATOR)
+                        dropped = bytes(buffer[start:keep_from])
+                        start = keep_from
+                        if not self._discarding:
+                            self._discarding = True
+                            yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", dropped[:200])
+                    return
+                stop = end + len(TERMINATOR)
+                raw = bytes(buffer[start:stop])
+                start = stop
+                if self._discarding:
+                    self._discarding = False  # this terminator ends the oversized message
+                    continue
+                if len(raw) > self.max_message_bytes:
+                    yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", raw[:200])
+                    continue
+                yield raw
+        finally:
+            del buffer[:start]
 
     def _take_banner(self) -> Banner | None:
         line_end = self._buffer.find(b"\r\n")
@@ -151,3 +163,30 @@ class FrameDecoder:
     def pending(self) -> int:
         """Bytes held waiting for the rest of a message."""
         return len(self._buffer)
+
+
+EVENT_PREFIX = b"Event: "
+
+
+def event_name(raw: bytes) -> bytes | None:
+    """The Event name of a raw message as bytes (b"Hangup"), without parsing the rest; None for a Response."""
+    if not raw.startswith(EVENT_PREFIX):
+        return None
+    return raw[len(EVENT_PREFIX) : raw.find(b"\r\n")]
+
+
+def parse_fields(raw: bytes) -> tuple[dict[str, str], int]:
+    """A message's headers as a dict (first value wins) and the number of malformed lines skipped.
+
+    The fast path of `parse_message` for events the bridge consumes: same rules, no tuples kept."""
+    fields: dict[str, str] = {}
+    bad_lines = 0
+    for line in raw.removesuffix(TERMINATOR).decode("utf-8", errors="replace").split("\r\n"):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            key, sep, value = line.partition(":")
+        if not sep or not key or key[0] == " " or key[-1] == " ":
+            bad_lines += 1
+        elif key not in fields:
+            fields[key] = value
+    return fields, bad_lines

@@ -1,5 +1,7 @@
 """The one place that works around panoramisk 1.4's defects. Everything else uses `AmiClient`.
 
+panoramisk logs in and carries actions and their futures; this adapter fixes what it gets wrong:
+
 1. `AMIProtocol.data_received` decodes each TCP read on its own with errors ignored, so a UTF-8
    character split across two reads (a Chinese CallerIDName) silently loses bytes. `SplitSafeProtocol`
    frames the byte stream with `hotline.ami.frames` first and decodes whole messages.
@@ -8,20 +10,32 @@
    whether an action is a list (`as_list`), and every action has a timeout.
 3. Originate without an explicit `Async` raises KeyError inside the protocol and drops the
    connection. `AmiClient.action` always sets `Async`.
+4. Its reconnect loop retries forever at a fixed interval and its pinger never checks the answer.
+   Here the connection just reports that it was lost; the bridge reconnects with capped exponential
+   backoff and resynchronises (hotline.bridge.connection).
+
+Events do not go through panoramisk's Message/dispatch at all: they are handed to a sink in stream
+order, batched per TCP read, and parsed only when the sink's selector wants them (most of
+Asterisk's events are VarSet/Newexten noise). List actions whose result must be applied at its exact
+place in the event stream (CoreShowChannels, QueueStatus for a resync) are collected here and handed
+to the same sink in order, as a `ListResult`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from hotline.ami.frames import AmiMessage, Banner, FrameDecoder, FrameError
+from hotline.ami.frames import AmiMessage, Banner, FrameDecoder, FrameError, event_name, parse_fields, parse_message
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +58,33 @@ class AmiTimeout(AmiActionError):
     pass
 
 
+class AmiConnectionLost(AmiActionError):
+    pass
+
+
+@dataclass
+class ListResult:
+    """A list action's answer, delivered to the sink at the place in the stream where it completed."""
+
+    action_id: str
+    action: str
+    response: dict[str, str]
+    items: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+Item = dict[str, str] | ListResult
+#: Called once per TCP read with the events (and list results) of that read, in order, and the
+#: monotonic time the read arrived.
+EventSink = Callable[[list[Item], float], None]
+#: Decides from the raw event name (and bytes) whether an event is worth parsing.
+Selector = Callable[[bytes, bytes], bool]
+
+
+def select_all(_name: bytes, _raw: bytes) -> bool:
+    return True
+
+
 def to_panoramisk(message: AmiMessage) -> Message:
     headers: dict[str, Any] = {}
     for key, value in message.headers:
@@ -59,24 +100,93 @@ class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._decoder = FrameDecoder()
+        self.skipped = 0
 
     def data_received(self, data: bytes) -> None:
-        for frame in self._decoder.feed(data):
-            if isinstance(frame, Banner):
-                self.version = frame.version
-            elif isinstance(frame, FrameError):
-                logger.warning("AMI: skipped a malformed message (%s): %r", frame.reason, frame.raw[:120])
+        received_at = time.monotonic()
+        client: AmiClient | None = getattr(self.factory, "client", None)
+        sink = client.sink if client else None
+        select = client.selector if client else select_all
+        ordered = client._ordered if client else {}
+        batch: list[Item] = []
+        for piece in self._decoder.split(data):
+            if isinstance(piece, bytes):
+                name = event_name(piece)
+                if name is not None and b"\r\nActionID: " not in piece:
+                    if sink is not None and select(name, piece):
+                        fields, bad = parse_fields(piece)
+                        if bad:
+                            logger.warning("AMI: %r with %d malformed line(s) skipped", name, bad)
+                        batch.append(fields)
+                    continue
+                message = parse_message(piece)
+                if isinstance(message, FrameError):
+                    logger.warning("AMI: skipped a malformed message (%s): %r", message.reason, message.raw[:120])
+                    continue
+                action_id = message.get("ActionID")
+                if action_id in ordered:
+                    done = ordered[action_id].add(message)
+                    if done is not None:
+                        del ordered[action_id]
+                        batch.append(done)
+                elif action_id in self.responses:
+                    if batch and sink is not None:  # keep events before the answer ahead of it
+                        sink(batch, received_at)
+                        batch = []
+                    self.handle_message(to_panoramisk(message))
+                elif message.kind == "event" and sink is not None and select(message.name.encode(), piece):
+                    batch.append(message.as_dict())  # e.g. OriginateResponse after Originate resolved
+            elif isinstance(piece, Banner):
+                self.version = piece.version
             else:
-                if frame.skipped_lines:
-                    logger.warning("AMI: %s with %d malformed line(s) skipped", frame.name, frame.skipped_lines)
-                self.handle_message(to_panoramisk(frame))
+                self.skipped += 1
+                logger.warning("AMI: skipped a malformed message (%s): %r", piece.reason, piece.raw[:120])
+        if batch and sink is not None:
+            sink(batch, received_at)
 
 
-EventHandler = Callable[[Message], Awaitable[None] | None]
+class _Collector:
+    def __init__(self, action: str, action_id: str) -> None:
+        self.result = ListResult(action_id, action, {})
+        self.future: asyncio.Future[ListResult] = asyncio.get_running_loop().create_future()
+
+    def add(self, message: AmiMessage) -> ListResult | None:
+        fields = message.as_dict()
+        if message.kind == "response":
+            self.result.response = fields
+            if fields.get("Response") != "Success":
+                self.result.error = fields.get("Message") or fields.get("Response") or "refused"
+                return self._done()
+            return None
+        if fields.get("EventList", "").lower() == "complete":
+            return self._done()
+        self.result.items.append(fields)
+        return None
+
+    def _done(self) -> ListResult:
+        if not self.future.done():
+            self.future.set_result(self.result)
+        return self.result
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager without its fixed-interval reconnect and its unchecked pinger."""
+
+    client: AmiClient
+
+    def ping(self) -> None:
+        self.pinger = None  # the bridge pings and checks the answer itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connected = False
+        self.client._lost(exc)
+
+
+_ids = itertools.count(1)
 
 
 class AmiClient:
-    """An AMI connection: login, keep-alive pings and reconnects (panoramisk's), events, actions."""
+    """One AMI connection: login, actions with timeouts, events to a sink. No automatic reconnect."""
 
     def __init__(
         self,
@@ -85,47 +195,79 @@ class AmiClient:
         username: str,
         secret: str,
         *,
-        ping_delay: int = 10,
-        reconnect_timeout: int = 2,
+        sink: EventSink | None = None,
+        selector: Selector = select_all,
     ) -> None:
-        self.manager = Manager(
+        self.manager = _Manager(
             host=host,
             port=port,
             username=username,
             secret=secret,
-            ping_delay=ping_delay,
-            ping_interval=ping_delay,
-            reconnect_timeout=reconnect_timeout,
+            ping_delay=3600,
             protocol_factory=SplitSafeProtocol,
             encoding="utf8",
         )
+        self.manager.client = self
+        self.sink = sink
+        self.selector = selector
+        self.lost = asyncio.Event()
+        self._ordered: dict[str, _Collector] = {}
 
-    def on_event(self, handler: Callable[[Message], Any]) -> None:
-        """Call `handler(message)` for every event."""
+    def on_event(self, handler: Callable[[dict[str, str]], Any]) -> None:
+        """Call `handler(fields)` for every event (convenience for tools and tests)."""
 
-        def dispatch(_manager: Manager, message: Message) -> Any:
-            return handler(message)
+        def sink(items: list[Item], _at: float) -> None:
+            for item in items:
+                if isinstance(item, dict):
+                    handler(item)
 
-        self.manager.register_event("*", dispatch)
+        self.sink = sink
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        """Connect and log in; raise AmiActionError when the credentials are refused."""
+        """Connect and log in once; raise OSError, TimeoutError or AmiActionError (bad credentials)."""
+        self.lost.clear()
         self.manager.loop = asyncio.get_running_loop()
         await asyncio.wait_for(self.manager.connect(), timeout)
         await asyncio.sleep(0)  # panoramisk sends Login from the connect task's done-callback
         future = self.manager.authenticated_future
         if future is None:
-            raise AmiActionError("Login", "no Login was sent (no username configured)")
+            self.close()
+            raise AmiActionError("Login", "the connection failed before Login was sent")
         response = await asyncio.wait_for(future, timeout)
         if not response.success:
             self.close()
             raise AmiActionError("Login", response.message or "Authentication failed", response)
 
+    @property
+    def connected(self) -> bool:
+        return bool(self.manager._connected) and not self.lost.is_set()
+
     def close(self) -> None:
         self.manager.close()
 
+    def pause_reading(self) -> None:
+        transport = getattr(self.manager.protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        transport = getattr(self.manager.protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.resume_reading()
+
+    def _lost(self, exc: Exception | None) -> None:
+        if not self.lost.is_set():
+            logger.warning("AMI connection lost%s", f": {exc}" if exc else "")
+        self.lost.set()
+        for collector in self._ordered.values():
+            if not collector.future.done():
+                collector.future.set_exception(AmiConnectionLost(collector.result.action, "connection lost"))
+        self._ordered.clear()
+
     async def action(self, name: str, timeout: float = DEFAULT_TIMEOUT_S, **fields: Any) -> Any:
         """Send one action and return its response (a list of messages for list actions)."""
+        if self.lost.is_set() or self.manager.protocol is None:
+            raise AmiConnectionLost(name, "not connected to Asterisk")
         lowered = name.lower()
         action: dict[str, Any] = {"Action": name, **fields}
         if lowered == "originate":
@@ -139,3 +281,21 @@ class AmiClient:
         if first.response in ("Error", "Fail", "Failure"):
             raise AmiActionError(name, first.message or first.response, response)
         return response
+
+    async def ordered_list(self, name: str, timeout: float = DEFAULT_TIMEOUT_S, **fields: str) -> ListResult:
+        """Send a list action whose result is also handed to the sink at its place in the event stream."""
+        protocol = self.manager.protocol
+        if self.lost.is_set() or protocol is None:
+            raise AmiConnectionLost(name, "not connected to Asterisk")
+        action_id = f"hotline-{name.lower()}-{next(_ids)}"
+        collector = self._ordered[action_id] = _Collector(name, action_id)
+        lines = [f"Action: {name}", f"ActionID: {action_id}", *(f"{k}: {v}" for k, v in fields.items())]
+        protocol.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        try:
+            result = await asyncio.wait_for(asyncio.shield(collector.future), timeout)
+        except TimeoutError:
+            self._ordered.pop(action_id, None)
+            raise AmiTimeout(name, f"no answer within {timeout:g} s") from None
+        if result.error is not None:
+            raise AmiActionError(name, result.error, result)
+        return result

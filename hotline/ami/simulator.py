@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.ami.frames import CLIENT_KINDS, AmiMessage, FrameDecoder, FrameError
+from hotline.ami.frames import CLIENT_KINDS, AmiMessage, FrameDecoder, FrameError, parse_fields
+from hotline.ami.sim_state import SimState
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class AmiSimulator:
     #: Action name (lower case) -> response headers after Response/ActionID, for canned answers.
     canned: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    #: Actions (lower case) never answered: an Asterisk that has stopped responding.
+    silent: set[str] = field(default_factory=set)
+    #: Learn channels and queues from the events sent, to answer CoreShowChannels and QueueStatus.
+    track_state: bool = True
+    state: SimState = field(default_factory=SimState)
     _clients: list[_Client] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
@@ -87,6 +93,8 @@ class AmiSimulator:
         return sum(1 for c in self._clients if c.logged_in)
 
     async def send_event(self, raw: bytes) -> None:
+        if self.track_state:
+            self.state.observe(parse_fields(raw)[0], self.clock())
         for client in list(self._clients):
             if client.logged_in and client.events:
                 client.writer.write(raw)
@@ -147,6 +155,8 @@ class AmiSimulator:
             write(encode([("Response", "Error"), *action_id, ("Message", "Authentication failed")]))
             await client.writer.drain()
             return False
+        if lowered in self.silent:
+            return True
         if not client.logged_in:
             write(encode([("Response", "Error"), *action_id, ("Message", "Permission denied")]))
         elif lowered == "ping":
@@ -155,9 +165,30 @@ class AmiSimulator:
             write(encode([("Response", "Goodbye"), *action_id, ("Message", "Thanks for all the fish.")]))
             await client.writer.drain()
             return False
+        elif lowered in _LISTS:
+            items = _LISTS[lowered](self, action)
+            first_word, message = _LIST_WORDING[lowered]
+            write(encode([("Response", "Success"), *action_id, ("EventList", "start"), ("Message", message)]))
+            for item in items:
+                # CoreShowChannel carries its ActionID second; QueueStatus items carry it last.
+                headers = [item[0], *action_id, *item[1:]] if lowered == "coreshowchannels" else [*item, *action_id]
+                write(encode(headers))
+            write(encode([("Event", f"{first_word}Complete"), *action_id, ("EventList", "Complete"),
+                          ("ListItems", str(len(items)))]))  # fmt: skip
         elif lowered in self.canned:
             write(encode([("Response", "Success"), *action_id, *self.canned[lowered]]))
         else:
             message = f"Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
             write(encode([("Response", "Error"), *action_id, ("Message", message)]))
         return True
+
+
+_LISTS: dict[str, Callable[[AmiSimulator, AmiMessage], list[list[tuple[str, str]]]]] = {
+    "coreshowchannels": lambda sim, _action: sim.state.core_show_channels(sim.clock()),
+    "queuestatus": lambda sim, action: sim.state.queue_status(sim.clock(), action.get("Queue")),
+}
+#: The Complete event's prefix and the start message, as Asterisk 22 words them (trace 05).
+_LIST_WORDING = {
+    "coreshowchannels": ("CoreShowChannels", "Channels will follow"),
+    "queuestatus": ("QueueStatus", "Queue status will follow"),
+}

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiTimeout
+from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout
 from hotline.ami.simulator import AmiSimulator
 
 CANNED = {
@@ -21,7 +21,7 @@ def run(scenario: Callable[[AmiSimulator, AmiClient], Awaitable[None]], secret: 
     async def main() -> None:
         simulator = AmiSimulator(canned=CANNED)
         host, port = await simulator.start()
-        client = AmiClient(host, port, "hotline", secret, ping_delay=60)
+        client = AmiClient(host, port, "hotline", secret)
         try:
             await asyncio.wait_for(scenario(simulator, client), timeout=20)
         finally:
@@ -75,10 +75,14 @@ def test_refusal_and_silence_become_clear_errors() -> None:
         await client.connect()
         with pytest.raises(AmiActionError, match="Invalid/unknown command: NoSuchAction"):
             await client.action("NoSuchAction", timeout=2)
-        sim.canned["slowaction"] = []
-        await sim.drop_connections()  # nothing will answer now
+        sim.silent.add("slowaction")
         with pytest.raises(AmiTimeout, match=r"no answer within 0\.2 s"):
             await client.action("SlowAction", timeout=0.2)
+        assert (await client.action("Ping", timeout=2)).ping == "Pong"  # a timeout does not end the session
+        await sim.drop_connections()
+        await asyncio.wait_for(client.lost.wait(), 2)
+        with pytest.raises(AmiConnectionLost, match="not connected"):
+            await client.action("Ping", timeout=2)
 
     run(scenario)
 

@@ -1,0 +1,224 @@
+"""The bridge process: one AMI connection kept up, events consumed in order, state published.
+
+Connect and log in; after every (re)connect resynchronise (Ping for Asterisk's clock, then
+CoreShowChannels and QueueStatus, applied at their place in the event stream); ping to notice a dead
+link; when the link drops, reconnect with capped exponential backoff. Events are queued per TCP read
+by the adapter and consumed by one task: tracker → live model → call writer (batched, retried) and
+Redis (one pipeline per pass). When the queue or the writer's backlog is too long, reading from
+Asterisk pauses until they drain, so memory stays bounded and no event is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, Item
+from hotline.bridge.call_writer import CallWriter, load_in_progress
+from hotline.bridge.core import BridgeCore, wants
+from hotline.bridge.stats import LatencyStats
+from hotline.call_tracker import CallTracker
+from hotline.live.model import Changes, LiveModel
+from hotline.live.publisher import LivePublisher
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BridgeOptions:
+    host: str
+    port: int
+    username: str
+    secret: str
+    #: "asterisk", or "simulator" in demo mode (shown on every console).
+    source: str = "asterisk"
+    ping_interval_s: float = 10.0
+    action_timeout_s: float = 5.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    #: Events waiting to be consumed before reading from Asterisk pauses.
+    max_queued_events: int = 50_000
+    wrapup_s: float = 0.0
+    #: How often wrap-ups are checked for their end (they end without an event).
+    tick_s: float = 1.0
+
+
+class Bridge:
+    def __init__(self, options: BridgeOptions, sessions: sessionmaker[Session], redis_client: aioredis.Redis) -> None:
+        self.options = options
+        self.sessions = sessions
+        self.tracker = CallTracker()
+        self.model = LiveModel(default_wrapup_s=options.wrapup_s)
+        self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s)
+        self.core = BridgeCore(self.tracker, self.model, self.writer)
+        self.publisher = LivePublisher(redis_client, self.model, options.source)
+        self.latency = LatencyStats()
+        self.client: AmiClient | None = None
+        self.ready = asyncio.Event()  # connected, logged in and resynchronised
+        self.connections = 0
+        self.resyncs = 0
+        self.last_error: str | None = None
+        self._queue: deque[tuple[list[Item], float]] = deque()
+        self._queued = 0
+        self._paused = False
+        self._wake = asyncio.Event()
+        self._busy = False
+        self._stopping = False
+        self._restore_pending = True
+
+    # -- the adapter's sink (called from data_received, must not block) -------------------------------
+    def _sink(self, items: list[Item], received_at: float) -> None:
+        self._queue.append((items, received_at))
+        self._queued += len(items)
+        self._wake.set()
+        if self._queued > self.options.max_queued_events and not self._paused and self.client is not None:
+            self._paused = True
+            self.client.pause_reading()
+
+    # -- tasks ----------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Run until cancelled: consumer, writer, clock and the connection loop."""
+        tasks = [
+            asyncio.create_task(self._consume(), name="bridge-consume"),
+            asyncio.create_task(self.writer.run(), name="bridge-writer"),
+            asyncio.create_task(self._tick(), name="bridge-tick"),
+        ]
+        try:
+            await self._connect_forever()
+        finally:
+            self._stopping = True
+            if self.client is not None:
+                self.client.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            with contextlib.suppress(Exception):
+                await self.writer.drain(timeout=5)
+            await self.publisher.set_meta(connected=0)
+
+    async def _connect_forever(self) -> None:
+        delay = self.options.backoff_initial_s
+        while not self._stopping:
+            try:
+                await self._session()
+                delay = self.options.backoff_initial_s  # it was up: start over gently
+            except (OSError, TimeoutError, AmiActionError) as exc:
+                self.last_error = str(exc) or type(exc).__name__
+                logger.warning(
+                    "AMI %s:%d unavailable (%s); retrying in %.1f s",
+                    self.options.host,
+                    self.options.port,
+                    self.last_error,
+                    delay,
+                )
+            finally:
+                self.ready.clear()
+                if self.client is not None:
+                    self.client.close()
+                await self.publisher.set_meta(connected=0, last_error=self.last_error or "")
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self.options.backoff_max_s)
+
+    async def _session(self) -> None:
+        options = self.options
+        self.client = client = AmiClient(
+            options.host, options.port, options.username, options.secret, sink=self._sink, selector=wants
+        )
+        await client.connect(timeout=options.action_timeout_s)
+        self.connections += 1
+        logger.info("AMI connected to %s:%d (connection %d)", options.host, options.port, self.connections)
+        await self.resync(client)
+        self.ready.set()
+        self.last_error = None
+        await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
+        while not client.lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(client.lost.wait(), options.ping_interval_s)
+                break
+            try:
+                await client.action("Ping", timeout=options.action_timeout_s)
+            except AmiActionError as exc:
+                logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
+                self.last_error = f"keep-alive: {exc.message}"
+                return
+
+    async def resync(self, client: AmiClient) -> None:
+        """Asterisk's clock, then the channel and queue lists, applied in stream order."""
+        pong = await client.action("Ping", timeout=self.options.action_timeout_s)
+        with contextlib.suppress(TypeError, ValueError):
+            self.core.resync_now = float(pong.timestamp)
+        if self.core.resync_now is None:
+            self.core.resync_now = time.time()
+        if self._restore_pending:
+            restored = await asyncio.to_thread(load_in_progress, self.sessions)
+            self.core.restored = {k: v for k, v in restored.items() if k not in self.tracker.calls}
+            self._restore_pending = False
+        await client.ordered_list("CoreShowChannels", timeout=self.options.action_timeout_s * 2)
+        await client.ordered_list("QueueStatus", timeout=self.options.action_timeout_s * 2)
+        await self._drained()
+        self.resyncs += 1
+
+    async def _drained(self) -> None:
+        """Wait until the consumer has applied everything received so far (the resync lists included)."""
+        while self._queue or self._busy:
+            await asyncio.sleep(0.005)
+
+    async def _consume(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                self._busy = True
+                batches = list(self._queue)
+                self._queue.clear()
+                self._queued = 0
+                for items, _ in batches:
+                    self.core.process(items)
+                await self.publisher.publish(self.core.take_changes())
+                done = time.monotonic()
+                for items, received_at in batches:
+                    self.latency.add(done - received_at, len(items))
+                await self._maybe_resume()
+                self._busy = False
+
+    async def _maybe_resume(self) -> None:
+        while self.writer.overloaded:
+            if self.client is not None and not self._paused:
+                self._paused = True
+                self.client.pause_reading()
+                logger.warning("database backlog of %d calls: reading from Asterisk paused", len(self.writer.pending))
+            await asyncio.sleep(0.1)
+        if self._paused and self._queued <= self.options.max_queued_events // 2 and self.writer.drained_enough:
+            self._paused = False
+            if self.client is not None:
+                self.client.resume_reading()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.tick_s)
+            changes = Changes()
+            self.model.tick(time.time(), changes)
+            if changes or self.publisher.needs_full:
+                await self.publisher.publish(changes)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "source": self.options.source,
+            "connected": self.ready.is_set(),
+            "connections": self.connections,
+            "resyncs": self.resyncs,
+            "events": self.core.events,
+            "calls_in_progress": len(self.tracker.calls),
+            "rows_pending": len(self.writer.pending),
+            "last_error": self.last_error,
+        }

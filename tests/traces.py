@@ -1,0 +1,35 @@
+"""The recorded Asterisk 22 traces in ../shared/fixtures/asterisk-22, read the way the README says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.ami.frames import AmiMessage, FrameDecoder
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "asterisk-22"
+AMI = FIXTURES / "ami"
+needs_traces = pytest.mark.skipif(not AMI.is_dir(), reason=f"recorded traces not found at {AMI}")
+
+
+def messages(name: str) -> Iterator[AmiMessage]:
+    for frame in FrameDecoder().feed((AMI / f"{name}.ami").read_bytes()):
+        if isinstance(frame, AmiMessage):
+            yield frame
+
+
+def events(name: str) -> list[dict[str, str]]:
+    """The trace's unsolicited events (no ActionID), as the bridge receives them."""
+    return [m.as_dict() for m in messages(name) if m.kind == "event" and m.get("ActionID") is None]
+
+
+def list_items(name: str, action_id: str) -> list[dict[str, str]]:
+    """The items of one list action's answer in a trace (e.g. "coreshowchannels-8" in trace 05)."""
+    return [m.as_dict() for m in messages(name) if m.kind == "event" and m.get("ActionID") == action_id]
+
+
+def index(name: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (AMI / f"{name}.jsonl").read_text().splitlines()]
