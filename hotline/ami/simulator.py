@@ -63,6 +63,8 @@ class AmiSimulator:
     clock: Callable[[], float] = time.time
     #: Actions (lower case) never answered: an Asterisk that has stopped responding.
     silent: set[str] = field(default_factory=set)
+    #: False: connections are closed as soon as they open, as when Asterisk is down.
+    accepting: bool = True
     #: Learn channels and queues from the events sent, to answer CoreShowChannels and QueueStatus.
     track_state: bool = True
     state: SimState = field(default_factory=SimState)
@@ -117,6 +119,9 @@ class AmiSimulator:
         return len(events)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.accepting:
+            writer.close()
+            return
         client = _Client(writer)
         self._clients.append(client)
         writer.write(BANNER)

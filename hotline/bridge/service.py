@@ -208,6 +208,7 @@ class Bridge:
             await asyncio.sleep(self.options.tick_s)
             changes = Changes()
             self.model.tick(time.time(), changes)
+            await self.publisher.check()
             if changes or self.publisher.needs_full:
                 await self.publisher.publish(changes)
 

@@ -84,6 +84,14 @@ class LivePublisher:
             self.failures = 0
         return True
 
+    async def check(self) -> None:
+        """Notice a Redis that lost the live state while nothing changed (restart, flush)."""
+        try:
+            if not await self.client.exists(META_KEY):
+                self.needs_full = True
+        except (redis.RedisError, OSError):
+            self.needs_full = True
+
     def _stage(self, pipe: Any, changes: Changes) -> None:
         now = self.clock()
         feed: list[dict[str, Any]] = []
