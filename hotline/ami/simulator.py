@@ -32,6 +32,17 @@ def encode(headers: list[tuple[str, str]]) -> bytes:
     return "".join(f"{key}: {value}\r\n" for key, value in headers).encode() + b"\r\n"
 
 
+#: Answers to actions the simulator keeps no state for: as in traces 06 and 08, and Redirect's
+#: acknowledgement as Asterisk's manager.c words it (no trace has one).
+CANNED: dict[str, list[tuple[str, str]]] = {
+    "originate": [("Message", "Originate successfully queued")],
+    "redirect": [("Message", "Redirect successful")],
+    "mixmonitor": [],
+    "stopmixmonitor": [],
+    "hangup": [("Message", "Channel Hungup")],
+}
+
+
 @dataclass(frozen=True)
 class RecordedMessage:
     t: float
@@ -59,7 +70,7 @@ class AmiSimulator:
     username: str = "hotline"
     secret: str = "hotline-secret"
     #: Action name (lower case) -> response headers after Response/ActionID, for canned answers.
-    canned: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    canned: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: dict(CANNED))
     clock: Callable[[], float] = time.time
     #: Actions (lower case) never answered: an Asterisk that has stopped responding.
     silent: set[str] = field(default_factory=set)

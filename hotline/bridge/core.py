@@ -60,7 +60,8 @@ class BridgeCore:
         self.restored: dict[str, CallRecord] = {}
         #: Asterisk's clock at the last resync (the Ping answer's Timestamp), for closing calls out.
         self.resync_now: float | None = None
-        self.originates: dict[str, Mapping[str, str]] = {}
+        #: Extra feed entries (call-back originate results) for the publisher's next flush.
+        self.feed: list[dict[str, object]] = []
 
     def process(self, items: Iterable[dict[str, str] | ListResult]) -> None:
         for item in items:
@@ -83,7 +84,7 @@ class BridgeCore:
             if call.ended_at is not None or name in _ROW_EVENTS or _is_new(name, call) or blocked:
                 self.writer.submit(call)
         elif name == "OriginateResponse" and event.get("ActionID"):
-            self.originates[event["ActionID"]] = event
+            self.feed.append(originate_result(event))
 
     def apply_list(self, result: ListResult) -> None:
         now = self.resync_now or self.tracker.last_time or 0.0
@@ -122,6 +123,21 @@ class BridgeCore:
     def take_changes(self) -> Changes:
         changes, self.changes = self.changes, Changes()
         return changes
+
+
+#: OriginateResponse `Reason` codes (Asterisk's AST_CONTROL values) in a lawyer's words.
+_ORIGINATE_REASONS = {"4": "answered", "3": "no_answer", "5": "busy", "8": "congestion", "1": "hung_up"}
+
+
+def originate_result(event: Mapping[str, str]) -> dict[str, object]:
+    ok = event.get("Response") == "Success"
+    return {
+        "type": "originate",
+        "action_id": event.get("ActionID"),
+        "ok": ok,
+        "outcome": _ORIGINATE_REASONS.get(event.get("Reason", ""), "failed") if not ok else "answered",
+        "linkedid": event.get("Uniqueid") if ok else None,
+    }
 
 
 def _is_new(name: str, call: CallRecord) -> bool:

@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, Item
+from hotline.bridge.actions import ActionServer
 from hotline.bridge.call_writer import CallWriter, load_in_progress
 from hotline.bridge.core import BridgeCore, wants
 from hotline.bridge.stats import LatencyStats
@@ -47,6 +48,11 @@ class BridgeOptions:
     #: Events waiting to be consumed before reading from Asterisk pauses.
     max_queued_events: int = 50_000
     wrapup_s: float = 0.0
+    #: Dialplan contexts for call-backs (dials the citizen after the lawyer answers) and transfers.
+    callback_context: str = "hotline-callback"
+    transfer_context: str = "hotline-transfer"
+    #: Name of this bridge (one per Asterisk node) for the action requests it serves.
+    node: str = "default"
     #: How often wrap-ups are checked for their end (they end without an event).
     tick_s: float = 1.0
 
@@ -60,6 +66,16 @@ class Bridge:
         self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s)
         self.core = BridgeCore(self.tracker, self.model, self.writer)
         self.publisher = LivePublisher(redis_client, self.model, options.source)
+        self.actions = ActionServer(
+            redis_client,
+            lambda: self.client if self.ready.is_set() else None,
+            self.tracker,
+            node=options.node,
+            callback_context=options.callback_context,
+            transfer_context=options.transfer_context,
+            status=self.status,
+            action_timeout_s=options.action_timeout_s,
+        )
         self.latency = LatencyStats()
         self.client: AmiClient | None = None
         self.ready = asyncio.Event()  # connected, logged in and resynchronised
@@ -90,6 +106,7 @@ class Bridge:
             asyncio.create_task(self._consume(), name="bridge-consume"),
             asyncio.create_task(self.writer.run(), name="bridge-writer"),
             asyncio.create_task(self._tick(), name="bridge-tick"),
+            asyncio.create_task(self.actions.run(), name="bridge-actions"),
         ]
         try:
             await self._connect_forever()
@@ -109,6 +126,7 @@ class Bridge:
     async def _connect_forever(self) -> None:
         delay = self.options.backoff_initial_s
         while not self._stopping:
+            _raise_if_cancelled()
             try:
                 await self._session()
                 delay = self.options.backoff_initial_s  # it was up: start over gently
@@ -141,16 +159,22 @@ class Bridge:
         self.ready.set()
         self.last_error = None
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
-        while not client.lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(client.lost.wait(), options.ping_interval_s)
-                break
-            try:
-                await client.action("Ping", timeout=options.action_timeout_s)
-            except AmiActionError as exc:
-                logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
-                self.last_error = f"keep-alive: {exc.message}"
-                return
+        lost = asyncio.ensure_future(client.lost.wait())
+        try:
+            while not lost.done():
+                # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+                await asyncio.wait({lost}, timeout=options.ping_interval_s)
+                _raise_if_cancelled()
+                if lost.done():
+                    break
+                try:
+                    await client.action("Ping", timeout=options.action_timeout_s)
+                except AmiActionError as exc:
+                    logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
+                    self.last_error = f"keep-alive: {exc.message}"
+                    return
+        finally:
+            lost.cancel()
 
     async def resync(self, client: AmiClient) -> None:
         """Asterisk's clock, then the channel and queue lists, applied in stream order."""
@@ -184,7 +208,8 @@ class Bridge:
                 self._queued = 0
                 for items, _ in batches:
                     self.core.process(items)
-                await self.publisher.publish(self.core.take_changes())
+                feed, self.core.feed = self.core.feed, []
+                await self.publisher.publish(self.core.take_changes(), feed)
                 done = time.monotonic()
                 for items, received_at in batches:
                     self.latency.add(done - received_at, len(items))
@@ -223,3 +248,10 @@ class Bridge:
             "rows_pending": len(self.writer.pending),
             "last_error": self.last_error,
         }
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation that an inner wait_for swallowed (a Python 3.11 race)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

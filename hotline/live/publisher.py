@@ -59,9 +59,14 @@ class LivePublisher:
         self._agent_states: dict[str, tuple[Any, ...]] = {}
         self._queue_states: dict[str, tuple[Any, ...]] = {}
 
-    async def publish(self, changes: Changes) -> bool:
+    async def publish(self, changes: Changes, extra_feed: list[dict[str, Any]] | None = None) -> bool:
         """Write what changed (everything after a Redis loss); False when Redis is unreachable."""
         try:
+            if extra_feed:
+                pipe = self.client.pipeline(transaction=False)
+                for entry in extra_feed:
+                    pipe.xadd(FEED_STREAM, {"data": _json({**entry, "at": self.clock()})}, maxlen=FEED_MAXLEN)
+                await pipe.execute()
             if self.needs_full:
                 await self._publish_all()
                 self.needs_full = False
