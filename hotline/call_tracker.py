@@ -169,6 +169,10 @@ class CallTracker:
             call.caller_name = _value(event.get("CallerIDName"))
             call.exten = _value(event.get("Exten"))
             self.calls[linkedid] = call
+        elif call.direction == "callback" and len(call.channel_names) == 1:
+            # An originated call-back starts on the lawyer's phone; the citizen is the leg dialled next.
+            call.agent_interface = member_interface(next(iter(call.channel_names.values())))
+            call.caller_number = _value(event.get("CallerIDNum")) or call.caller_number
         uniqueid = event.get("Uniqueid", "")
         call.open_channels.add(uniqueid)
         call.channel_names[uniqueid] = event.get("Channel", "")
@@ -236,6 +240,14 @@ class CallTracker:
         call.open_channels.discard(event.get("Uniqueid", ""))
         if not call.open_channels:
             call.finish(at)
+
+
+def member_interface(channel: str) -> str:
+    """`PJSIP/1001-0000002a` → `PJSIP/1001`: the device a channel belongs to (queue member interface)."""
+    base, sep, suffix = channel.rpartition("-")
+    if sep and len(suffix) == 8 and all(c in "0123456789abcdef" for c in suffix):
+        return base
+    return channel
 
 
 def _value(text: str | None) -> str | None:

@@ -294,6 +294,64 @@ class CallFactory:
         out.append(self._hangup(chan, gone, "0"))  # Asterisk reports Cause 0 for an abandon
         return sorted(out, key=lambda event: event[0])
 
+    def callback(
+        self,
+        member: Member,
+        number: str,
+        at: float,
+        *,
+        action_id: str,
+        context: str = "hotline-callback",
+        answered: bool = True,
+        ring_s: float = 0.6,
+        talk_s: float = 60.0,
+    ) -> list[Event]:
+        """An Originate from the lawyer's phone to a citizen (trace 06): the lawyer's leg rings and
+        answers, OriginateResponse reports it, then the dialplan dials the citizen and bridges."""
+        uid = self._uniqueid(at)
+        leg = Channel(self._channel_name(member.endpoint), uid, uid, member.endpoint, member.name,
+                      self.member_context, "s", state="0")  # fmt: skip
+        out = [self._event("Newchannel", "call,all", at, leg.snapshot())]
+        leg.state = "5"
+        out.append(self._event("Newstate", "call,all", at, leg.snapshot()))
+        up = at + ring_s
+        response = [("ActionID", action_id), ("Response", "Success" if answered else "Failure"),
+                    ("Channel", leg.name if answered else member.interface), ("Context", context), ("Exten", number),
+                    ("Reason", "4" if answered else "3"), ("Uniqueid", uid if answered else "<unknown>"),
+                    ("CallerIDNum", "12348"), ("CallerIDName", "12348")]  # fmt: skip
+        if not answered:
+            out.append(self._hangup(leg, up, "0"))
+            out.append(self._event("OriginateResponse", "call,all", up, response))
+            return out
+        leg.state, leg.context, leg.exten, leg.priority = "6", context, number, "2"
+        out.append(self._event("Newstate", "call,all", up, leg.snapshot()))
+        out.append(self._event("OriginateResponse", "call,all", up, response))
+        out.append(
+            self._event("Newexten", "dialplan,all", up, leg.snapshot(), _app("Dial", f"PJSIP/{number}@trunk,30"))
+        )
+        citizen = Channel(self._channel_name("trunk"), self._uniqueid(up), uid, number, "", self.inbound_context, "s",
+                          state="0")  # fmt: skip
+        out.append(self._event("Newchannel", "call,all", up, citizen.snapshot()))
+        out.append(self._dial("DialBegin", up, leg, citizen, ("DialString", f"{number}@trunk")))
+        citizen.state = "5"
+        out.append(self._event("Newstate", "call,all", up, citizen.snapshot()))
+        answer = up + ring_s
+        citizen.state = "6"
+        out.append(self._event("Newstate", "call,all", answer, citizen.snapshot()))
+        out.append(self._dial("DialEnd", answer, leg, citizen, ("DialStatus", "ANSWER")))
+        bridge_id = str(uuid.uuid4())
+        out.append(self._event("BridgeCreate", "call,all", answer, _bridge(bridge_id, 0)))
+        out.append(self._event("BridgeEnter", "call,all", answer, _bridge(bridge_id, 1), citizen.snapshot()))
+        out.append(self._event("BridgeEnter", "call,all", answer, _bridge(bridge_id, 2), leg.snapshot()))
+        end = answer + talk_s
+        out.append(self._event("BridgeLeave", "call,all", end, _bridge(bridge_id, 1), leg.snapshot()))
+        out.append(self._event("BridgeLeave", "call,all", end, _bridge(bridge_id, 0), citizen.snapshot()))
+        out.append(self._event("SoftHangupRequest", "call,all", end, leg.snapshot(), [("Cause", "16")]))
+        out.append(self._event("BridgeDestroy", "call,all", end, _bridge(bridge_id, 0)))
+        out.append(self._hangup(leg, end, "16"))
+        out.append(self._hangup(citizen, end, "16"))
+        return out
+
 
 def _app(application: str, data: str) -> list[tuple[str, str]]:
     return [("Extension", "12348"), ("Application", application), ("AppData", data)]

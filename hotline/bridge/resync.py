@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hotline.call_tracker import CallRecord, CallTracker
+from hotline.call_tracker import CallRecord, CallTracker, member_interface
 
 RESYNC = "resync"
 #: Application of a queue member's channel while it is bridged to a queue caller.
@@ -26,14 +26,6 @@ class ResyncReport:
 
     def touched(self) -> list[CallRecord]:
         return [*self.closed, *self.adopted, *self.updated]
-
-
-def member_interface(channel: str) -> str:
-    """`PJSIP/1001-0000002a` → `PJSIP/1001`: the device a channel belongs to (queue member interface)."""
-    base, sep, suffix = channel.rpartition("-")
-    if sep and len(suffix) == 8 and all(c in "0123456789abcdef" for c in suffix):
-        return base
-    return channel
 
 
 def duration_seconds(text: str | None) -> int:

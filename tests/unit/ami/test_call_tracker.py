@@ -60,6 +60,8 @@ def test_originated_call_back_is_answered_when_bridged() -> None:
     [call], _ = replay("06-originate-callback")
     assert call.direction == "callback" and call.outcome is Outcome.ANSWERED
     assert call.queue is None
+    # Originated from the lawyer's phone: the citizen is the leg the dialplan dialled.
+    assert (call.caller_number, call.agent_interface) == ("5550100", "PJSIP/sipp-lawyer")
 
 
 def test_failed_originates_are_failed_calls() -> None:

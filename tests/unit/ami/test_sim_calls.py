@@ -98,3 +98,14 @@ def test_positions_count_the_callers_already_waiting() -> None:
     assert {e["Linkedid"] for e in first if "Linkedid" in e}.isdisjoint(
         {e["Linkedid"] for e in second if "Linkedid" in e}
     )
+
+
+def test_call_back_tells_the_story_of_trace_06() -> None:
+    made = generated(CallFactory().callback(LAWYER, "5550100", 1795449007.1, action_id="x", talk_s=2.4))
+    recorded = [m.as_dict() for m in messages("06-originate-callback") if m.kind == "event"]
+    wanted = {"Newchannel", "Newstate", "OriginateResponse", "BridgeEnter", "BridgeLeave", "Hangup"}
+    assert [e["Event"] for e in made if e["Event"] in wanted] == [e["Event"] for e in recorded if e["Event"] in wanted]
+    tracker = CallTracker()
+    call = [r for r in (tracker.handle(e) for e in made) if r is not None][-1]
+    assert (call.direction, call.outcome, call.caller_number) == ("callback", Outcome.ANSWERED, "5550100")
+    assert call.agent_interface == "PJSIP/sipp-lawyer"

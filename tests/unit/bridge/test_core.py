@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hotline.ami.panoramisk_adapter import ListResult
 from hotline.bridge.core import BridgeCore, wants
-from hotline.bridge.resync import duration_seconds, epoch_of, member_interface
-from hotline.call_tracker import CallRecord, CallTracker, Outcome
+from hotline.bridge.resync import duration_seconds, epoch_of
+from hotline.call_tracker import CallRecord, CallTracker, Outcome, member_interface
 from hotline.live.model import AgentState, CallState, LiveModel
 from tests.traces import events, list_items, needs_traces
 
