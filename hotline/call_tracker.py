@@ -165,14 +165,16 @@ class CallTracker:
         if call is None:
             call = CallRecord(linkedid=linkedid, started_at=at)
             call.direction = "inbound" if event.get("ChannelState") == _STATE_RING else "callback"
-            call.caller_number = _value(event.get("CallerIDNum"))
-            call.caller_name = _value(event.get("CallerIDName"))
+            if call.direction == "inbound":
+                call.caller_number = _value(event.get("CallerIDNum"))
+                call.caller_name = _value(event.get("CallerIDName"))
+            else:  # originated from a lawyer's phone: the citizen is known when the dialplan dials them
+                call.agent_interface = member_interface(event.get("Channel", ""))
             call.exten = _value(event.get("Exten"))
             self.calls[linkedid] = call
         elif call.direction == "callback" and len(call.channel_names) == 1:
             # An originated call-back starts on the lawyer's phone; the citizen is the leg dialled next.
-            call.agent_interface = member_interface(next(iter(call.channel_names.values())))
-            call.caller_number = _value(event.get("CallerIDNum")) or call.caller_number
+            call.caller_number = _value(event.get("CallerIDNum"))
         uniqueid = event.get("Uniqueid", "")
         call.open_channels.add(uniqueid)
         call.channel_names[uniqueid] = event.get("Channel", "")

@@ -151,11 +151,54 @@ def worker(queues: Annotated[list[str] | None, typer.Argument(help="Queues to se
     Worker(queues or ["default"], connection=redis.Redis.from_url(url)).work()
 
 
+@app.command("bridge")
+def bridge() -> None:
+    """Run the telephony bridge alone: AMI events to call records and live state, and the actions
+    the API asks for. Without HOTLINE_AMI_HOST it runs on the built-in simulator (demo mode)."""
+    import asyncio
+    import signal
+
+    from hotline.bridge.runner import bridge_options, run_bridge
+
+    with _clear_errors():
+        context = _context()
+        if not context.settings.demo_mode:
+            bridge_options(context)  # report missing credentials before starting
+    typer.echo(_pbx_line(context.settings))
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        await run_bridge(context)
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        typer.echo("bridge stopped")
+    finally:
+        context.close()
+
+
+def _pbx_line(settings) -> str:  # type: ignore[no-untyped-def]
+    if settings.demo_mode:
+        return (
+            "PBX: SIMULATED (demo mode: built-in AMI simulator with simulated callers; "
+            "set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET for Asterisk)"
+        )
+    return f"PBX: Asterisk AMI at {settings.ami_host}:{settings.ami_port}"
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a job worker")] = True,
+    with_bridge: Annotated[
+        bool, typer.Option("--bridge/--no-bridge", help="Also run the telephony bridge in this process")
+    ] = True,
 ) -> None:
     """Run the service: API and consoles, outbox relay, and a job worker, on one machine."""
     import uvicorn
@@ -173,12 +216,8 @@ def serve(
         raise typer.Exit(2)
     typer.echo(
         f"12348 hotline listening on http://{host}:{port} (API docs http://{host}:{port}/docs)\n"
-        f"  mode: {settings.env}; PBX: "
-        + (
-            "none configured: demo mode (set HOTLINE_AMI_HOST for Asterisk)"
-            if settings.demo_mode
-            else f"Asterisk {settings.ami_host}"
-        )
+        f"  mode: {settings.env}; {_pbx_line(settings)}"
+        + ("" if with_bridge else " (bridge not run here: start `hotline bridge`)")
         + f"\n  database: {context.engine.url.render_as_string(hide_password=True)}"
         f"\n  redis: {context.redis.mode} ({context.redis.url})"
     )
@@ -193,7 +232,13 @@ def serve(
             worker_process.wait(timeout=10)
         context.close()
 
-    uvicorn.run(create_app(context, relay_outbox=True, on_shutdown=stop), host=host, port=port, log_level="info")
+    if with_bridge and not settings.demo_mode:
+        from hotline.bridge.runner import bridge_options
+
+        with _clear_errors():
+            bridge_options(context)
+    app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
+    uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

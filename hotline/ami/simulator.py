@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +72,8 @@ class AmiSimulator:
     #: Action name (lower case) -> response headers after Response/ActionID, for canned answers.
     canned: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: dict(CANNED))
     clock: Callable[[], float] = time.time
+    #: Called after an action (lower case) was answered, e.g. to start the call an Originate asked for.
+    after_action: dict[str, Callable[[AmiMessage], Awaitable[None]]] = field(default_factory=dict)
     #: Actions (lower case) never answered: an Asterisk that has stopped responding.
     silent: set[str] = field(default_factory=set)
     #: False: connections are closed as soon as they open, as when Asterisk is down.
@@ -145,6 +147,8 @@ class AmiSimulator:
                         logger.warning("simulator: unparsable client message skipped: %s", frame.reason)
                     elif not await self._answer(client, frame):
                         return
+                    elif (hook := self.after_action.get((frame.get("Action") or "").lower())) and client.logged_in:
+                        await hook(frame)
                 await writer.drain()
         except ConnectionError:
             pass

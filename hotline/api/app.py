@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
-from hotline.api.routes import auth, calls, health, stations, tickets, users
+from hotline.api.routes import auth, calls, health, live, stations, tickets, users
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 
@@ -29,8 +29,23 @@ async def _relay_forever(context: Context) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
-    """The application; with `relay_outbox` it also moves outbox rows to the job queue.
+async def _logged(work: Awaitable[None], what: str) -> None:
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("%s stopped on an unexpected error", what)
+
+
+def create_app(
+    context: Context,
+    relay_outbox: bool = False,
+    on_shutdown: Callable[[], None] | None = None,
+    with_bridge: bool = False,
+) -> FastAPI:
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue, and with
+    `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
     so code after `uvicorn.run` would never run.
@@ -38,12 +53,19 @@ def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callab
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_relay_forever(context)) if relay_outbox else None
+        tasks = []
+        if relay_outbox:
+            tasks.append(asyncio.create_task(_relay_forever(context)))
+        if with_bridge:
+            from hotline.bridge.runner import run_bridge
+
+            tasks.append(asyncio.create_task(_logged(run_bridge(context), "bridge")))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if on_shutdown is not None:
                 on_shutdown()
 
@@ -68,6 +90,6 @@ def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callab
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, stations, users):
+    for module in (health, auth, tickets, calls, live, stations, users):
         app.include_router(module.router)
     return app

@@ -49,6 +49,13 @@ class Conflict(ApiError):
     error_id = "conflict"
 
 
+class ServiceUnavailable(ApiError):
+    """A component the request needs (Redis, the telephony bridge) is down; retrying later can work."""
+
+    status = 503
+    error_id = "service_unavailable"
+
+
 class TooManyAttempts(ApiError):
     status = 429
     error_id = "too_many_attempts"

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     ami_port: int = Field(5038, ge=1, le=65535)
     ami_username: str | None = None
     ami_secret: str | None = None
+    #: After-call work after each queue call, as queues.conf `wrapuptime` sets it (AHT = talk + this).
+    wrapup_seconds: float = Field(10.0, ge=0, le=3600)
     #: Service-level threshold T in seconds (DESIGN.md §5).
     sl_threshold_seconds: int = Field(20, ge=1, le=3600)
     #: Directory of a Vosk model; unset means transcription is unavailable.

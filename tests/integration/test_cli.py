@@ -87,3 +87,10 @@ def test_setup_then_user_create_makes_the_first_admin(isolated_env: dict[str, st
         "user", "create", "x2", "--role", "boss", "--password-stdin", env=isolated_env, stdin="long-enough\n"
     )
     assert role.returncode == 2 and "unknown role" in role.stderr
+
+
+def test_bridge_names_missing_asterisk_credentials(isolated_env: dict[str, str]) -> None:
+    result = hotline("bridge", env={**isolated_env, "HOTLINE_AMI_HOST": "10.0.0.5"})
+    assert result.returncode == 2
+    assert "HOTLINE_AMI_USERNAME" in result.stderr and "HOTLINE_AMI_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,127 @@
+"""Simulated hotline traffic for demo mode: callers arrive, wait, talk to lawyers or give up.
+
+A small queue model decides each call's fate (a lawyer free before the caller's patience runs out
+answers, else the caller abandons; now and then a phone rings out first), `CallFactory` writes the
+events Asterisk would send, and the simulator plays them at their times. Click-to-call Originates
+sent to the simulator become call-backs. Everything it produces is labelled as simulated by the
+bridge (`source = simulator`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hotline.ami.frames import AmiMessage
+from hotline.ami.sim_calls import CallFactory, Event, Member
+from hotline.ami.simulator import AmiSimulator
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrafficProfile:
+    calls_per_minute: float = 3.0
+    ivr_s: tuple[float, float] = (4.0, 15.0)
+    patience_s: tuple[float, float] = (20.0, 150.0)
+    talk_s: tuple[float, float] = (40.0, 240.0)
+    wrapup_s: float = 10.0
+    ring_s: float = 3.0
+    ring_out_share: float = 0.1
+    #: Demo numbers: mobile prefixes of several provinces, so the router's number lookup has work.
+    prefixes: tuple[str, ...] = ("138", "139", "136", "150", "187", "133", "0971", "028")
+
+
+@dataclass
+class DemoTraffic:
+    simulator: AmiSimulator
+    members: dict[str, list[Member]]
+    profile: TrafficProfile = field(default_factory=TrafficProfile)
+    seed: int | None = None
+    clock: Callable[[], float] = time.time
+    factory: CallFactory = field(default_factory=CallFactory)
+    calls: int = 0
+    _heap: list[tuple[float, int, bytes]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _busy_until: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+        self.simulator.after_action["originate"] = self._originated
+
+    def schedule(self, events: list[Event]) -> None:
+        for at, raw in events:
+            heapq.heappush(self._heap, (at, next(self._order), raw))
+
+    def start_shift(self) -> None:
+        now = self.clock()
+        for queue, members in self.members.items():
+            for member in members:
+                self.schedule(self.factory.member_added(queue, member, now))
+
+    def new_call(self, at: float) -> None:
+        """Decide one caller's fate and schedule the events of the whole call."""
+        p, rnd = self.profile, self.random
+        queue = rnd.choice(sorted(self.members))
+        caller = rnd.choice(p.prefixes)
+        caller += "".join(rnd.choice("0123456789") for _ in range((11 if caller[0] == "1" else 12) - len(caller)))
+        ivr = rnd.uniform(*p.ivr_s)
+        joined = at + ivr
+        patience = rnd.uniform(*p.patience_s)
+        free = sorted(self.members[queue], key=lambda m: self._busy_until.get(m.interface, 0.0))
+        member = free[0] if free else None
+        ready = max(joined + p.ring_s, self._busy_until.get(member.interface, 0.0) + p.wrapup_s) if member else None
+        self.calls += 1
+        if member is not None and ready is not None and ready - joined <= patience:
+            talk = rnd.uniform(*p.talk_s)
+            events = self.factory.answered(
+                caller, queue, member, at, wait_s=ready - joined, talk_s=talk, ivr_s=ivr, ring_s=p.ring_s
+            )
+            self._busy_until[member.interface] = ready + talk
+        else:
+            rung = member if member is not None and rnd.random() < p.ring_out_share * 3 else None
+            events = self.factory.abandoned(caller, queue, at, wait_s=patience, ivr_s=ivr, rung=rung)
+        self.schedule(events)
+
+    async def _originated(self, action: AmiMessage) -> None:
+        interface = action.get("Channel") or ""
+        member = next((m for ms in self.members.values() for m in ms if m.interface == interface), None)
+        member = member or Member(interface, interface.partition("/")[2] or interface)
+        now = self.clock()
+        answered = self._busy_until.get(interface, 0.0) <= now
+        talk = self.random.uniform(*self.profile.talk_s) if answered else 0.0
+        self.schedule(
+            self.factory.callback(
+                member,
+                action.get("Exten") or "",
+                now + 0.2,
+                action_id=action.get("ActionID") or "",
+                context=action.get("Context") or "hotline-callback",
+                answered=answered,
+                talk_s=talk,
+            )
+        )
+        if answered:
+            self._busy_until[interface] = now + 2 + talk
+
+    async def run(self) -> None:
+        """Arrivals at the profile's rate, events played when due, until cancelled."""
+        self.start_shift()
+        next_arrival = self.clock() + self.random.expovariate(self.profile.calls_per_minute / 60)
+        while True:
+            now = self.clock()
+            while self._heap and self._heap[0][0] <= now:
+                _, _, raw = heapq.heappop(self._heap)
+                await self.simulator.send_event(raw)
+            if now >= next_arrival:
+                self.new_call(now)
+                next_arrival = now + self.random.expovariate(self.profile.calls_per_minute / 60)
+            due = min(next_arrival, self._heap[0][0] if self._heap else next_arrival)
+            # Short naps rather than a wake-up event: call-backs scheduled meanwhile start on time.
+            await asyncio.sleep(min(0.1, max(0.0, due - self.clock())))

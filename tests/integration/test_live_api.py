@@ -1,0 +1,41 @@
+"""GET /api/live: what the bridge published, numbers masked per role, the simulator labelled."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from hotline.bootstrap import Context
+from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
+from tests.integration.conftest import Staff
+
+
+def publish(context: Context) -> None:
+    client = context.redis.client
+    client.hset(META_KEY, mapping={"source": "simulator", "epoch": "x"})
+    client.hset(
+        CALLS_KEY,
+        "1795449000.1",
+        json.dumps({"linkedid": "1795449000.1", "caller_number": "13808081234", "state": "waiting", "started_at": 1}),
+    )
+    client.hset(AGENTS_KEY, "PJSIP/1001", json.dumps({"interface": "PJSIP/1001", "state": "paused", "reason": "培训"}))
+    client.hset(QUEUES_KEY, "consult", json.dumps({"queue": "consult", "waiting": 1, "oldest_joined_at": 1.0}))
+
+
+def test_live_state_for_the_supervisor(context: Context, client: TestClient, staff: dict[str, Staff]) -> None:
+    publish(context)
+    body = client.get("/api/live", headers=staff["supervisor"].headers).json()
+    assert body["simulated"] is True and body["source"] == "simulator" and body["bridge_running"] is False
+    assert body["calls"][0]["caller_number"] == "13808081234"
+    assert body["agents"] == [{"interface": "PJSIP/1001", "state": "paused", "reason": "培训"}]
+    assert body["queues"][0]["waiting"] == 1 and body["queues"][0]["longest_wait_s"] > 0
+
+
+def test_live_state_is_not_for_station_staff_or_strangers(
+    context: Context, client: TestClient, staff: dict[str, Staff]
+) -> None:
+    publish(context)
+    assert client.get("/api/live", headers=staff["county"].headers).status_code == 403
+    response = client.get("/api/live")
+    assert response.status_code == 401 and response.json()["error"]["id"] == "not_authenticated"
