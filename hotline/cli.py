@@ -23,7 +23,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration files in config/.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+kpi_app = typer.Typer(help="Queue KPIs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(kpi_app, name="kpi")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 
@@ -65,6 +67,37 @@ def db_upgrade() -> None:
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     typer.echo(f"database at revision {current_revision(engine)} ({engine.dialect.name})")
+
+
+@kpi_app.command("rebuild")
+def kpi_rebuild(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (local time)")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (local time)")],
+) -> None:
+    """Recompute the hourly KPI rollup from the calls of a period (after an import, or when the
+    SL threshold setting changed)."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from hotline.kpi import rebuild
+
+    with _clear_errors():
+        context = _context()
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        typer.echo(f"bad date: {exc} (use YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    tz = ZoneInfo(context.settings.timezone)
+    begin = datetime.combine(first, time(0), tzinfo=tz)
+    finish = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    threshold = context.settings.sl_threshold_seconds
+    try:
+        with context.sessions.begin() as session:
+            rebuild(session, begin, finish, threshold)
+    finally:
+        context.close()
+    typer.echo(f"KPI rollup rebuilt for {first} to {last} (SL threshold {threshold} s)")
 
 
 @config_app.command("check")

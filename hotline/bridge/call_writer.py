@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.call_tracker import CallRecord, Outcome
+from hotline.kpi import refresh_hours
 from hotline.logging_setup import mask_numbers
 from ticketing.orm import Call, Caller, OutboxMessage, User
 
@@ -108,6 +109,7 @@ class CallWriter:
         sessions: sessionmaker[Session],
         *,
         wrapup_s: float = 0.0,
+        sl_threshold_s: int | None = 20,
         batch_size: int = 1000,
         flush_interval_s: float = 0.2,
         max_pending: int = 50_000,
@@ -115,6 +117,8 @@ class CallWriter:
     ) -> None:
         self.sessions = sessions
         self.wrapup_s = wrapup_s
+        #: Keep the hourly KPI rollup current for this SL threshold (None: leave it alone).
+        self.sl_threshold_s = sl_threshold_s
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.max_pending = max_pending
@@ -202,6 +206,9 @@ class CallWriter:
             for row in ended:
                 for path in row["recording_paths"]:
                     session.add(OutboxMessage(job=TRANSCRIBE_JOB, args=[path, row["linkedid"], None]))
+            if self.sl_threshold_s is not None:
+                session.flush()
+                refresh_hours(session, (row["offered_at"] for row in rows), self.sl_threshold_s)
 
     def _resolve_lawyers(self, session: Session, rows: list[dict[str, Any]]) -> None:
         unknown = {r["agent_interface"] for r in rows if r["agent_interface"]} - set(self._interfaces)

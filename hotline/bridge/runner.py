@@ -44,6 +44,7 @@ def bridge_options(context: Context) -> BridgeOptions:
         settings.ami_secret or "",
         source="asterisk",
         wrapup_s=settings.wrapup_seconds,
+        sl_threshold_s=settings.sl_threshold_seconds,
     )
 
 
@@ -80,7 +81,13 @@ async def run_bridge(context: Context) -> None:
             traffic = DemoTraffic(simulator, demo_members(context))
             traffic_task = asyncio.create_task(traffic.run(), name="demo-traffic")
             options = BridgeOptions(
-                host, port, "hotline-demo", secret, source="simulator", wrapup_s=context.settings.wrapup_seconds
+                host,
+                port,
+                "hotline-demo",
+                secret,
+                source="simulator",
+                wrapup_s=context.settings.wrapup_seconds,
+                sl_threshold_s=context.settings.sl_threshold_seconds,
             )
             logger.warning(
                 "DEMO MODE: no Asterisk configured (HOTLINE_AMI_HOST); the PBX and its callers are SIMULATED"

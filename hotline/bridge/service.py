@@ -48,6 +48,8 @@ class BridgeOptions:
     #: Events waiting to be consumed before reading from Asterisk pauses.
     max_queued_events: int = 50_000
     wrapup_s: float = 0.0
+    #: SL threshold the hourly KPI rollup is kept for (settings.sl_threshold_seconds).
+    sl_threshold_s: int = 20
     #: Dialplan contexts for call-backs (dials the citizen after the lawyer answers) and transfers.
     callback_context: str = "hotline-callback"
     transfer_context: str = "hotline-transfer"
@@ -63,7 +65,7 @@ class Bridge:
         self.sessions = sessions
         self.tracker = CallTracker()
         self.model = LiveModel(default_wrapup_s=options.wrapup_s)
-        self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s)
+        self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s)
         self.core = BridgeCore(self.tracker, self.model, self.writer)
         self.publisher = LivePublisher(redis_client, self.model, options.source)
         self.actions = ActionServer(

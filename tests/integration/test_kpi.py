@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import Context
-from hotline.kpi import compute_kpis
+from hotline.kpi import compute_kpis, rebuild, refresh_hours
 from tests.integration.conftest import Staff
 from ticketing.orm import Call
 
@@ -44,6 +44,9 @@ def calls(context: Context) -> None:
                 call(7, "legal-aid", local(12, 0, day=25), "answered", 1, 10),  # outside the period
             ]
         )
+    # Rows written behind the bridge's back: bring the hourly rollup up to date, as an import would.
+    with context.sessions.begin() as session:
+        rebuild(session, local(0, day=20), local(0, day=28), threshold_s=20)
 
 
 def day_kpis(context: Context, **kwargs: object) -> list:
@@ -109,3 +112,30 @@ def test_calls_api_filters_and_masks(client: TestClient, staff: dict[str, Staff]
     assert body["items"][0]["caller_number"] == "13808081234"
     assert client.get("/api/calls", headers=staff["county"].headers).status_code == 403
     assert client.get("/api/calls", params={"queue": "bad queue!"}, headers=staff["lawyer1"].headers).status_code == 422
+
+
+@pytest.mark.parametrize("granularity", ["all", "hour", "day", "month"])
+@pytest.mark.parametrize("by_queue", [False, True])
+def test_the_hourly_rollup_gives_exactly_what_the_calls_give(
+    context: Context, calls: None, granularity: str, by_queue: bool
+) -> None:
+    raw = day_kpis(context, granularity=granularity, by_queue=by_queue)
+    rolled = day_kpis(context, granularity=granularity, by_queue=by_queue, rollup_threshold_s=20)
+    assert rolled == raw and raw
+
+
+def test_rollup_is_used_only_for_its_own_threshold_and_whole_hours(context: Context, calls: None) -> None:
+    with context.sessions.begin() as session:
+        session.add(call(8, "consult", local(9, 30), "answered", 3, 30))  # not in the rollup yet
+    with context.sessions() as session:
+        stale = compute_kpis(session, local(0), local(0, day=25), threshold_s=20, tz=BEIJING, rollup_threshold_s=20)
+        assert stale[0].counts.offered == 5  # the rollup answers, and does not know call 8 yet
+        fresh = compute_kpis(session, local(0), local(0, day=25), threshold_s=60, tz=BEIJING, rollup_threshold_s=20)
+        assert fresh[0].counts.offered == 6  # another threshold: straight from the calls
+        half = compute_kpis(session, local(0, 30), local(0, day=25), threshold_s=20, tz=BEIJING, rollup_threshold_s=20)
+        assert half[0].counts.offered == 6  # not whole hours: straight from the calls
+    with context.sessions.begin() as session:
+        assert refresh_hours(session, [local(9, 30)], threshold_s=20) == 1
+    with context.sessions() as session:
+        [row] = compute_kpis(session, local(0), local(0, day=25), threshold_s=20, tz=BEIJING, rollup_threshold_s=20)
+    assert row.counts.offered == 6

@@ -5,7 +5,7 @@ write Call rows through these classes.
 """
 
 from ticketing.orm.base import Base
-from ticketing.orm.calls import Call, Caller
+from ticketing.orm.calls import Call, Caller, CallStatsHourly
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
 from ticketing.orm.stations import Station
@@ -22,6 +22,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "Call",
+    "CallStatsHourly",
     "CallbackAttempt",
     "CallbackTask",
     "Caller",

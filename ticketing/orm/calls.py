@@ -63,3 +63,24 @@ class Call(Base):
 
     caller: Mapped[Caller | None] = relationship()
     lawyer: Mapped[User | None] = relationship()
+
+
+class CallStatsHourly(Base):
+    """Queue counts per hour (UTC) and queue, kept by the bridge as it writes calls, so period KPIs
+    read a few thousand rows instead of scanning every call. Counts use the configured SL threshold
+    `threshold_s`; a request for another threshold is answered from the calls themselves."""
+
+    __tablename__ = "call_stats_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    threshold_s: Mapped[int]
+    offered: Mapped[int]
+    answered: Mapped[int]
+    abandoned: Mapped[int]
+    answered_within_t: Mapped[int]
+    abandoned_within_t: Mapped[int]
+    answered_wait_total: Mapped[float]
+    handle_total: Mapped[float]
+    longest_wait: Mapped[float | None]
+    closed_hours: Mapped[int]

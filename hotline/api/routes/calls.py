@@ -54,7 +54,15 @@ def kpi(
     begin, finish = _period(start, end, tz)
     threshold_s = threshold or context.settings.sl_threshold_seconds
     rows = compute_kpis(
-        session, begin, finish, threshold_s=threshold_s, tz=tz, granularity=granularity, queue=queue, by_queue=by_queue
+        session,
+        begin,
+        finish,
+        threshold_s=threshold_s,
+        tz=tz,
+        granularity=granularity,
+        queue=queue,
+        by_queue=by_queue,
+        rollup_threshold_s=context.settings.sl_threshold_seconds,
     )
     return {
         "start": begin.isoformat(),
