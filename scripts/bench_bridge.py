@@ -171,7 +171,7 @@ def main() -> None:
     selected = sum(
         1
         for raw in FrameDecoder(expect_banner=False).split(stream)
-        if isinstance(raw, bytes) and wants(raw[7 : raw.find(b"\r\n")], raw)
+        if isinstance(raw, bytes) and wants(raw) and b"\r\nActionID: " not in raw
     )
     print(
         f"stream: {messages:,} events ({len(stream) / 1e6:.1f} MB), {calls:,} calls, {selected:,} parsed by the bridge"

@@ -8,7 +8,7 @@ malformed becomes a FrameError in the output stream: logged and skipped by the c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 TERMINATOR = b"\r\n\r\n"
@@ -60,6 +60,8 @@ class FrameError:
 
 
 Frame = AmiMessage | Banner | FrameError
+#: A predicate on a message in place: (buffer, start, stop) -> keep it?
+Keep = Callable[[bytearray, int, int], bool]
 
 
 SERVER_KINDS = ("event", "response")
@@ -104,13 +106,18 @@ class FrameDecoder:
         self.kinds = kinds
         self._discarding = False
         self.max_message_bytes = max_message_bytes
+        #: Messages `split` dropped on its `keep` predicate's word.
+        self.dropped = 0
 
     def feed(self, data: bytes) -> Iterator[Frame]:
         for piece in self.split(data):
             yield parse_message(piece, self.kinds) if isinstance(piece, bytes) else piece
 
-    def split(self, data: bytes) -> Iterator[bytes | Banner | FrameError]:
-        """Like `feed`, but whole messages come out as raw bytes, for callers that parse selectively."""
+    def split(self, data: bytes, keep: Keep | None = None) -> Iterator[bytes | Banner | FrameError]:
+        """Like `feed`, but whole messages come out as raw bytes, for callers that parse selectively.
+
+        `keep(buffer, start, stop)` looks at a message in place; those it refuses are dropped without
+        being copied (most of Asterisk's events are of no interest to the bridge)."""
         self._buffer += data
         if self._expect_banner:
             banner = self._take_banner()
@@ -134,6 +141,10 @@ class FrameDecoder:
                             yield FrameError(f"message over {self.max_message_bytes} bytes; skipped", dropped[:200])
                     return
                 stop = end + len(TERMINATOR)
+                if keep is not None and not self._discarding and not keep(buffer, start, stop):
+                    self.dropped += 1
+                    start = stop
+                    continue
                 raw = bytes(buffer[start:stop])
                 start = stop
                 if self._discarding:

@@ -35,7 +35,16 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from hotline.ami.frames import AmiMessage, Banner, FrameDecoder, FrameError, event_name, parse_fields, parse_message
+from hotline.ami.frames import (
+    AmiMessage,
+    Banner,
+    FrameDecoder,
+    FrameError,
+    Keep,
+    event_name,
+    parse_fields,
+    parse_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +86,8 @@ Item = dict[str, str] | ListResult
 #: Called once per TCP read with the events (and list results) of that read, in order, and the
 #: monotonic time the read arrived.
 EventSink = Callable[[list[Item], float], None]
-#: Decides from the raw event name (and bytes) whether an event is worth parsing.
-Selector = Callable[[bytes, bytes], bool]
-
-
-def select_all(_name: bytes, _raw: bytes) -> bool:
-    return True
+#: Looks at a message in place (buffer, start, stop) and says whether it is worth parsing at all.
+Selector = Keep | None
 
 
 def to_panoramisk(message: AmiMessage) -> Message:
@@ -96,6 +101,10 @@ def to_panoramisk(message: AmiMessage) -> Message:
     return Message(headers)
 
 
+#: Events that carry an ActionID but belong to the event stream: an Originate's outcome.
+_LATE_EVENTS = frozenset({"OriginateResponse"})
+
+
 class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -106,14 +115,14 @@ class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
         received_at = time.monotonic()
         client: AmiClient | None = getattr(self.factory, "client", None)
         sink = client.sink if client else None
-        select = client.selector if client else select_all
+        keep = client.selector if client and sink is not None else None
         ordered = client._ordered if client else {}
         batch: list[Item] = []
-        for piece in self._decoder.split(data):
+        for piece in self._decoder.split(data, keep):
             if isinstance(piece, bytes):
                 name = event_name(piece)
                 if name is not None and b"\r\nActionID: " not in piece:
-                    if sink is not None and select(name, piece):
+                    if sink is not None:
                         fields, bad = parse_fields(piece)
                         if bad:
                             logger.warning("AMI: %r with %d malformed line(s) skipped", name, bad)
@@ -134,8 +143,8 @@ class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
                         sink(batch, received_at)
                         batch = []
                     self.handle_message(to_panoramisk(message))
-                elif message.kind == "event" and sink is not None and select(message.name.encode(), piece):
-                    batch.append(message.as_dict())  # e.g. OriginateResponse after Originate resolved
+                elif message.kind == "event" and sink is not None and message.name in _LATE_EVENTS:
+                    batch.append(message.as_dict())  # an OriginateResponse after its Originate resolved
             elif isinstance(piece, Banner):
                 self.version = piece.version
             else:
@@ -196,7 +205,7 @@ class AmiClient:
         secret: str,
         *,
         sink: EventSink | None = None,
-        selector: Selector = select_all,
+        selector: Selector = None,
     ) -> None:
         self.manager = _Manager(
             host=host,

@@ -36,14 +36,24 @@ WANTED_EVENTS = frozenset(
         *(name.encode() for name in AGENT_EVENTS | MEMBER_EVENTS),
     }
 )
-_WANTED_VARIABLES = (b"\r\nVariable: HOTLINE_", b"\r\nVariable: MIXMONITOR_FILENAME\r\n")
 
 
-def wants(name: bytes, raw: bytes) -> bool:
-    """The adapter's selector: parse only events that change calls or live state."""
+def wants(buffer: bytes | bytearray, start: int = 0, stop: int | None = None) -> bool:
+    """The adapter's filter, looking at a message in place: keep responses, list items (they carry
+    an ActionID) and the events that change calls or live state; drop the rest unparsed."""
+    stop = len(buffer) if stop is None else stop
+    if not buffer.startswith(b"Event: ", start):
+        return True
+    if buffer.find(b"\r\nActionID: ", start, stop) >= 0:
+        return True
+    name = bytes(buffer[start + 7 : buffer.find(b"\r\n", start, stop)])
     if name in WANTED_EVENTS:
         return True
-    return name == b"VarSet" and any(marker in raw for marker in _WANTED_VARIABLES)
+    # Most of Asterisk's traffic is VarSet; only the IVR's variables and recordings matter here.
+    return name == b"VarSet" and (
+        buffer.find(b"\r\nVariable: HOTLINE_", start, stop) >= 0
+        or buffer.find(b"\r\nVariable: MIXMONITOR_FILENAME\r\n", start, stop) >= 0
+    )
 
 
 class RowSink(Protocol):

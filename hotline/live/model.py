@@ -285,13 +285,24 @@ class LiveModel:
     # -- views ----------------------------------------------------------------------------------
     def queue_snapshot(self, queue: str, now: float) -> dict[str, Any]:
         """The per-queue figures the IVR and the wallboard read (see hotline.live.publisher)."""
-        waiting = [c.offered_at for c in self.calls.values() if c.queue == queue and c.waiting]
+        return self.queue_snapshots([queue], now)[0]
+
+    def queue_snapshots(self, queues: Iterable[str], now: float) -> list[dict[str, Any]]:
+        """Snapshots of several queues with one pass over the calls."""
+        waiting: dict[str, list[float]] = {queue: [] for queue in queues}
+        for call in self.calls.values():
+            joined = waiting.get(call.queue or "")
+            if joined is not None and call.waiting and call.offered_at is not None:
+                joined.append(call.offered_at)
+        return [self._snapshot(queue, joined, now) for queue, joined in waiting.items()]
+
+    def _snapshot(self, queue: str, waiting: list[float], now: float) -> dict[str, Any]:
         members = [a for a in self.agents.values() if queue in a.queues]
         samples = self._handle_times.get(queue)
         return {
             "queue": queue,
             "waiting": len(waiting),
-            "oldest_joined_at": min((t for t in waiting if t is not None), default=None),
+            "oldest_joined_at": min(waiting, default=None),
             "members_on_duty": len(members),
             "members_available": sum(
                 1 for a in members if a.state is AgentState.AVAILABLE and not a.queues[queue].paused

@@ -140,8 +140,8 @@ class LivePublisher:
                     {"type": "agent", "interface": interface, "name": view["name"], "state": view["state"],
                      "reason": view["reason"], "at": now}
                 )  # fmt: skip
-        for queue in changes.queues:
-            snapshot = model.queue_snapshot(queue, now)
+        for snapshot in model.queue_snapshots(changes.queues, now):
+            queue = snapshot["queue"]
             pipe.hset(QUEUES_KEY, queue, _json(snapshot))
             key = tuple(v for k, v in snapshot.items() if k != "updated_at")
             if self._queue_states.get(queue) != key:

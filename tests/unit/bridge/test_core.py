@@ -86,11 +86,16 @@ def test_burst_gives_one_final_row_per_call() -> None:
 
 
 def test_selector_skips_noise_but_keeps_what_calls_need() -> None:
-    assert wants(b"Hangup", b"")
-    assert wants(b"VarSet", b"Event: VarSet\r\nVariable: MIXMONITOR_FILENAME\r\nValue: /x.wav\r\n\r\n")
-    assert wants(b"VarSet", b"Event: VarSet\r\nVariable: HOTLINE_CLOSED\r\nValue: 1\r\n\r\n")
-    assert not wants(b"VarSet", b"Event: VarSet\r\nVariable: RTPAUDIOQOS\r\nValue: x\r\n\r\n")
-    assert not wants(b"Newexten", b"") and not wants(b"RTCPSent", b"")
+    assert wants(b"Event: Hangup\r\nLinkedid: 1.1\r\n\r\n")
+    assert wants(b"Event: VarSet\r\nVariable: MIXMONITOR_FILENAME\r\nValue: /x.wav\r\n\r\n")
+    assert wants(b"Event: VarSet\r\nVariable: HOTLINE_CLOSED\r\nValue: 1\r\n\r\n")
+    assert not wants(b"Event: VarSet\r\nVariable: RTPAUDIOQOS\r\nValue: x\r\n\r\n")
+    assert not wants(b"Event: Newexten\r\n\r\n") and not wants(b"Event: RTCPSent\r\n\r\n")
+    # Responses and list items (they carry an ActionID) always reach the protocol.
+    assert wants(b"Response: Success\r\n\r\n") and wants(b"Event: QueueMember\r\nActionID: q-1\r\n\r\n")
+    # In place, inside a larger buffer, as the decoder asks.
+    buffer = bytearray(b"xxEvent: RTCPSent\r\n\r\nEvent: Hangup\r\n\r\n")
+    assert not wants(buffer, 2, 23) and wants(buffer, 23, len(buffer))
 
 
 def test_resync_adopts_calls_from_the_channel_list_of_trace_05() -> None:
