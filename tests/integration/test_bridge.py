@@ -287,3 +287,91 @@ def test_recordings_of_finished_calls_are_queued_for_transcription(context: Cont
         ]
 
     run(scenario())
+
+
+def test_silent_asterisk_is_noticed_by_the_keep_alive_and_reconnected(context: Context) -> None:
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator, ping_interval_s=0.2, action_timeout_s=0.3) as bridge:
+            simulator.silent.add("ping")  # the socket stays open; Asterisk just stops answering
+            await until(lambda: not bridge.ready.is_set(), what="the keep-alive to give up")
+            assert "keep-alive" in (bridge.last_error or "") or "Ping" in (bridge.last_error or "")
+            simulator.silent.discard("ping")
+            await until(lambda: bridge.ready.is_set() and bridge.connections >= 2, what="reconnected")
+
+    run(scenario())
+
+
+class Proxy:
+    """A TCP relay to the database that can be cut, as a network failure would."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.open = True
+        self.links: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.links += [writer, up_writer]
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+    def cut(self) -> None:
+        self.open = False
+        for link in self.links:
+            link.close()
+        self.links.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        self.server.close()
+
+
+def test_database_unreachable_for_seconds_loses_nothing(context: Context) -> None:
+    """PostgreSQL behind a relay that is cut for 2 s while a burst of calls ends (real network loss)."""
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is a local file with no connection to lose; the locked-database test covers it")
+    from sqlalchemy.engine import make_url
+
+    from hotline.db import make_engine, make_session_factory
+
+    async def scenario() -> None:
+        url = make_url(str(context.engine.url.render_as_string(hide_password=False)))
+        proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+        port = await proxy.start()
+        engine = make_engine(url.set(port=port).render_as_string(hide_password=False))
+        simulator = AmiSimulator()
+        try:
+            async with running(context, simulator) as bridge:
+                bridge.writer.sessions = make_session_factory(engine)
+                proxy.cut()
+                await simulator.play(trace("09-burst-20-calls"), speed=0)
+                await until(lambda: bridge.writer.failures > 0, what="the writer to notice")
+                await until(lambda: len(bridge.writer.pending) == 20 and not bridge.tracker.calls, what="all ended")
+                await asyncio.sleep(2)
+                proxy.open = True
+                await until(finished(context, 20), timeout=30, what="all 20 rows after the database returns")
+                assert bridge.writer.failures == 0 and bridge.writer.last_error is None
+        finally:
+            await proxy.close()
+            engine.dispose()
+        assert len(rows(context)) == 20
+
+    run(scenario())
