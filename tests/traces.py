@@ -10,7 +10,17 @@ import pytest
 
 from hotline.ami.frames import AmiMessage, FrameDecoder
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "asterisk-22"
+
+def _find_fixtures() -> Path:
+    """../shared/fixtures/asterisk-22 next to the checkout, wherever the checkout is (CI, worktrees)."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "fixtures" / "asterisk-22"
+        if candidate.is_dir():
+            return candidate
+    return Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "asterisk-22"
+
+
+FIXTURES = _find_fixtures()
 AMI = FIXTURES / "ami"
 needs_traces = pytest.mark.skipif(not AMI.is_dir(), reason=f"recorded traces not found at {AMI}")
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from hotline.ami.frames import AmiMessage, FrameDecoder
 from hotline.call_tracker import CallRecord, CallTracker, Outcome
+from tests.traces import AMI
 
-TRACES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "asterisk-22" / "ami"
+TRACES = AMI
 pytestmark = pytest.mark.skipif(not TRACES.is_dir(), reason=f"recorded traces not found at {TRACES}")
 
 

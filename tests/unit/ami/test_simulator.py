@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
 from hotline.ami.frames import AmiMessage, Banner, FrameDecoder
 from hotline.ami.simulator import BANNER, AmiSimulator, encode, load_trace
+from tests.traces import AMI
 
-TRACES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "asterisk-22" / "ami"
+TRACES = AMI
 
 
 def run(scenario: Callable[[AmiSimulator, str, int], Awaitable[None]], **kwargs: object) -> None:
