@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from hotline.ami.frames import CLIENT_KINDS, AmiMessage, FrameDecoder, FrameError
 
@@ -46,6 +47,21 @@ def load_trace(ami_file: Path) -> list[RecordedMessage]:
     return [RecordedMessage(e["t"], data[e["offset"] : e["offset"] + e["length"]], e["kind"], e["name"]) for e in index]
 
 
+@dataclass(frozen=True)
+class HandlerReply:
+    """A handler's answer: `to_sender` (response, list items), then `events` for every listening client."""
+
+    to_sender: list[bytes]
+    events: list[bytes] = field(default_factory=list)
+
+
+class ActionHandler(Protocol):
+    """Stateful behaviour plugged into the simulator (queue membership: hotline.ami.sim_queues)."""
+
+    def answer(self, action: AmiMessage) -> HandlerReply | None:
+        """The reply to `action`, or None when the action is not this handler's."""
+
+
 @dataclass
 class _Client:
     writer: asyncio.StreamWriter
@@ -60,6 +76,8 @@ class AmiSimulator:
     #: Action name (lower case) -> response headers after Response/ActionID, for canned answers.
     canned: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    #: Asked in order before the canned answers, for logged-in clients.
+    handlers: list[ActionHandler] = field(default_factory=list)
     _clients: list[_Client] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
@@ -155,6 +173,10 @@ class AmiSimulator:
             write(encode([("Response", "Goodbye"), *action_id, ("Message", "Thanks for all the fish.")]))
             await client.writer.drain()
             return False
+        elif (reply := next(filter(None, (h.answer(action) for h in self.handlers)), None)) is not None:
+            write(b"".join(reply.to_sender))
+            for event in reply.events:
+                await self.send_event(event)
         elif lowered in self.canned:
             write(encode([("Response", "Success"), *action_id, *self.canned[lowered]]))
         else:

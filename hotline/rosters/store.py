@@ -50,7 +50,7 @@ def load_shifts(session: Session, first: date, last: date, user_id: int | None =
     )
     if user_id is not None:
         query = query.where(DutyShift.user_id == user_id)
-    shifts = [_shift(row, user) for row, user in session.execute(query).tuples()]
+    shifts = [_shift(row, user) for row, user in session.execute(query)]
     return [s for s in shifts if s.day >= first or s.ends_next_day]
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 from datetime import date, time
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from hotline.ami.frames import AmiMessage
 from hotline.rosters.lookups import Lawyer, LawyerDirectory, QueueDirectory, QueueRef
 from hotline.rosters.model import Shift
 from hotline.rosters.reader import read_roster
@@ -73,3 +77,31 @@ def shift(
         penalty=penalty,
         username=username,
     )
+
+
+def find_traces() -> Path:
+    """shared/fixtures/asterisk-22/ami beside the checkout or any folder above it (worktrees nest)."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "fixtures" / "asterisk-22" / "ami"
+        if candidate.is_dir():
+            return candidate
+    return Path("/nonexistent/shared/fixtures/asterisk-22/ami")
+
+
+TRACES = find_traces()
+needs_traces = pytest.mark.skipif(not TRACES.is_dir(), reason=f"recorded traces not found above {__file__}")
+
+
+def trace_messages(name: str) -> list[AmiMessage]:
+    """Every message Asterisk sent in a recorded trace, in order."""
+    from hotline.ami.frames import FrameDecoder
+
+    return [f for f in FrameDecoder().feed((TRACES / f"{name}.ami").read_bytes()) if isinstance(f, AmiMessage)]
+
+
+def trace_actions(name: str) -> list[AmiMessage]:
+    """Every action the recorder sent in a trace, in order."""
+    from hotline.ami.frames import CLIENT_KINDS, FrameDecoder
+
+    decoder = FrameDecoder(kinds=CLIENT_KINDS, expect_banner=False)
+    return [f for f in decoder.feed((TRACES / f"{name}.actions").read_bytes()) if isinstance(f, AmiMessage)]
