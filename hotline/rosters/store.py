@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from hotline.rosters.lookups import Lawyer, LawyerDirectory
@@ -96,23 +96,28 @@ def neighbour_conflicts(session: Session, source: str, rows: list[ParsedRow], co
 def replace_days(session: Session, rows: list[ParsedRow], source: str, imported_by: str, now: datetime) -> int:
     """Delete every shift on the dates of `rows` and insert `rows`; returns how many were deleted."""
     days = sorted({parsed.shift.day for parsed in rows})
-    replaced = session.execute(delete(DutyShift).where(DutyShift.day.in_(days))).rowcount or 0
-    session.add_all(
-        DutyShift(
-            user_id=parsed.shift.lawyer_id,
-            day=parsed.shift.day,
-            starts_at=parsed.shift.start,
-            ends_at=parsed.shift.end,
-            ends_next_day=parsed.shift.ends_next_day,
-            queues=list(parsed.shift.queues),
-            languages=list(parsed.shift.languages),
-            penalty=parsed.shift.penalty,
-            source_file=source[:200],
-            source_row=parsed.row,
-            imported_at=now,
-            imported_by=imported_by[:80],
-        )
-        for parsed in rows
+    replaced = count_on(session, days)
+    session.execute(delete(DutyShift).where(DutyShift.day.in_(days)))
+    # A Core executemany: thousands of rows in one round of the driver, no ORM objects to track.
+    session.execute(
+        insert(DutyShift),
+        [
+            {
+                "user_id": parsed.shift.lawyer_id,
+                "day": parsed.shift.day,
+                "starts_at": parsed.shift.start,
+                "ends_at": parsed.shift.end,
+                "ends_next_day": parsed.shift.ends_next_day,
+                "queues": list(parsed.shift.queues),
+                "languages": list(parsed.shift.languages),
+                "penalty": parsed.shift.penalty,
+                "source_file": source[:200],
+                "source_row": parsed.row,
+                "imported_at": now,
+                "imported_by": imported_by[:80],
+            }
+            for parsed in rows
+        ],
     )
     session.flush()
     return replaced

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -93,12 +94,15 @@ def test_a_failure_while_writing_rolls_back_the_deletes(
     assert run_import(context, WEEK).ok
 
     with pytest.raises(ConnectionError), context.sessions.begin() as session:
+        real_execute = session.execute
 
-        def add_all_fails(*_args: object) -> None:
-            assert stored(session) == []  # the old shifts of those dates are deleted by now...
-            raise ConnectionError("database went away")
+        def insert_fails(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(statement, "is_insert", False):
+                assert stored(session) == []  # the old shifts of those dates are deleted by now...
+                raise ConnectionError("database went away")
+            return real_execute(statement, *args, **kwargs)
 
-        monkeypatch.setattr(session, "add_all", add_all_fails)
+        monkeypatch.setattr(session, "execute", insert_fails)
         import_roster(session, WEEK.encode(), "again.csv", context.config.service_hours, "x", NOW)
     with context.sessions() as session:  # ...and back after the rollback
         assert [r[0] for r in stored(session)] == ["2026-12-01", "2026-12-01", "2026-12-02"]
