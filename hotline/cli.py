@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from hotline.errors import ConfigError
+from hotline.rosters.cli import roster_app
 
 app = typer.Typer(
     help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
+app.add_typer(roster_app, name="roster")
 
 logger = logging.getLogger("hotline.cli")
 

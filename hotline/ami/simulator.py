@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from hotline.ami.frames import CLIENT_KINDS, AmiMessage, FrameDecoder, FrameError, parse_fields
 from hotline.ami.sim_state import SimState
@@ -58,6 +59,24 @@ def load_trace(ami_file: Path) -> list[RecordedMessage]:
     return [RecordedMessage(e["t"], data[e["offset"] : e["offset"] + e["length"]], e["kind"], e["name"]) for e in index]
 
 
+@dataclass(frozen=True)
+class HandlerReply:
+    """A handler's answer: `to_sender` (response, list items), then `events` for every listening client."""
+
+    to_sender: list[bytes]
+    events: list[bytes] = field(default_factory=list)
+
+
+class ActionHandler(Protocol):
+    """Stateful behaviour plugged into the simulator (queue membership: hotline.ami.sim_queues)."""
+
+    def answer(self, action: AmiMessage) -> HandlerReply | None:
+        """The reply to `action`, or None when the action is not this handler's."""
+
+    def observe(self, event: dict[str, str], now: float) -> None:
+        """Learn from an event the simulator sends (a call joining a queue, a member added…)."""
+
+
 @dataclass
 class _Client:
     writer: asyncio.StreamWriter
@@ -81,6 +100,8 @@ class AmiSimulator:
     #: Learn channels and queues from the events sent, to answer CoreShowChannels and QueueStatus.
     track_state: bool = True
     state: SimState = field(default_factory=SimState)
+    #: Asked in order before the canned answers, for logged-in clients.
+    handlers: list[ActionHandler] = field(default_factory=lambda: _default_handlers())
     _clients: list[_Client] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
@@ -109,7 +130,10 @@ class AmiSimulator:
 
     async def send_event(self, raw: bytes) -> None:
         if self.track_state:
-            self.state.observe(parse_fields(raw)[0], self.clock())
+            fields, now = parse_fields(raw)[0], self.clock()
+            self.state.observe(fields, now)
+            for handler in self.handlers:
+                handler.observe(fields, now)
         for client in list(self._clients):
             if client.logged_in and client.events:
                 client.writer.write(raw)
@@ -185,14 +209,16 @@ class AmiSimulator:
             write(encode([("Response", "Goodbye"), *action_id, ("Message", "Thanks for all the fish.")]))
             await client.writer.drain()
             return False
+        elif (reply := next(filter(None, (h.answer(action) for h in self.handlers)), None)) is not None:
+            write(b"".join(reply.to_sender))
+            for event in reply.events:
+                await self.send_event(event)
         elif lowered in _LISTS:
             items = _LISTS[lowered](self, action)
             first_word, message = _LIST_WORDING[lowered]
             write(encode([("Response", "Success"), *action_id, ("EventList", "start"), ("Message", message)]))
             for item in items:
-                # CoreShowChannel carries its ActionID second; QueueStatus items carry it last.
-                headers = [item[0], *action_id, *item[1:]] if lowered == "coreshowchannels" else [*item, *action_id]
-                write(encode(headers))
+                write(encode([item[0], *action_id, *item[1:]]))  # CoreShowChannel carries its ActionID second
             write(encode([("Event", f"{first_word}Complete"), *action_id, ("EventList", "Complete"),
                           ("ListItems", str(len(items)))]))  # fmt: skip
         elif lowered in self.canned:
@@ -205,10 +231,14 @@ class AmiSimulator:
 
 _LISTS: dict[str, Callable[[AmiSimulator, AmiMessage], list[list[tuple[str, str]]]]] = {
     "coreshowchannels": lambda sim, _action: sim.state.core_show_channels(sim.clock()),
-    "queuestatus": lambda sim, action: sim.state.queue_status(sim.clock(), action.get("Queue")),
 }
 #: The Complete event's prefix and the start message, as Asterisk 22 words them (trace 05).
 _LIST_WORDING = {
     "coreshowchannels": ("CoreShowChannels", "Channels will follow"),
-    "queuestatus": ("QueueStatus", "Queue status will follow"),
 }
+
+
+def _default_handlers() -> list[ActionHandler]:
+    from hotline.ami.sim_queues import SimQueues  # it builds on this module's HandlerReply
+
+    return [SimQueues([])]

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
-from hotline.api.routes import auth, calls, health, live, stations, tickets, users
+from hotline.api.routes import auth, calls, health, live, rosters, stations, tickets, users
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 
@@ -90,6 +90,6 @@ def create_app(
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, live, stations, users):
+    for module in (health, auth, tickets, calls, live, rosters, stations, users):
         app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hotline.ami.sim_queues import SimQueues
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.bridge_client import (
@@ -80,8 +81,7 @@ def test_click_to_call_originates_from_the_lawyers_phone(context: Context) -> No
 
 def test_bad_requests_and_refusals_are_clear(context: Context) -> None:
     async def scenario() -> None:
-        simulator = AmiSimulator()
-        simulator.canned["queuepause"] = []
+        simulator = AmiSimulator(handlers=[SimQueues(["consult"])])
         async with running(context, simulator) as running_bridge:
             bridge = client_for(context)
             await until(lambda: bridge.status(), what="heartbeat")
@@ -95,11 +95,18 @@ def test_bad_requests_and_refusals_are_clear(context: Context) -> None:
                 await asyncio.to_thread(bridge.queue_pause, "PJSIP/1001", True, "lunch\r\nAction: Logoff")
             with pytest.raises(BridgeInvalid, match="no call"):
                 await asyncio.to_thread(bridge.transfer, "1.1", "12345")
-            # Asterisk's own refusal text comes back (the simulator answers QueueRemove as unknown).
-            simulator.canned.pop("queueremove", None)
-            with pytest.raises(BridgeRefused, match="Invalid/unknown command"):
+            # Asterisk's own refusal text comes back.
+            with pytest.raises(BridgeRefused, match="Unable to remove interface: Not there"):
                 await asyncio.to_thread(bridge.queue_remove, "consult", "PJSIP/1001")
-            assert await asyncio.to_thread(bridge.queue_pause, "PJSIP/1001", True, "培训") == {"message": ""}
+            with pytest.raises(BridgeRefused, match="No such queue"):
+                await asyncio.to_thread(bridge.queue_add, "no-such-queue", "PJSIP/1001")
+            added = await asyncio.to_thread(bridge.queue_add, "consult", "PJSIP/1001", "张律师")
+            assert added == {"message": "Added interface to queue"}
+            paused = await asyncio.to_thread(bridge.queue_pause, "PJSIP/1001", True, "培训")
+            assert paused == {"message": "Interface paused successfully"}
+            agents = running_bridge.model.agents
+            await until(lambda: "PJSIP/1001" in agents and agents["PJSIP/1001"].pause_reason == "培训")
+            assert agents["PJSIP/1001"].state.value == "paused"
             # Asterisk silent: the action times out inside the bridge and says so.
             simulator.silent.add("queuepause")
             running_bridge.actions.action_timeout_s = 0.3

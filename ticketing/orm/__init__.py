@@ -8,6 +8,7 @@ from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller, CallStatsHourly
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
+from ticketing.orm.rosters import DutyShift
 from ticketing.orm.stations import Station
 from ticketing.orm.tickets import (
     CallbackAttempt,
@@ -26,6 +27,7 @@ __all__ = [
     "CallbackAttempt",
     "CallbackTask",
     "Caller",
+    "DutyShift",
     "OutboxMessage",
     "Station",
     "Ticket",

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout
+from hotline.ami.sim_queues import SimQueues
 from hotline.ami.simulator import AmiSimulator
 
 CANNED = {
@@ -19,7 +20,7 @@ CANNED = {
 
 def run(scenario: Callable[[AmiSimulator, AmiClient], Awaitable[None]], secret: str = "hotline-secret") -> None:
     async def main() -> None:
-        simulator = AmiSimulator(canned=CANNED)
+        simulator = AmiSimulator(canned=CANNED, handlers=[SimQueues(["legal-consult"])])
         host, port = await simulator.start()
         client = AmiClient(host, port, "hotline", secret)
         try:
