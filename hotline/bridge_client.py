@@ -128,6 +128,10 @@ class BridgeClient:
         """Blind-transfer the caller of a call (e.g. to the provincial line or 12345)."""
         return self.request("transfer", {"linkedid": linkedid, "exten": exten, "context": context})
 
+    def reconcile_roster(self, timeout: float = 20.0) -> dict[str, Any]:
+        """Bring queue membership in line with the roster now (after an import), not at the next minute."""
+        return self.request("reconcile_roster", {}, timeout)
+
     def record(self, linkedid: str) -> dict[str, Any]:
         """Start recording a call (MixMonitor); returns the file name."""
         return self.request("record", {"linkedid": linkedid})

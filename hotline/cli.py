@@ -122,7 +122,10 @@ def setup(
     demo: Annotated[bool, typer.Option(help="Create the demo accounts (local mode only).")] = True,
 ) -> None:
     """Migrate the database, import stations from config/ and (locally) the demo accounts."""
-    from hotline.demo import load_demo_users
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.demo import load_demo_roster, load_demo_users
     from hotline.migrate import upgrade
     from ticketing.stations import import_stations
 
@@ -136,6 +139,11 @@ def setup(
             if demo and context.settings.env == "local":
                 created = load_demo_users(session)
                 typer.echo(f"demo accounts: {len(created)} created")
+                session.flush()
+                if context.settings.demo_mode:
+                    today = datetime.now(ZoneInfo(context.settings.timezone)).date()
+                    shifts = load_demo_roster(session, today)
+                    typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
     finally:
         context.close()
 

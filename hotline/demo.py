@@ -1,16 +1,17 @@
-"""Demo accounts for one-machine trials: one or more per role, with passwords printed by the run
-command. Refused in production mode."""
+"""Demo accounts and a demo duty roster for one-machine trials: one or more accounts per role, with
+passwords printed by the run command. Refused in production mode."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts import create_user
 from ticketing.domain.roles import Role
-from ticketing.orm import User
+from ticketing.orm import DutyShift, User
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,43 @@ def load_demo_users(session: Session) -> list[DemoUser]:
         )
         created.append(demo)
     return created
+
+
+#: Demo duty roster: who sits in which queues all day, so the simulated hotline has lawyers on duty.
+DEMO_ROSTER = {
+    "lawyer1": ["general", "consult", "family", "labour", "legal-aid"],
+    "lawyer2": ["general", "consult", "mediation", "complaint", "tibetan"],
+}
+
+
+def load_demo_roster(session: Session, first_day: date, days: int = 7) -> int:
+    """Give the demo lawyers all-day shifts from `first_day` on, on days that have no shifts yet;
+    returns how many shifts were added. Queues not in config/service_hours.yaml are left out."""
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(DEMO_ROSTER)))}
+    taken = set(session.scalars(select(DutyShift.day).where(DutyShift.day >= first_day)))
+    added = 0
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        if day in taken:
+            continue
+        for username, queues in DEMO_ROSTER.items():
+            user = users.get(username)
+            if user is None:
+                continue
+            session.add(
+                DutyShift(
+                    user_id=user.id,
+                    day=day,
+                    starts_at=time(0, 0),
+                    ends_at=time(0, 0),
+                    ends_next_day=True,
+                    queues=queues,
+                    languages=["普通话", "藏语"] if "tibetan" in queues else ["普通话"],
+                    penalty=None,
+                    source_file="demo",
+                    source_row=0,
+                    imported_by="demo",
+                )
+            )
+            added += 1
+    return added

@@ -1,10 +1,11 @@
 """Simulated hotline traffic for demo mode: callers arrive, wait, talk to lawyers or give up.
 
-A small queue model decides each call's fate (a lawyer free before the caller's patience runs out
-answers, else the caller abandons; now and then a phone rings out first), `CallFactory` writes the
-events Asterisk would send, and the simulator plays them at their times. Click-to-call Originates
-sent to the simulator become call-backs. Everything it produces is labelled as simulated by the
-bridge (`source = simulator`).
+The lawyers are whoever is a member of the simulated queues right now (the bridge seats them from
+the duty roster, as with a real Asterisk), minus those paused or with an unreachable phone. A small
+queue model decides each call's fate (a lawyer free before the caller's patience runs out answers,
+else the caller abandons; now and then a phone rings out first), `CallFactory` writes the events
+Asterisk would send, and the simulator plays them at their times. Click-to-call Originates become
+call-backs. The bridge labels all of it as simulated (`source = simulator`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 from hotline.ami.frames import AmiMessage
 from hotline.ami.sim_calls import CallFactory, Event, Member
+from hotline.ami.sim_queues import UNAVAILABLE, SimQueues
 from hotline.ami.simulator import AmiSimulator
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class TrafficProfile:
 @dataclass
 class DemoTraffic:
     simulator: AmiSimulator
-    members: dict[str, list[Member]]
+    queues: SimQueues
     profile: TrafficProfile = field(default_factory=TrafficProfile)
     seed: int | None = None
     clock: Callable[[], float] = time.time
@@ -50,8 +52,11 @@ class DemoTraffic:
     _heap: list[tuple[float, int, bytes]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _busy_until: dict[str, float] = field(default_factory=dict)
+    _members: dict[str, Member] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.queues.queues:
+            raise ValueError("demo traffic needs at least one queue")
         self.random = random.Random(self.seed)
         self.simulator.after_action["originate"] = self._originated
 
@@ -59,22 +64,33 @@ class DemoTraffic:
         for at, raw in events:
             heapq.heappush(self._heap, (at, next(self._order), raw))
 
-    def start_shift(self) -> None:
-        now = self.clock()
-        for queue, members in self.members.items():
-            for member in members:
-                self.schedule(self.factory.member_added(queue, member, now))
+    def seat(self, queue: str, member: Member) -> None:
+        """Put a lawyer in a queue as QueueAdd would (tests; demos without a roster)."""
+        self.schedule(self.factory.member_added(queue, member, self.clock()))
+
+    def on_duty(self, queue: str) -> list[Member]:
+        """Members of the simulated queue who can take a call: not paused, phone reachable."""
+        found = self.queues.queues.get(queue)
+        out = []
+        for sim in found.members.values() if found else []:
+            if sim.paused or self.queues.device_states.get(sim.state_interface) == UNAVAILABLE:
+                continue
+            member = self._members.setdefault(sim.interface, Member(sim.interface, sim.name))
+            member.name, member.login_time = sim.name, sim.login_time
+            member.calls_taken, member.last_call = sim.calls_taken, sim.last_call
+            out.append(member)
+        return out
 
     def new_call(self, at: float) -> None:
         """Decide one caller's fate and schedule the events of the whole call."""
         p, rnd = self.profile, self.random
-        queue = rnd.choice(sorted(self.members))
+        queue = rnd.choice(sorted(self.queues.queues))
         caller = rnd.choice(p.prefixes)
         caller += "".join(rnd.choice("0123456789") for _ in range((11 if caller[0] == "1" else 12) - len(caller)))
         ivr = rnd.uniform(*p.ivr_s)
         joined = at + ivr
         patience = rnd.uniform(*p.patience_s)
-        free = sorted(self.members[queue], key=lambda m: self._busy_until.get(m.interface, 0.0))
+        free = sorted(self.on_duty(queue), key=lambda m: self._busy_until.get(m.interface, 0.0))
         member = free[0] if free else None
         ready = max(joined + p.ring_s, self._busy_until.get(member.interface, 0.0) + p.wrapup_s) if member else None
         self.calls += 1
@@ -91,8 +107,7 @@ class DemoTraffic:
 
     async def _originated(self, action: AmiMessage) -> None:
         interface = action.get("Channel") or ""
-        member = next((m for ms in self.members.values() for m in ms if m.interface == interface), None)
-        member = member or Member(interface, interface.partition("/")[2] or interface)
+        member = self._members.get(interface) or Member(interface, interface.partition("/")[2] or interface)
         now = self.clock()
         answered = self._busy_until.get(interface, 0.0) <= now
         talk = self.random.uniform(*self.profile.talk_s) if answered else 0.0
@@ -112,7 +127,6 @@ class DemoTraffic:
 
     async def run(self) -> None:
         """Arrivals at the profile's rate, events played when due, until cancelled."""
-        self.start_shift()
         next_arrival = self.clock() + self.random.expovariate(self.profile.calls_per_minute / 60)
         while True:
             now = self.clock()

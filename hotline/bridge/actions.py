@@ -88,6 +88,10 @@ class ActionServer:
             "record": self._record,
         }
 
+    def register(self, action: str, handler: Callable[[AmiClient, dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
+        """Add an action served on the live connection (the runner adds the roster's)."""
+        self._handlers[action] = handler
+
     async def run(self) -> None:
         await asyncio.gather(self._heartbeat(), self._serve())
 

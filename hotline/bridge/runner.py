@@ -1,8 +1,9 @@
 """Starts the bridge for a process: against the configured Asterisk, or in demo mode on the simulator.
 
 `hotline bridge` runs this alone (one per Asterisk node); `hotline serve` runs it inside the API
-process for a one-machine install. In demo mode (no HOTLINE_AMI_HOST) the PBX is the built-in
-simulator with simulated callers, and every console says so: the live state carries
+process for a one-machine install. While connected, the duty roster drives queue membership (a pass
+every minute, and one on request after an import). In demo mode (no HOTLINE_AMI_HOST) the PBX is
+the built-in simulator with simulated callers, and every console says so: the live state carries
 `source = simulator`.
 """
 
@@ -12,18 +13,23 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
-from sqlalchemy import select
 
-from hotline.ami.sim_calls import Member
+from hotline.ami.panoramisk_adapter import AmiClient
+from hotline.ami.sim_queues import SimQueues
 from hotline.ami.sim_traffic import DemoTraffic
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
-from hotline.bridge.service import Bridge, BridgeOptions
+from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.errors import ConfigError
-from ticketing.domain.roles import Role
-from ticketing.orm import User
+from hotline.rosters.reconciler import reconcile_forever, reconcile_once
+
+RosterAction = Callable[[AmiClient, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +54,25 @@ def bridge_options(context: Context) -> BridgeOptions:
     )
 
 
-def demo_members(context: Context) -> dict[str, list[Member]]:
-    """Put the lawyers that have a phone into the configured queues: all in the general line and
-    法律咨询, the rest of the queues shared out in turn."""
-    with context.sessions() as session:
-        lawyers = session.execute(
-            select(User.interface, User.display_name)
-            .where(User.role == Role.LAWYER.value, User.interface.is_not(None), User.is_active.is_(True))
-            .order_by(User.id)
-        ).all()
-    members = [Member(interface, name) for interface, name in lawyers if interface]
-    if not members:
-        members = [Member("PJSIP/1001", "值班律师 1001"), Member("PJSIP/1002", "值班律师 1002")]
-    queues = [q.name for q in context.config.service_hours.queues]
-    plan: dict[str, list[Member]] = {}
-    for i, queue in enumerate(queues):
-        shared = queue in ("general", "consult") or len(members) == 1
-        plan[queue] = list(members) if shared else [members[i % len(members)]]
-    return plan
+def roster_work(context: Context) -> tuple[WhileConnected, RosterAction]:
+    """The roster loop (every minute while connected) and the on-demand pass (after an import)."""
+    tz = ZoneInfo(context.settings.timezone)
+    queues = context.config.service_hours.queues
+
+    async def loop(client: AmiClient) -> None:
+        await reconcile_forever(client.action, context.sessions, queues, tz)
+
+    async def now(client: AmiClient, _params: dict[str, Any]) -> dict[str, Any]:
+        report = await reconcile_once(client.action, context.sessions, queues, datetime.now(tz), tz)
+        return {
+            "applied": len(report.applied),
+            "already_so": len(report.converged),
+            "refused": [f"{action.describe()}: {reason}" for action, reason in report.failed],
+            "on_duty": len(report.on_duty),
+            "missing_queues": report.missing_queues,
+        }
+
+    return loop, now
 
 
 async def run_bridge(context: Context) -> None:
@@ -76,9 +83,10 @@ async def run_bridge(context: Context) -> None:
     try:
         if context.settings.demo_mode:
             secret = secrets.token_hex(16)
-            simulator = AmiSimulator(username="hotline-demo", secret=secret)
+            queues = SimQueues([q.name for q in context.config.service_hours.queues])
+            simulator = AmiSimulator(username="hotline-demo", secret=secret, handlers=[queues])
             host, port = await simulator.start("127.0.0.1", 0)
-            traffic = DemoTraffic(simulator, demo_members(context))
+            traffic = DemoTraffic(simulator, queues)
             traffic_task = asyncio.create_task(traffic.run(), name="demo-traffic")
             options = BridgeOptions(
                 host,
@@ -94,7 +102,10 @@ async def run_bridge(context: Context) -> None:
             )
         else:
             options = bridge_options(context)
-        await Bridge(options, context.sessions, redis_client).run()
+        loop, now = roster_work(context)
+        bridge = Bridge(options, context.sessions, redis_client, while_connected=[loop])
+        bridge.actions.register("reconcile_roster", now)
+        await bridge.run()
     finally:
         if traffic_task is not None:
             traffic_task.cancel()

@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -59,9 +60,21 @@ class BridgeOptions:
     tick_s: float = 1.0
 
 
+#: Work that needs the live connection (the roster loop): started after each resync, cancelled when
+#: the connection is lost.
+WhileConnected = Callable[[AmiClient], Awaitable[None]]
+
+
 class Bridge:
-    def __init__(self, options: BridgeOptions, sessions: sessionmaker[Session], redis_client: aioredis.Redis) -> None:
+    def __init__(
+        self,
+        options: BridgeOptions,
+        sessions: sessionmaker[Session],
+        redis_client: aioredis.Redis,
+        while_connected: list[WhileConnected] | None = None,
+    ) -> None:
         self.options = options
+        self.while_connected = while_connected or []
         self.sessions = sessions
         self.tracker = CallTracker()
         self.model = LiveModel(default_wrapup_s=options.wrapup_s)
@@ -162,6 +175,7 @@ class Bridge:
         self.last_error = None
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
         lost = asyncio.ensure_future(client.lost.wait())
+        companions = [asyncio.create_task(work(client)) for work in self.while_connected]
         try:
             while not lost.done():
                 # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
@@ -177,6 +191,9 @@ class Bridge:
                     return
         finally:
             lost.cancel()
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
 
     async def resync(self, client: AmiClient) -> None:
         """Asterisk's clock, then the channel and queue lists, applied in stream order."""

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from hotline.ami.sim_calls import Member
+from hotline.ami.sim_queues import SimQueues
 from hotline.ami.sim_traffic import DemoTraffic, TrafficProfile
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
@@ -19,10 +20,12 @@ FAST = TrafficProfile(
 
 def test_simulated_calls_become_rows_and_a_click_to_call_becomes_a_call_back(context: Context) -> None:
     async def scenario() -> None:
-        simulator = AmiSimulator()
-        lawyer = Member("PJSIP/1001", "张律师")
-        traffic = DemoTraffic(simulator, {"consult": [lawyer], "legal-aid": [lawyer]}, FAST, seed=7)
+        queues = SimQueues(["consult", "legal-aid"])
+        simulator = AmiSimulator(handlers=[queues])
+        traffic = DemoTraffic(simulator, queues, FAST, seed=7)
         async with running(context, simulator, source="simulator"):
+            for queue in ("consult", "legal-aid"):
+                traffic.seat(queue, Member("PJSIP/1001", "张律师"))
             task = asyncio.create_task(traffic.run())
             try:
                 await until(lambda: len([c for c in rows(context).values() if c.ended_at]) >= 10, timeout=20)
@@ -48,3 +51,15 @@ def test_simulated_calls_become_rows_and_a_click_to_call_becomes_a_call_back(con
         assert time.time() - callback.ended_at.timestamp() < 60  # simulated calls run on the real clock
 
     run(scenario())
+
+
+def test_paused_or_absent_lawyers_take_no_simulated_calls(context: Context) -> None:
+    queues = SimQueues(["consult"])
+    traffic = DemoTraffic(AmiSimulator(handlers=[queues]), queues, FAST, seed=1)
+    assert traffic.on_duty("consult") == []
+    queues.observe({"Event": "QueueMemberAdded", "Queue": "consult", "Interface": "PJSIP/1001",
+                    "MemberName": "张律师", "Status": "1", "Paused": "0"}, 0.0)  # fmt: skip
+    assert [m.interface for m in traffic.on_duty("consult")] == ["PJSIP/1001"]
+    queues.observe({"Event": "QueueMemberPause", "Queue": "consult", "Interface": "PJSIP/1001",
+                    "MemberName": "张律师", "Status": "1", "Paused": "1", "PausedReason": "培训"}, 0.0)  # fmt: skip
+    assert traffic.on_duty("consult") == []

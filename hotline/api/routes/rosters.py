@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from hotline.api.deps import ContextDep, CurrentUser, SessionDep, require_roles
 from hotline.api.errors import ApiError
+from hotline.bridge_client import BridgeClient, BridgeError
 from hotline.rosters import service
 from hotline.rosters.reader import MAX_FILE_BYTES, RosterFileError
 from ticketing.domain.access import Actor
@@ -108,4 +109,15 @@ def import_roster(
             **result.as_dict(),
         )
     session.commit()
-    return result.as_dict()
+    body = result.as_dict()
+    if not dry_run:
+        body["membership"] = _reseat(context)
+    return body
+
+
+def _reseat(context: Any) -> dict[str, Any]:
+    """Ask the bridge to seat the new roster now; otherwise its next minute's pass will."""
+    try:
+        return {"updated_now": True, **BridgeClient(context.redis.client).reconcile_roster(timeout=8)}
+    except BridgeError as exc:
+        return {"updated_now": False, "reason": f"{exc.reason}; 将在一分钟内生效 / applies within a minute"}

@@ -1,0 +1,60 @@
+"""The duty roster drives queue membership through the running bridge (the simulator as Asterisk)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from hotline.accounts import create_user
+from hotline.ami.sim_queues import SimQueues
+from hotline.ami.simulator import AmiSimulator
+from hotline.bootstrap import Context
+from hotline.bridge.runner import roster_work
+from hotline.bridge_client import BridgeClient
+from hotline.demo import load_demo_roster
+from hotline.live.model import AgentState
+from tests.integration.test_bridge import run, running, until
+from ticketing.domain.roles import Role
+from ticketing.orm import DutyShift
+
+
+def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context: Context) -> None:
+    tz = ZoneInfo(context.settings.timezone)
+    today = datetime.now(tz).date()
+    with context.sessions.begin() as session:
+        lawyer1 = create_user(session, "lawyer1", "correct-horse-12348", Role.LAWYER, "张律师", interface="PJSIP/1001")
+        create_user(session, "lawyer2", "correct-horse-12348", Role.LAWYER, "李律师", interface="PJSIP/1002")
+        session.add(
+            DutyShift(user_id=lawyer1.id, day=today, starts_at=time(0), ends_at=time(0), ends_next_day=True,
+                      queues=["consult", "family"], languages=["普通话"], source_file="t.csv", source_row=2,
+                      imported_by="test")
+        )  # fmt: skip
+
+    async def scenario() -> None:
+        queues = SimQueues([q.name for q in context.config.service_hours.queues])
+        simulator = AmiSimulator(handlers=[queues])
+        loop, now = roster_work(context)
+        async with running(context, simulator) as bridge:
+            bridge.while_connected.append(loop)
+            bridge.actions.register("reconcile_roster", now)
+            # The companions start with each connection: drop it once so this one gets them.
+            await simulator.drop_connections()
+            await until(lambda: bridge.connections == 2 and bridge.ready.is_set(), what="reconnect")
+            await until(lambda: set(queues.members("consult")) == {"PJSIP/1001"}, what="roster seated")
+            assert set(queues.members("family")) == {"PJSIP/1001"} and queues.members("general") == {}
+            await until(lambda: "PJSIP/1001" in bridge.model.agents, what="the lawyer in the live state")
+            assert bridge.model.agents["PJSIP/1001"].state is AgentState.AVAILABLE
+            # A new roster (the demo one: both lawyers all day) is seated on request, not at the next minute.
+            with context.sessions.begin() as session:
+                load_demo_roster(session, today)  # adds nothing: today already has a shift
+                session.query(DutyShift).delete()
+            with context.sessions.begin() as session:
+                assert load_demo_roster(session, today, days=1) == 2
+            result = await asyncio.to_thread(BridgeClient(context.redis.client).reconcile_roster)
+            assert result["applied"] > 0 and result["refused"] == [] and result["on_duty"] == 2
+            assert set(queues.members("consult")) == {"PJSIP/1001", "PJSIP/1002"}
+            assert set(queues.members("mediation")) == {"PJSIP/1002"}
+            assert set(queues.members("family")) == {"PJSIP/1001"}
+
+    run(scenario())
