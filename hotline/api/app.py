@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
-from hotline.api.routes import auth, calls, health, stations, tickets, users
+from hotline.api.routes import auth, callbacks, calls, forwarding, health, stations, statistics, tickets, users
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
+from hotline.scheduler import schedule_forever
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,14 @@ async def _relay_forever(context: Context) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
-    """The application; with `relay_outbox` it also moves outbox rows to the job queue.
+def create_app(
+    context: Context,
+    relay_outbox: bool = False,
+    on_shutdown: Callable[[], None] | None = None,
+    schedule_jobs: bool | None = None,
+) -> FastAPI:
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue, and with
+    `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.scheduler).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
     so code after `uvicorn.run` would never run.
@@ -38,11 +45,15 @@ def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callab
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_relay_forever(context)) if relay_outbox else None
+        tasks = []
+        if relay_outbox:
+            tasks.append(asyncio.create_task(_relay_forever(context)))
+        if relay_outbox if schedule_jobs is None else schedule_jobs:
+            tasks.append(asyncio.create_task(schedule_forever(context)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
             if on_shutdown is not None:
                 on_shutdown()
@@ -68,6 +79,6 @@ def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callab
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, stations, users):
+    for module in (health, auth, tickets, calls, stations, users, forwarding, callbacks, statistics):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.accounts import actor_for, user_for_token
 from hotline.api.errors import Forbidden, NotAuthenticated
 from hotline.bootstrap import Context
+from hotline.dialing import DIAL_ERRORS, CallbackDialer, DialRefused, NoDialer
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 from ticketing.orm import User
@@ -73,3 +74,18 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
         return actor
 
     return check
+
+
+def get_dialer(context: ContextDep) -> CallbackDialer:
+    """What originates call-back calls: the bridge's action client, when this build has one."""
+    try:
+        from hotline.bridge_client import BridgeClient, BridgeError
+    except ImportError:
+        return NoDialer()
+    # Until its subclasses are registered one by one, any bridge failure reads as Asterisk's refusal.
+    DIAL_ERRORS.setdefault(BridgeError, DIAL_ERRORS[DialRefused])
+    dialer: CallbackDialer = BridgeClient(context.redis.client)
+    return dialer
+
+
+DialerDep = Annotated[CallbackDialer, Depends(get_dialer)]

@@ -17,6 +17,7 @@ from ticketing.orm.tickets import (
     TicketEvent,
     ticket_calls,
 )
+from ticketing.orm.workflow import DataExport, TicketEscalation
 
 __all__ = [
     "AuthSession",
@@ -25,10 +26,12 @@ __all__ = [
     "CallbackAttempt",
     "CallbackTask",
     "Caller",
+    "DataExport",
     "OutboxMessage",
     "Station",
     "Ticket",
     "TicketCodeCounter",
+    "TicketEscalation",
     "TicketEvent",
     "User",
     "ticket_calls",
