@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from hotline import jobs
+from hotline.api.app import create_app
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from hotline.scheduler import PERIODIC_JOBS, enqueue_due
@@ -225,3 +228,12 @@ def test_the_periodic_job_escalates_through_a_real_worker(
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     assert sorted(e.kind for e in escalations(context)) == ["accept", "finish"]
     assert jobs.escalate_overdue_tickets(context) == 0  # safe to run again
+
+
+def test_the_service_runs_the_scheduler_from_its_lifespan(context: Context) -> None:
+    queue = Queue("default", connection=context.redis.client)
+    with TestClient(create_app(context, schedule_jobs=True)):
+        give_up = time.monotonic() + 10  # a bound on waiting, not a speed requirement
+        while not queue.job_ids and time.monotonic() < give_up:
+            time.sleep(0.02)
+    assert [job_id.rsplit("-", 1)[0] for job_id in queue.job_ids] == ["escalate-overdue"]
