@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ticketing.domain.access import Actor
@@ -32,6 +32,7 @@ from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
 from ticketing.orm import Call, CallbackAttempt, CallbackTask, Ticket
+from ticketing.statistics import as_date, local_day
 from ticketing.tickets import transition_ticket
 
 logger = logging.getLogger(__name__)
@@ -177,20 +178,22 @@ def _settle_ticket(
 def closings(
     session: Session, start: datetime, end: datetime, policy: TicketPolicy
 ) -> list[tuple[int | None, Closing]]:
-    """Every closing in [start, end) as (assigned lawyer, closing); a reopened closing does not count."""
+    """Closings in [start, end) per (assigned lawyer, local closing day, local completion day), counted
+    in SQL; a closing undone by reopening (its task cancelled) does not count."""
+    closed_on = local_day(session, CallbackTask.created_at, policy.tz)
+    completed_on = local_day(session, CallbackTask.completed_at, policy.tz)
     rows = session.execute(
-        select(CallbackTask.assigned_lawyer_id, CallbackTask.created_at, CallbackTask.completed_at).where(
+        select(CallbackTask.assigned_lawyer_id, closed_on, completed_on, func.count())
+        .where(
             CallbackTask.created_at >= start,
             CallbackTask.created_at < end,
             CallbackTask.status != CallbackStatus.CANCELLED.value,
         )
+        .group_by(CallbackTask.assigned_lawyer_id, closed_on, completed_on)
     ).all()
     return [
-        (
-            lawyer_id,
-            Closing(policy.local_date(closed_at), policy.local_date(completed_at) if completed_at else None),
-        )
-        for lawyer_id, closed_at, completed_at in rows
+        (lawyer_id, Closing(as_date(closed), as_date(completed) if completed is not None else None, n))
+        for lawyer_id, closed, completed, n in rows
     ]
 
 

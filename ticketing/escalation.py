@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from ticketing.domain.escalation import AWAITING, DeadlineKind, Lapse, escalation_target, lapses
 from ticketing.domain.lifecycle import TicketStatus
@@ -86,7 +86,7 @@ def escalate_lapse(session: Session, lapse: PendingLapse, now: datetime) -> Tick
 
     A concurrent escalation of the same lapse makes the commit fail on the unique key.
     """
-    ticket = session.get(Ticket, lapse.ticket_id)
+    ticket = session.get(Ticket, lapse.ticket_id, options=[joinedload(Ticket.station)])
     if ticket is None or ticket.station is None:
         return None
     still = lapses(TicketStatus(ticket.status), ticket.accept_due_at, ticket.finish_due_at, now)

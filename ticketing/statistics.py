@@ -51,7 +51,8 @@ def bucket_of(day: date, granularity: Granularity) -> str:
     return "all"
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
+    """A day from SQL: PostgreSQL returns a date, SQLite ISO text."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
@@ -98,7 +99,7 @@ def topic_counts(
         counts.by_category[name] += n
         if subcategory:
             counts.by_subcategory[name][subcategory] += n
-        counts.series[bucket_of(_as_date(row_day), granularity)][name] += n
+        counts.series[bucket_of(as_date(row_day), granularity)][name] += n
     return counts
 
 

@@ -123,10 +123,11 @@ def settle(attempts: Sequence[Attempt]) -> CallbackStatus:
 
 @dataclass(frozen=True)
 class Closing:
-    """One closing of a ticket and, if done, the local day its call-back was completed."""
+    """Closings of tickets on one local day whose call-back was completed on the same day (or not yet)."""
 
     closed_on: date
     completed_on: date | None
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -154,9 +155,9 @@ def callback_sla(closings: Iterable[Closing], calendar: WorkCalendar, working_da
         due = due_by_day.get(closing.closed_on)
         if due is None:
             due = due_by_day[closing.closed_on] = calendar.add_working_days(closing.closed_on, working_days)
-        counts["closed"] += 1
+        counts["closed"] += closing.count
         if closing.completed_on is not None:
-            counts["on_time" if closing.completed_on <= due else "late"] += 1
+            counts["on_time" if closing.completed_on <= due else "late"] += closing.count
         else:
-            counts["open_in_time" if today <= due else "open_overdue"] += 1
+            counts["open_in_time" if today <= due else "open_overdue"] += closing.count
     return CallbackSla(working_days=working_days, **counts)
