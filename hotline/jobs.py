@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from hotline.bootstrap import Context, build_context
-from ticketing.orm import TicketEvent
+from ticketing.orm import TicketEscalation, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,13 @@ FEED_MAXLEN = 10_000
 def worker_context() -> Context:
     """One context per worker process, built on first use from the same settings as the service."""
     return build_context()
+
+
+def publish_feed(context: Context, payload: dict[str, Any]) -> None:
+    """Append one message to the consoles' feed stream (callers make sure it holds no personal data)."""
+    context.redis.client.xadd(
+        FEED_STREAM, {"data": json.dumps(payload, ensure_ascii=False)}, maxlen=FEED_MAXLEN, approximate=True
+    )
 
 
 def announce_ticket_event(event_id: int, context: Context | None = None) -> dict[str, Any] | None:
@@ -42,8 +50,44 @@ def announce_ticket_event(event_id: int, context: Context | None = None) -> dict
             "priority": event.ticket.priority,
             "at": event.at.isoformat(),
         }
-    context.redis.client.xadd(
-        FEED_STREAM, {"data": json.dumps(payload, ensure_ascii=False)}, maxlen=FEED_MAXLEN, approximate=True
-    )
+    publish_feed(context, payload)
     logger.info("ticket %s event %d announced", payload["code"], event_id)
+    return payload
+
+
+def escalate_overdue_tickets(context: Context | None = None) -> int:
+    """督办 sweep: escalate every lapsed accept/finish deadline once (safe to run twice or in parallel)."""
+    from ticketing.escalation import escalate_overdue
+
+    context = context or worker_context()
+    created = escalate_overdue(context.sessions, datetime.now(UTC))
+    if created:
+        logger.info("escalated %d lapsed deadlines", len(created))
+    return len(created)
+
+
+def announce_escalation(escalation_id: int, context: Context | None = None) -> dict[str, Any] | None:
+    """Tell supervisors about an escalation on the feed: codes, deadlines and stations, no personal data."""
+    context = context or worker_context()
+    with context.sessions() as session:
+        escalation = session.get(TicketEscalation, escalation_id)
+        if escalation is None:
+            logger.warning("escalation %d no longer exists; nothing to announce", escalation_id)
+            return None
+        payload = {
+            "type": "ticket.escalated",
+            "audience": "supervisor",
+            "escalation_id": escalation.id,
+            "code": escalation.ticket.code,
+            "kind": escalation.kind,
+            "deadline": escalation.deadline.isoformat(),
+            "status": escalation.ticket.status,
+            "priority": escalation.ticket.priority,
+            "station_id": escalation.station_id,
+            "escalated_to_id": escalation.escalated_to_id,
+            "levels_up": escalation.levels_up,
+            "at": escalation.at.isoformat(),
+        }
+    publish_feed(context, payload)
+    logger.info("ticket %s escalation %d announced", payload["code"], escalation_id)
     return payload

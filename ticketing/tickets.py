@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from ticketing.domain.access import Actor, can_see
+from ticketing.domain.callbacks import CallbackStatus
 from ticketing.domain.codes import format_code
 from ticketing.domain.errors import InvalidReference, NotFound
 from ticketing.domain.lifecycle import TicketStatus, plan_transition
@@ -80,7 +81,7 @@ def _caller_for(session: Session, number: str, name: str | None, now: datetime) 
     return caller
 
 
-def _record(
+def record_event(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -90,6 +91,7 @@ def _record(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    """Append an event to the ticket's history and announce it through the outbox, in one transaction."""
     event = TicketEvent(
         ticket=ticket,
         at=now,
@@ -141,7 +143,7 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
         calls=list(calls),
     )
     session.add(ticket)
-    _record(session, ticket, actor, "create", None, now)
+    record_event(session, ticket, actor, "create", None, now)
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket
 
@@ -158,10 +160,14 @@ def transition_ticket(
     reason: str | None = None,
     result: str | None = None,
     note: str | None = None,
+    automatic: bool = False,
 ) -> TicketEvent:
+    """Change the ticket's status as `actor`; `automatic` when a rule of the system makes the change on
+    the actor's act (a dissatisfied call-back reopens the ticket), so the actor's role is not checked."""
     current = TicketStatus(ticket.status)
-    transition = plan_transition(current, target, actor.role, station_id=station_id, reason=reason, result=result)
-    data: dict[str, Any] = {}
+    role = None if automatic else actor.role
+    transition = plan_transition(current, target, role, station_id=station_id, reason=reason, result=result)
+    data: dict[str, Any] = {"automatic": True} if automatic else {}
     if transition.action == "forward":
         station = session.get(Station, station_id)
         if station is None:
@@ -169,9 +175,14 @@ def transition_ticket(
         ticket.station_id = station.id
         ticket.accept_due_at = policy.due_at(now, policy.accept_days)
         ticket.finish_due_at = policy.due_at(now, policy.finish_days_for(ticket.category))
-        data = {"station_id": station.id, "station": station.name}
+        data |= {
+            "station_id": station.id,
+            "station": station.name,
+            "accept_due_at": ticket.accept_due_at.isoformat(),
+            "finish_due_at": ticket.finish_due_at.isoformat(),
+        }
     elif transition.action == "return":
-        data = {"station_id": ticket.station_id}
+        data |= {"station_id": ticket.station_id}
         ticket.station_id = None
         ticket.accept_due_at = ticket.finish_due_at = None
     elif target is TicketStatus.CLOSED:
@@ -183,12 +194,27 @@ def transition_ticket(
             created_at=now,
         )
         session.add(task)
-        data = {"callback_due": task.due_date.isoformat()}
+        data |= {"callback_due": task.due_date.isoformat()}
+    elif transition.action == "reopen":
+        data |= {"callbacks_cancelled": cancel_pending_callbacks(session, ticket, now)}
     ticket.status = target.value
     ticket.updated_at = now
-    event = _record(session, ticket, actor, transition.action, current.value, now, note=reason or note, data=data)
+    event = record_event(session, ticket, actor, transition.action, current.value, now, note=reason or note, data=data)
     logger.info("ticket %s %s -> %s by user %s", ticket.code, current, target, actor.user_id)
     return event
+
+
+def cancel_pending_callbacks(session: Session, ticket: Ticket, now: datetime) -> list[int]:
+    """A reopened ticket owes no call-back until it is closed again (which brings a new task)."""
+    pending = session.scalars(
+        select(CallbackTask).where(
+            CallbackTask.ticket_id == ticket.id, CallbackTask.status == CallbackStatus.PENDING.value
+        )
+    ).all()
+    for task in pending:
+        task.status = CallbackStatus.CANCELLED.value
+        task.completed_at = now
+    return [task.id for task in pending]
 
 
 def visible_tickets(actor: Actor) -> Select[tuple[Ticket]]:

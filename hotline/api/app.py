@@ -10,9 +10,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
-from hotline.api.routes import auth, calls, health, live, rosters, stations, tickets, users
+from hotline.api.routes import (
+    auth,
+    callbacks,
+    calls,
+    forwarding,
+    health,
+    live,
+    rosters,
+    stations,
+    statistics,
+    tickets,
+    users,
+)
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
+from hotline.scheduler import schedule_forever
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +56,11 @@ def create_app(
     relay_outbox: bool = False,
     on_shutdown: Callable[[], None] | None = None,
     with_bridge: bool = False,
+    schedule_jobs: bool | None = None,
 ) -> FastAPI:
-    """The application; with `relay_outbox` it also moves outbox rows to the job queue, and with
-    `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue; with
+    `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.scheduler);
+    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
     so code after `uvicorn.run` would never run.
@@ -56,6 +71,8 @@ def create_app(
         tasks = []
         if relay_outbox:
             tasks.append(asyncio.create_task(_relay_forever(context)))
+        if relay_outbox if schedule_jobs is None else schedule_jobs:
+            tasks.append(asyncio.create_task(schedule_forever(context)))
         if with_bridge:
             from hotline.bridge.runner import run_bridge
 
@@ -90,6 +107,6 @@ def create_app(
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, live, rosters, stations, users):
+    for module in (health, auth, tickets, calls, live, rosters, stations, users, forwarding, callbacks, statistics):
         app.include_router(module.router)
     return app

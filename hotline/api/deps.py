@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from hotline.accounts import actor_for, user_for_token
 from hotline.api.errors import Forbidden, NotAuthenticated
 from hotline.bootstrap import Context
+from hotline.bridge_client import BridgeClient
+from hotline.dialing import CallbackDialer
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 from ticketing.orm import User
@@ -73,3 +75,11 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
         return actor
 
     return check
+
+
+def get_dialer(context: ContextDep) -> CallbackDialer:
+    """What originates call-back calls: the bridge's action client."""
+    return BridgeClient(context.redis.client)
+
+
+DialerDep = Annotated[CallbackDialer, Depends(get_dialer)]

@@ -16,7 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticketing.domain.errors import (
+    AlreadyCompleted,
     DomainError,
+    InvalidInput,
     InvalidReference,
     InvalidTransition,
     MissingTransitionInput,
@@ -72,6 +74,8 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     MissingTransitionInput: 422,
     NotFound: 404,
     InvalidReference: 422,
+    InvalidInput: 422,
+    AlreadyCompleted: 409,
 }
 
 

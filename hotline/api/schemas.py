@@ -29,6 +29,7 @@ Name = _text(64, 1)
 OptionalName = _text(64)
 Label = _text(32)
 Note = _text(2_000)
+RequiredNote = _text(2_000, 1)
 LongText = _text(10_000)
 Description = _text(10_000, 1)
 

@@ -66,7 +66,7 @@ def test_full_forwarding_path_to_archive(
     assert final["result"] == "经调解，老板已支付工资"
     assert final["callback_due"] is not None
     # Each change wrote its event and an outbox message in the same transaction.
-    events = session.scalars(select(TicketEvent)).all()
+    events = session.scalars(select(TicketEvent).order_by(TicketEvent.id)).all()
     assert len(events) == 7
     outbox = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.args for m in outbox] == [[e.id] for e in events]

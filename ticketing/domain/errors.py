@@ -42,3 +42,15 @@ class InvalidReference(DomainError):
     """The request names a station, call or user that does not exist."""
 
     error_id = "invalid_reference"
+
+
+class InvalidInput(DomainError):
+    """Well-formed input that contradicts the rules (a satisfaction rating for an unanswered call)."""
+
+    error_id = "invalid_input"
+
+
+class AlreadyCompleted(DomainError):
+    """The record is finished and takes no more changes (a completed call-back task)."""
+
+    error_id = "already_completed"

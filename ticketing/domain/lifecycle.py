@@ -90,13 +90,17 @@ def allowed_targets(current: TicketStatus, role: Role | None = None) -> list[Tic
 def plan_transition(
     current: TicketStatus,
     target: TicketStatus,
-    role: Role,
+    role: Role | None,
     *,
     station_id: int | None = None,
     reason: str | None = None,
     result: str | None = None,
 ) -> Transition:
-    """Check one status change against the lifecycle and return it, or raise a domain error."""
+    """Check one status change against the lifecycle and return it, or raise a domain error.
+
+    `role` None means the system applies one of its own rules (a dissatisfied call-back reopens the
+    ticket for review), so the edge and the inputs are checked but no person's permission is.
+    """
     transition = _BY_EDGE.get((current, target))
     if transition is None:
         allowed = allowed_targets(current)
@@ -106,7 +110,7 @@ def plan_transition(
             requested=target.value,
             allowed=[s.value for s in allowed],
         )
-    if role not in transition.roles:
+    if role is not None and role not in transition.roles:
         raise TransitionNotPermitted(
             f"角色「{role.label}」不能执行此操作 / role {role} may not {transition.action} a ticket",
             action=transition.action,

@@ -18,6 +18,7 @@ from ticketing.orm.tickets import (
     TicketEvent,
     ticket_calls,
 )
+from ticketing.orm.workflow import DataExport, TicketEscalation
 
 __all__ = [
     "AuthSession",
@@ -27,11 +28,13 @@ __all__ = [
     "CallbackAttempt",
     "CallbackTask",
     "Caller",
+    "DataExport",
     "DutyShift",
     "OutboxMessage",
     "Station",
     "Ticket",
     "TicketCodeCounter",
+    "TicketEscalation",
     "TicketEvent",
     "User",
     "ticket_calls",

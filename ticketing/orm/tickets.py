@@ -105,13 +105,18 @@ class CallbackTask(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    #: pending / reached / unreachable
+    #: pending / reached / unreachable / cancelled (ticketing.domain.callbacks.CallbackStatus)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     assigned_lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    #: Optimistic lock: two lawyers recording an attempt at once cannot both settle the task.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     ticket: Mapped[Ticket] = relationship()
     attempts: Mapped[list[CallbackAttempt]] = relationship(
@@ -129,6 +134,8 @@ class CallbackAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    #: The call's Asterisk Linkedid as the lawyer's console knew it, kept even before the Call row exists.
+    linkedid: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
 
     task: Mapped[CallbackTask] = relationship(back_populates="attempts")
