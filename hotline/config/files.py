@@ -137,12 +137,17 @@ class Schedule(_Strict):
     @classmethod
     def _ranges(cls, hours: list[str]) -> list[str]:
         for text in hours:
-            if not _HOURS.match(text):
-                raise ValueError(f"{text!r} is not a range like 09:00-17:30")
-            start, end = text.split("-")
-            if end != "24:00" and time.fromisoformat(end) <= time.fromisoformat(start):
-                raise ValueError(f"{text!r} ends before it starts")
+            check_hour_range(text)
         return hours
+
+
+def check_hour_range(text: str) -> None:
+    """A range within one day, HH:MM-HH:MM (24:00 ends the day); ValueError says what is wrong."""
+    if not _HOURS.match(text):
+        raise ValueError(f"{text!r} is not a range like 09:00-17:30")
+    start, end = text.split("-")
+    if end != "24:00" and time.fromisoformat(end) <= time.fromisoformat(start):
+        raise ValueError(f"{text!r} ends before it starts")
 
 
 class QueueHours(_Strict):

@@ -6,6 +6,7 @@ write Call rows through these classes.
 
 from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller
+from ticketing.orm.ivr import CallbackRequest, IvrSession
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
 from ticketing.orm.stations import Station
@@ -23,8 +24,10 @@ __all__ = [
     "Base",
     "Call",
     "CallbackAttempt",
+    "CallbackRequest",
     "CallbackTask",
     "Caller",
+    "IvrSession",
     "OutboxMessage",
     "Station",
     "Ticket",
