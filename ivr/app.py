@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,20 +23,25 @@ import redis.asyncio as aioredis
 
 from hotline.bootstrap import Context
 from ivr.blocking import CallerGuard
+from ivr.caller_lookup import CallerLookup
 from ivr.channel import AgiChannel
 from ivr.flow import IvrCall
 from ivr.hours import ServiceHours
 from ivr.menu_checks import load_ivr_config
 from ivr.menu_config import IvrFile
 from ivr.prompts import PromptFiles, missing_prompt_files
+from ivr.recorder import SessionRecorder
+from ivr.records import caller_profiles, save_sessions
 from ivr.server import AgiStats, FastAgiServer
-from ivr.services import IvrServices
+from ivr.services import IvrServices, LiveQueues
+from ivr.session import CallerProfile, IvrSessionState
 from ivr.survey import run_survey
 
 logger = logging.getLogger(__name__)
 
 #: Worker threads for database work; matches the engine's default pool so threads never wait for it.
 DB_THREADS = 8
+REDIS_CONNECTIONS = 32
 
 
 def build_services(
@@ -44,7 +49,20 @@ def build_services(
 ) -> IvrServices:
     """Everything sessions share. Raises ConfigError when config/ivr.yaml has problems."""
     config = config or load_ivr_config(context.settings.config_dir, context.config)
-    redis = aioredis.Redis.from_url(context.redis.url)
+    # A bounded pool: a burst of calls waits briefly for a connection instead of opening hundreds.
+    redis = aioredis.Redis.from_pool(
+        aioredis.BlockingConnectionPool.from_url(context.redis.url, max_connections=REDIS_CONNECTIONS, timeout=5)
+    )
+    executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="ivr-db")
+
+    async def write(states: Sequence[IvrSessionState]) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(executor, save_sessions, context.sessions, states)
+
+    async def lookup(numbers: Collection[str]) -> dict[str, CallerProfile]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, caller_profiles, context.sessions, numbers)
+
     return IvrServices(
         config=config,
         hotline=context.config,
@@ -56,8 +74,11 @@ def build_services(
         redis=redis,
         sessions=context.sessions,
         policy=context.policy,
-        executor=ThreadPoolExecutor(DB_THREADS, thread_name_prefix="ivr-db"),
+        executor=executor,
         clock=clock or (lambda: datetime.now(UTC)),
+        recorder=SessionRecorder(write),
+        live=LiveQueues(redis),
+        callers=CallerLookup(lookup),
     )
 
 
@@ -105,6 +126,7 @@ class IvrServer:
         await self.server.wait_closed()
         if not self._released:
             self._released = True
+            await self.services.recorder.stop()
             await self.services.redis.aclose()
             self.services.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -156,5 +178,6 @@ async def start_ivr_server(
             services.prompts.dir,
             Path(missing[0][2]).name,
         )
+    services.recorder.start()
     logger.info("IVR FastAGI server on %s:%d (scripts ivr, survey)", *server.sockets[0].getsockname()[:2])
     return IvrServer(agi, server, services)

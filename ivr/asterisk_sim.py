@@ -197,6 +197,9 @@ class SimulatedCall:
     hung_up: bool = False
     received: bytearray = field(default_factory=bytearray)
     sent: bytearray = field(default_factory=bytearray)
+    #: perf_counter() when the connection opened and when the server closed it.
+    started_at: float | None = None
+    ended_at: float | None = None
 
     def __post_init__(self) -> None:
         self.actions = [as_action(a) for a in self.actions]
@@ -211,6 +214,7 @@ class SimulatedCall:
 
     async def run(self, host: str, port: int, timeout: float = 30.0) -> SimulatedCall:
         reader, writer = await asyncio.open_connection(host, port)
+        self.started_at = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
                 await self._session(reader, writer)
@@ -233,6 +237,7 @@ class SimulatedCall:
         while True:
             raw = await reader.readline()
             if not raw:
+                self.ended_at = time.perf_counter()
                 break  # the server closed: Asterisk says its last HANGUP and closes
             arrived = time.perf_counter()
             self.received += raw

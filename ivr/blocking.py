@@ -16,6 +16,21 @@ logger = logging.getLogger(__name__)
 
 CALLS_KEY = "hotline:ivr:calls:{}"
 BLOCKED_KEY = "hotline:ivr:blocked:{}"
+NEWLY_BLOCKED = 2
+#: KEYS: calls (sorted set of call times), blocked flag. ARGV: now, member, window s, max calls, block s.
+#: Returns 0 (fine), 1 (already blocked), 2 (blocked by this call).
+COUNT_CALL = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[3]))
+local calls = redis.call('ZCARD', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if calls > tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[2], '1', 'EX', ARGV[5])
+    return 2
+end
+return 0
+"""
 
 
 def number_hash(number: str) -> str:
@@ -26,6 +41,7 @@ class CallerGuard:
     def __init__(self, blocking: Blocking, redis: aioredis.Redis) -> None:
         self.blocking = blocking
         self.redis = redis
+        self._count = redis.register_script(COUNT_CALL)
         self._numbers = frozenset(blocking.numbers)
         self._prefixes = tuple(blocking.prefixes)
 
@@ -33,33 +49,26 @@ class CallerGuard:
         return number in self._numbers or number.startswith(self._prefixes)
 
     async def count_call(self, number: str, uniqueid: str, now: float) -> bool:
-        """Count this call; True when the number is (now) blocked by the repeat-nuisance rule."""
+        """Count this call; True when the number is (now) blocked by the repeat-nuisance rule.
+        One round trip: the check, the count and the block happen in a Redis script."""
         rule = self.blocking.nuisance
         if rule is None:
             return False
         digest = number_hash(number)
-        calls, blocked = CALLS_KEY.format(digest), BLOCKED_KEY.format(digest)
         window = rule.window_minutes * 60
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(blocked)
-            pipe.zadd(calls, {f"{now:.3f}:{uniqueid}": now})
-            pipe.zremrangebyscore(calls, "-inf", now - window)
-            pipe.zcard(calls)
-            pipe.expire(calls, window)
-            already, _, _, count, _ = await pipe.execute()
-        if already:
-            return True
-        if count > rule.max_calls:
-            await self.redis.set(blocked, "1", ex=rule.block_minutes * 60)
+        outcome = await self._count(
+            keys=[CALLS_KEY.format(digest), BLOCKED_KEY.format(digest)],
+            args=[f"{now:.3f}", f"{now:.3f}:{uniqueid}", window, rule.max_calls, rule.block_minutes * 60],
+        )
+        if outcome == NEWLY_BLOCKED:
             logger.warning(
-                "call %s: %d calls in %d minutes from one number: blocked for %d minutes",
+                "call %s: over %d calls in %d minutes from one number: blocked for %d minutes",
                 uniqueid,
-                count,
+                rule.max_calls,
                 rule.window_minutes,
                 rule.block_minutes,
             )
-            return True
-        return False
+        return bool(outcome)
 
     async def lift(self, number: str) -> None:
         """Forget a number's nuisance block and count (an admin's decision)."""

@@ -60,7 +60,6 @@ class AgiChannel:
         env: dict[str, str],
         *,
         on_command: Callable[[float], None] | None = None,
-        response_timeout: float = 900.0,
     ) -> None:
         self.reader = reader
         self.writer = writer
@@ -68,7 +67,6 @@ class AgiChannel:
         self.hung_up = False
         self.commands = 0
         self._on_command = on_command
-        self._response_timeout = response_timeout
         #: When the last input from Asterisk was read: the server's own time runs from here.
         self.input_at = time.perf_counter()
 
@@ -87,7 +85,9 @@ class AgiChannel:
         self.commands += 1
         try:
             self.writer.write(text.encode() + b"\n")
-            response = await asyncio.wait_for(self._read_response(), self._response_timeout)
+            # No timeout per command (a GET DATA or RECORD FILE takes as long as the caller does);
+            # the server bounds the whole session instead.
+            response = await self._read_response()
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             self.hung_up = True
             raise CallerHungUp(f"connection lost during {words[0]}: {exc}") from None

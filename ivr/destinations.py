@@ -33,34 +33,40 @@ SAMPLE_RATE = 8000
 CLOSED_PROMPTS = {HoursState.HOLIDAY: "closed-holiday", HoursState.CLOSURE: "closed-closure"}
 
 
-async def turned_away(call: IvrCall) -> bool:
-    """Block list and repeat-nuisance rule: play the notice and end the call. True when turned away."""
+def block_listed(call: IvrCall) -> bool:
+    return call.number is not None and call.svc.guard.on_block_list(call.number)
+
+
+async def is_nuisance(call: IvrCall) -> bool:
+    """Count the call against the repeat-nuisance rule; green-channel callers are never refused by it.
+    Runs while the welcome prompt plays."""
     number, state = call.number, call.state
     if number is None:
         return False
-    guard = call.svc.guard
-    reason = "blocked" if guard.on_block_list(number) else None
-    if reason is None:
-        try:
-            nuisance = await guard.count_call(number, state.uniqueid, call.svc.clock().timestamp())
-        except (redis.RedisError, OSError) as exc:
-            logger.warning("call %s: nuisance counter unavailable (%s); not applied", state.uniqueid, exc)
-            nuisance = False
-        if nuisance:
-            profile = await call.profile()
-            if any(group in call.svc.config.green_groups for group in profile.groups):
-                logger.info("call %s: over the nuisance limit but a green-channel caller; served", state.uniqueid)
-            else:
-                reason = "nuisance"
-    if reason is None:
+    try:
+        over_limit = await call.svc.guard.count_call(number, state.uniqueid, call.svc.clock().timestamp())
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("call %s: nuisance counter unavailable (%s); not applied", state.uniqueid, exc)
         return False
+    if not over_limit:
+        return False
+    profile = await call.profile()
+    if any(group in call.svc.config.green_groups for group in profile.groups):
+        logger.info("call %s: over the nuisance limit but a green-channel caller; served", state.uniqueid)
+        return False
+    return True
+
+
+async def turn_away(call: IvrCall, reason: str) -> None:
+    """Play the notice and end the call; counted apart (HOTLINE_BLOCKED) even if the caller hangs up."""
+    state = call.state
     state.flag(reason)
     state.exit = Exit.BLOCKED
     await call.set_vars(BLOCKED=1, ROUTE="hangup")
     logger.info("call %s: caller turned away (%s)", state.uniqueid, reason)
+    call.at = "blocked"
     await call.play("blocked")
     state.record("blocked", None)
-    return True
 
 
 async def run_exit(call: IvrCall, name: str, node: Node) -> None:

@@ -16,7 +16,6 @@ from ivr import destinations
 from ivr.channel import AgiChannel, CallerHungUp, Digits
 from ivr.menu_config import Node, Target, as_target
 from ivr.phone import caller_key
-from ivr.records import caller_profile, save_session
 from ivr.services import IvrServices
 from ivr.session import CallerProfile, Exit, IvrSessionState
 
@@ -87,12 +86,16 @@ class IvrCall:
         state = self.state
         started = time.monotonic()
         if self.number:
-            self._profile = asyncio.create_task(self.svc.run_db(caller_profile, self.svc.sessions, self.number))
+            self._profile = asyncio.create_task(self.svc.callers.profile(self.number))
+        nuisance: asyncio.Task[bool] | None = None
         try:
             await self.ch.answer()
             state.start_step()
-            if not await destinations.turned_away(self):
-                await self.walk(self.svc.config.start)
+            if destinations.block_listed(self):
+                await destinations.turn_away(self, "blocked")
+            else:
+                nuisance = asyncio.create_task(destinations.is_nuisance(self))
+                await self.walk(self.svc.config.start, nuisance)
         except CallerHungUp as exc:
             logger.info("call %s: caller hung up (%s) at %s", state.uniqueid, exc, self.at)
             state.flag("caller-hung-up")
@@ -101,29 +104,27 @@ class IvrCall:
             logger.exception("call %s: IVR failed at %s; the dialplan default route applies", state.uniqueid, self.at)
             state.exit = Exit.ERROR
         finally:
-            if self._profile is not None and not self._profile.done():
-                self._profile.cancel()
+            for task in (self._profile, nuisance):
+                if task is not None and not task.done():
+                    task.cancel()
             state.ended_at = self.svc.clock()
-            await self._save()
+            self.svc.recorder.add(state)
         elapsed = time.monotonic() - started
         logger.info("call %s: IVR %s after %.1f s, %d steps", state.uniqueid, state.exit, elapsed, len(state.path))
         return state
 
-    async def _save(self) -> None:
-        for attempt in range(3):
-            try:
-                await self.svc.run_db(save_session, self.svc.sessions, self.state)
-                return
-            except Exception:
-                logger.exception("call %s: IVR session not saved (attempt %d)", self.state.uniqueid, attempt + 1)
-                await asyncio.sleep(0.5 * (attempt + 1))
-
-    async def walk(self, name: str) -> None:
-        """Follow the menus from node `name` until an exit node has run."""
+    async def walk(self, name: str, nuisance: asyncio.Task[bool] | None = None) -> None:
+        """Follow the menus from node `name` until an exit node has run. The repeat-nuisance check
+        runs during the opening prompts and is settled before the first menu."""
         config = self.svc.config
         for _ in range(MAX_STEPS):
             node = config.nodes[name]
             self.at = name
+            if nuisance is not None and node.type != "play":
+                if await nuisance:
+                    await destinations.turn_away(self, "nuisance")
+                    return
+                nuisance = None
             if node.type == "play":
                 assert node.prompt is not None and node.next is not None
                 await self.play(node.prompt)

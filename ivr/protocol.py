@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 HANGUP_LINE = "HANGUP"
 
+_NEEDS_QUOTES = re.compile(r'[\s"\\]')
 _RESULT = re.compile(r"^200 result=(?P<result>\S*)(?: \((?P<data>.*)\))?(?P<pairs>(?: [A-Za-z_]+=\S*)*)$")
 
 
@@ -76,7 +77,7 @@ def quote(argument: str) -> str:
     """An argument as Asterisk's AGI parser reads it: quoted when empty or holding blanks or quotes."""
     if "\n" in argument or "\r" in argument:
         raise ValueError(f"an AGI argument cannot contain a line break: {argument[:40]!r}")
-    if argument and not re.search(r'[\s"\\]', argument):
+    if argument and not _NEEDS_QUOTES.search(argument):
         return argument
     return '"' + argument.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

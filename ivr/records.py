@@ -9,10 +9,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,45 +37,58 @@ IVR_ACCOUNT = "ivr"
 SETTLED = (TicketStatus.CLOSED.value, TicketStatus.FOLLOWED_UP.value, TicketStatus.ARCHIVED.value)
 
 
-def caller_profile(sessions: sessionmaker[Session], number: str) -> CallerProfile:
+def caller_profiles(sessions: sessionmaker[Session], numbers: Collection[str]) -> dict[str, CallerProfile]:
+    """For each known number: green-channel groups and the most recent unsettled ticket with its
+    lawyer's phone. One query for all the numbers."""
+    open_ticket = and_(Ticket.caller_id == Caller.id, Ticket.status.not_in(SETTLED))
+    query = (
+        select(Caller.number, Caller.groups, Ticket.code, User.interface)
+        .outerjoin(Ticket, open_ticket)
+        .outerjoin(User, User.id == Ticket.assigned_lawyer_id)
+        .where(Caller.number.in_(list(numbers)))
+        .order_by(Caller.number, Ticket.updated_at.desc())
+    )
+    profiles: dict[str, CallerProfile] = {}
     with sessions() as session:
-        caller = session.scalar(select(Caller).where(Caller.number == number))
-        if caller is None:
-            return CallerProfile()
-        row = session.execute(
-            select(Ticket.code, User.interface)
-            .outerjoin(User, User.id == Ticket.assigned_lawyer_id)
-            .where(Ticket.caller_id == caller.id, Ticket.status.not_in(SETTLED))
-            .order_by(Ticket.updated_at.desc())
-            .limit(1)
-        ).first()
-        return CallerProfile(
-            groups=list(caller.groups or []),
-            open_ticket=row.code if row else None,
-            lawyer_interface=row.interface if row else None,
-        )
+        for row in session.execute(query):
+            if row.number not in profiles:  # the first row is the most recent ticket
+                profiles[row.number] = CallerProfile(list(row.groups or []), row.code, row.interface)
+    return profiles
 
 
-def save_session(sessions: sessionmaker[Session], state: IvrSessionState) -> None:
-    """Write (or rewrite) the session's row and copy its path onto the Call row if there is one."""
+def session_values(state: IvrSessionState) -> dict[str, Any]:
+    return {
+        "uniqueid": state.uniqueid,
+        "channel": state.channel,
+        "caller_number": state.caller_number,
+        "started_at": state.started_at,
+        "ended_at": state.ended_at,
+        "path": list(state.path),
+        "exit": state.exit,
+        "queue": state.queue,
+        "language": state.language,
+        "flags": list(state.flags),
+        "priority": state.priority,
+        "recording_path": state.recording_path,
+        "ticket_code": state.ticket_code,
+    }
+
+
+def save_sessions(sessions: sessionmaker[Session], states: Sequence[IvrSessionState]) -> None:
+    """Write (or rewrite) the sessions' rows and copy each path onto its Call row if there is one,
+    in one transaction and a few statements however many sessions there are."""
+    if not states:
+        return
+    rows = [session_values(state) for state in states]
     with sessions.begin() as session:
-        row = session.scalar(select(IvrSession).where(IvrSession.uniqueid == state.uniqueid))
-        if row is None:
-            row = IvrSession(uniqueid=state.uniqueid)
-            session.add(row)
-        row.channel = state.channel
-        row.caller_number = state.caller_number
-        row.started_at = state.started_at
-        row.ended_at = state.ended_at
-        row.path = list(state.path)
-        row.exit = state.exit
-        row.queue = state.queue
-        row.language = state.language
-        row.flags = list(state.flags)
-        row.priority = state.priority
-        row.recording_path = state.recording_path
-        row.ticket_code = state.ticket_code
-        session.execute(update(Call).where(Call.linkedid == state.uniqueid).values(ivr_path=list(state.path)))
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(IvrSession)
+        updates = {key: statement.excluded[key] for key in rows[0] if key not in ("uniqueid", "survey_score")}
+        session.execute(statement.on_conflict_do_update(index_elements=["uniqueid"], set_=updates), rows)
+        session.execute(
+            update(Call.__table__).where(Call.__table__.c.linkedid == bindparam("linked")),
+            [{"linked": row["uniqueid"], "ivr_path": row["path"]} for row in rows],
+        )
 
 
 def ivr_actor(session: Session) -> Actor:

@@ -27,6 +27,8 @@ ENV_TIMEOUT_S = 10.0
 #: How long to wait for Asterisk's closing HANGUP and end of stream after the script is done.
 CLOSE_TIMEOUT_S = 5.0
 MAX_ENV_LINES = 200
+#: No call spends this long in the IVR; a session still open then is stuck (Asterisk gone silent).
+SESSION_TIMEOUT_S = 3600.0
 
 
 @dataclass
@@ -87,15 +89,16 @@ async def read_env(reader: asyncio.StreamReader) -> dict[str, str]:
 
 
 class FastAgiServer:
-    def __init__(self, scripts: Mapping[str, Script], *, response_timeout: float = 900.0) -> None:
+    def __init__(self, scripts: Mapping[str, Script], *, session_timeout: float = SESSION_TIMEOUT_S) -> None:
         self.scripts = dict(scripts)
         self.stats = AgiStats()
-        self.response_timeout = response_timeout
+        self.session_timeout = session_timeout
         self.server: asyncio.Server | None = None
         self.sessions: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str, port: int) -> asyncio.Server:
-        self.server = await asyncio.start_server(self._serve, host, port, limit=MAX_LINE * 2)
+        # A burst of calls opens many sessions at once: a deep backlog keeps them from waiting on SYN retries.
+        self.server = await asyncio.start_server(self._serve, host, port, limit=MAX_LINE * 2, backlog=1024)
         return self.server
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -123,15 +126,13 @@ class FastAgiServer:
                 )
                 return
             self.stats.sessions += 1
-            channel = AgiChannel(
-                reader,
-                writer,
-                env,
-                on_command=self.stats.record_command,
-                response_timeout=self.response_timeout,
-            )
+            channel = AgiChannel(reader, writer, env, on_command=self.stats.record_command)
             try:
-                await script(channel)
+                async with asyncio.timeout(self.session_timeout):
+                    await script(channel)
+            except TimeoutError:
+                self.stats.failed_sessions += 1
+                logger.warning("call %s: AGI session still open after %.0f s; closed", uniqueid, self.session_timeout)
             except Exception:
                 self.stats.failed_sessions += 1
                 logger.exception("call %s: AGI script %s failed", uniqueid, name)
