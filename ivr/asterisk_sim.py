@@ -185,7 +185,8 @@ class Exchange:
 @dataclass
 class SimulatedCall:
     env: list[tuple[str, str]]
-    actions: list[Action] = field(default_factory=list)
+    #: What the caller does at each command that takes input, in order ("1", "" for silence, Press, ...).
+    actions: Sequence[str | Action] = ()
     #: Hang up while the command with this index (0-based) runs, or just before it when it takes no input.
     hangup_at_command: int | None = None
     #: Hang up between commands: right after the response with this index (-1: right after the agi_* block).
@@ -202,7 +203,7 @@ class SimulatedCall:
     ended_at: float | None = None
 
     def __post_init__(self) -> None:
-        self.actions = [as_action(a) for a in self.actions]
+        self._script: list[Action] = [as_action(a) for a in self.actions]
         env = dict(self.env)
         self.variables.setdefault("CHANNEL", env.get("agi_channel", ""))
         self.variables.setdefault("CALLERID(num)", env.get("agi_callerid", ""))
@@ -299,19 +300,19 @@ class SimulatedCall:
     def _next_action(self, index: int) -> Action:
         if self.hangup_at_command == index:
             return HangUp()
-        return self.actions.pop(0) if self.actions else SILENCE
+        return self._script.pop(0) if self._script else SILENCE
 
     def _listen(self, verb: str, args: list[str], index: int) -> str:
         """Commands that play or listen; a hang-up during them ends them with -1, then HANGUP."""
         if verb == "STREAM FILE":
             length = SOUND_SAMPLES.get(args[0].rsplit("/", 1)[-1], DEFAULT_SOUND_SAMPLES)
-            upcoming = HangUp() if self.hangup_at_command == index else (self.actions[0] if self.actions else None)
+            upcoming = HangUp() if self.hangup_at_command == index else (self._script[0] if self._script else None)
             if isinstance(upcoming, HangUp):
                 self._next_action(index)
                 self.hung_up = True
                 return f"200 result=-1 endpos={min(length, int(upcoming.after_s * SAMPLE_RATE))}"
             if isinstance(upcoming, Press) and len(upcoming.digits) == 1 and upcoming.digits in args[1]:
-                self.actions.pop(0)
+                self._script.pop(0)
                 return f"200 result={ord(upcoming.digits)} endpos={min(length, int(upcoming.after_s * SAMPLE_RATE))}"
             return f"200 result=0 endpos={length}"
         action = self._next_action(index)

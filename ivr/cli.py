@@ -45,6 +45,7 @@ def ivr(
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
+    import signal
 
     from hotline.bootstrap import build_context
     from hotline.errors import ConfigError
@@ -66,7 +67,14 @@ def ivr(
     async def run() -> None:
         server = await start_ivr_server(context, host, port)
         typer.echo(f"IVR listening on agi://{host}:{port}/ivr (survey: agi://{host}:{port}/survey)")
-        await server.serve_forever()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        # Calls in the menus finish (up to the grace period); new ones are refused meanwhile.
+        server.close()
+        await server.wait_closed()
 
     try:
         asyncio.run(run())
@@ -76,8 +84,6 @@ def ivr(
     except OSError as exc:
         typer.echo(f"cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        pass
     finally:
         context.close()
 

@@ -187,6 +187,7 @@ def _file_safe(uniqueid: str) -> str:
 async def leave_message(call: IvrCall, name: str) -> bool:
     """Record a message and make it a ticket; False when nothing worth keeping was said."""
     svc, state = call.svc, call.state
+    call.at = name
     settings = svc.config.voicemail
     base = f"{settings.dir.rstrip('/')}/{_file_safe(state.uniqueid)}"
     await call.play("voicemail-intro")

@@ -21,7 +21,7 @@ from ivr.session import CallerProfile, Exit, IvrSessionState
 
 logger = logging.getLogger(__name__)
 
-#: Menus visited before the caller is put through to the general line whatever they press.
+#: Menus visited before the IVR stops and lets the dialplan's default route take the caller on.
 MAX_STEPS = 60
 #: Times a menu is replayed on its repeat key before that key counts as a wrong one.
 MAX_REPEATS = 5
@@ -163,4 +163,4 @@ class IvrCall:
             failures += 1
             if failures > node.retries:
                 return as_target(node.on_exhausted)
-            await self.play(node.invalid_prompt or "invalid" if key else node.timeout_prompt or "timeout")
+            await self.play((node.invalid_prompt or "invalid") if key else (node.timeout_prompt or "timeout"))

@@ -14,7 +14,8 @@ NodeType = Literal["play", "menu", "queue", "voicemail", "callback", "overflow",
 AfterHours = Literal["overflow", "voicemail", "callback"]
 #: Nodes that end the IVR: the call leaves for a queue, a message, a call-back, a transfer or a hang-up.
 EXITS = frozenset({"queue", "voicemail", "callback", "overflow", "hangup"})
-DTMF_KEYS = "0123456789*#"
+#: Keys a menu can offer. # is not one: GET DATA takes it as "end of input".
+DTMF_KEYS = "0123456789*"
 
 
 class _Strict(BaseModel):
@@ -51,12 +52,19 @@ class Node(_Strict):
     #: overflow (and queue: overrides service_hours.yaml's overflow_number)
     number: str | None = Field(None, pattern=r"^\+?\d{3,20}$")
 
+    @field_validator("repeat_key")
+    @classmethod
+    def _repeat_key(cls, key: str | None) -> str | None:
+        if key is not None and (len(key) != 1 or key not in DTMF_KEYS):
+            raise ValueError(f"repeat key {key!r} is not one phone key (0-9 or *; # ends input)")
+        return key
+
     @field_validator("options")
     @classmethod
     def _keys(cls, options: dict[str, str | Target]) -> dict[str, str | Target]:
         for key in options:
             if len(key) != 1 or key not in DTMF_KEYS:
-                raise ValueError(f"option key {key!r} is not one phone key (0-9, * or #)")
+                raise ValueError(f"option key {key!r} is not one phone key (0-9 or *; # ends input)")
         return options
 
 

@@ -51,12 +51,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_hotline_ivr_serves_calls_until_interrupted(env: dict[str, str]) -> None:
+def test_hotline_ivr_serves_calls_until_stopped(env: dict[str, str]) -> None:
     assert hotline("db", "upgrade", env=env).returncode == 0
     port = free_port()
     with subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "ivr", "--port", str(port)],
-        env=env,
+        [sys.executable, "-m", "hotline.cli", "ivr"],
+        env={**env, "HOTLINE_AGI_PORT": str(port)},
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -67,7 +67,7 @@ def test_hotline_ivr_serves_calls_until_interrupted(env: dict[str, str]) -> None
             assert f"IVR listening on agi://127.0.0.1:{port}/ivr" in server.stdout.readline()
             simulated = SimulatedCall(make_env(uniqueid="1795449999.1", callerid="13808081234"), actions=["1", "0"])
             asyncio.run(simulated.run("127.0.0.1", port))
-            server.send_signal(signal.SIGINT)
+            server.send_signal(signal.SIGTERM)
             _, errors = server.communicate(timeout=30)
         finally:
             if server.poll() is None:

@@ -4,9 +4,13 @@ recorded in ivr_sessions."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from ivr.asterisk_sim import SimulatedCall, Speak, encode_env
 from tests.integration.ivr.conftest import CALLER, Ivr, call, played
+from tests.traces import AGI_TRACES
 
 MAIN = {"2": "legal-aid", "3": "mediation", "4": "notary", "5": "complaint", "0": "general"}
 TOPICS = {"1": "family", "2": "labour", "3": "property", "4": "traffic", "5": "contract", "6": "criminal"}
@@ -87,3 +91,50 @@ def test_withheld_numbers_are_served(ivr: Ivr, callerid: str) -> None:
     [simulated] = ivr.run(call("1", "2", callerid=callerid))
     assert simulated.variables["HOTLINE_QUEUE"] == "legal-aid"
     assert ivr.session(simulated).caller_number is None
+
+
+def test_exit_nodes_of_every_kind(ivr: Ivr) -> None:
+    nodes = ivr.config().model_dump()["nodes"]
+    nodes["main"]["options"].update({"6": "ask-callback", "7": "message", "*": "transfer"})
+    nodes["green-channel"]["options"]["9"] = "bye"
+    nodes.update(
+        {
+            "ask-callback": {"type": "callback", "queue": "consult"},
+            "message": {"type": "voicemail", "queue": "family", "topic": "婚姻家庭", "prompt": "welcome"},
+            "transfer": {"type": "overflow", "number": "02812348"},
+            "bye": {"type": "hangup"},
+        }
+    )
+    config = ivr.config(nodes=nodes)
+    callback, message, transfer, bye = ivr.run(
+        call("1", "6", "1"),
+        call("1", "7", Speak(3.0), callerid="13900004444"),
+        call("1", "*", callerid="13900005555"),
+        call("1", "8", "9", callerid="13900006666"),
+        config=config,
+    )
+    assert ivr.session(callback).exit == "callback" and "callback-done" in played(callback)
+    assert ivr.session(message).exit == "voicemail" and ivr.session(message).ticket_code
+    assert transfer.variables["HOTLINE_ROUTE"] == "overflow" and transfer.variables["HOTLINE_OVERFLOW"] == "02812348"
+    assert "HOTLINE_CLOSED" not in transfer.variables
+    assert bye.variables["HOTLINE_ROUTE"] == "hangup" and played(bye)[-1] == "goodbye"
+    assert ivr.session(bye).exit == "hangup" and "ivr-ended" in ivr.session(bye).flags
+
+
+@pytest.mark.skipif(AGI_TRACES is None, reason="recorded traces not found")
+def test_recorded_agi_blocks_are_served(ivr: Ivr) -> None:
+    """The exact agi_* blocks Asterisk 22 sent in the recordings (caller ID 5550100, no area code)."""
+    assert AGI_TRACES is not None
+    calls = []
+    for index in sorted(AGI_TRACES.glob("*.agi.jsonl")):
+        entry = json.loads(index.read_text().splitlines()[0])
+        env = entry["env"]
+        assert (
+            encode_env(list(env.items()))
+            == (index.parent / index.name.replace(".jsonl", "")).read_bytes()[: entry["length"]]
+        )
+        calls.append(SimulatedCall(list(env.items()), actions=["1", "2"]))
+    ivr.run(*calls, between=lambda: None)
+    for simulated in calls:
+        assert simulated.variables["HOTLINE_QUEUE"] == "legal-aid"
+        assert ivr.session(simulated).caller_number == "5550100"

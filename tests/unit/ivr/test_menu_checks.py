@@ -125,7 +125,10 @@ def test_field_mistakes_found_together(tmp_path: Path, hotline: HotlineConfig) -
 def test_option_keys_are_phone_keys(tmp_path: Path, hotline: HotlineConfig) -> None:
     data = sample()
     data["nodes"]["main"]["options"]["10"] = "main"
-    assert has(problems(tmp_path, hotline, data), "nodes.main.options", "option key '10' is not one phone key")
+    data["nodes"]["consult-topics"]["options"]["#"] = "main"
+    found = problems(tmp_path, hotline, data)
+    assert has(found, "nodes.main.options", "option key '10' is not one phone key")
+    assert has(found, "nodes.consult-topics.options", "# ends input")
 
 
 def test_yaml_and_type_errors_have_positions(tmp_path: Path, hotline: HotlineConfig) -> None:
