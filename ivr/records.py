@@ -30,7 +30,10 @@ from ticketing.tickets import NewTicket, create_ticket
 
 logger = logging.getLogger(__name__)
 
+# The ASR engineer's job and rq queue (hotline.asr.jobs.TRANSCRIBE_JOB / ASR_QUEUE); once both are on
+# main, hotline.asr.jobs.enqueue_transcription can replace the OutboxMessage written below.
 TRANSCRIBE_JOB = "hotline.asr.jobs.transcribe_recording"
+TRANSCRIBE_QUEUE = "asr"
 #: The service account tickets made by the IVR are created by; it cannot sign in.
 IVR_ACCOUNT = "ivr"
 #: Tickets in these states are settled: a caller with only such tickets is not a repeat caller.
@@ -148,6 +151,7 @@ def create_voicemail_ticket(
             OutboxMessage(
                 job=TRANSCRIBE_JOB,
                 args=[message.recording_path, message.linkedid, ticket.code],
+                queue=TRANSCRIBE_QUEUE,
                 created_at=now,
             )
         )

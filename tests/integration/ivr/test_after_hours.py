@@ -106,6 +106,7 @@ def test_voicemail_makes_an_accepted_ticket_and_queues_its_transcription(ivr: Iv
         assert creator is not None and creator.username == IVR_ACCOUNT and not creator.is_active
         job = db.scalar(select(OutboxMessage).where(OutboxMessage.job == TRANSCRIBE_JOB))
         assert job is not None and job.args == [expected_path, uniqueid(simulated), ticket.code]
+        assert job.queue == "asr" and job.dispatched_at is None
         call_row = db.scalar(select(Call).where(Call.linkedid == uniqueid(simulated)))
         assert call_row is not None and call_row.recording_paths == [expected_path]
 
