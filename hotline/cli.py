@@ -14,6 +14,7 @@ import typer
 
 from hotline.errors import ConfigError
 from hotline.rosters.cli import roster_app
+from ivr.cli import ivr_app
 
 app = typer.Typer(
     help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
@@ -30,6 +31,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
+app.add_typer(ivr_app, name="ivr")
 
 logger = logging.getLogger("hotline.cli")
 
@@ -107,13 +109,16 @@ def config_check() -> None:
     """Validate settings and every file in config/, listing all problems at once."""
     from hotline.config.files import load_config, walk_stations
     from hotline.config.settings import load_settings
+    from ivr.menu_checks import load_ivr_config
 
     with _clear_errors():
         settings = load_settings()
         config = load_config(settings.config_dir)
+        ivr = load_ivr_config(settings.config_dir, config)
     typer.echo(
         f"configuration OK: {len(walk_stations(config.stations.root))} stations, "
-        f"{len(config.categories.categories)} categories, {len(config.service_hours.queues)} queues"
+        f"{len(config.categories.categories)} categories, {len(config.service_hours.queues)} queues, "
+        f"{len(ivr.nodes)} IVR menu nodes"
     )
 
 

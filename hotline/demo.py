@@ -50,8 +50,8 @@ def load_demo_users(session: Session) -> list[DemoUser]:
 
 #: Demo duty roster: who sits in which queues all day, so the simulated hotline has lawyers on duty.
 DEMO_ROSTER = {
-    "lawyer1": ["general", "consult", "family", "labour", "legal-aid"],
-    "lawyer2": ["general", "consult", "mediation", "complaint", "tibetan"],
+    "lawyer1": ["zonghe", "consult", "family", "labour", "legal-aid"],
+    "lawyer2": ["zonghe", "consult", "mediation", "complaint", "tibetan"],
 }
 
 

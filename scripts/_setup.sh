@@ -32,3 +32,20 @@ setup_venv() {  # $1: pip extras, e.g. "dev" or ""
         touch "$stamp"
     fi
 }
+
+# Debian tools some tests and commands use (espeak-ng and sox make IVR prompt audio). Installed
+# when missing and this runs as root with apt-get; otherwise the tests needing them say so and skip.
+ensure_system_packages() {  # $@: Debian packages, each providing a command of the same name
+    local missing=() package
+    for package in "$@"; do
+        command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing ${missing[*]} (apt-get)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null ||
+            echo "warning: could not install ${missing[*]}; tests that need them will be skipped" >&2
+    else
+        echo "note: ${missing[*]} not installed (apt-get install ${missing[*]}); tests that need them will be skipped" >&2
+    fi
+}

@@ -25,7 +25,7 @@ from hotline.migrate import upgrade
 FILL = """
 INSERT INTO calls (linkedid, direction, queue, caller_number, started_at, offered_at, answered_at, ended_at,
                    wait_seconds, talk_seconds, wrapup_seconds, outcome, in_hours, ivr_path, recording_paths)
-SELECT 'bench.' || n, 'inbound', (ARRAY['general','consult','legal-aid','mediation','complaint'])[1 + n % 5],
+SELECT 'bench.' || n, 'inbound', (ARRAY['zonghe','consult','legal-aid','mediation','complaint'])[1 + n % 5],
        '138' || lpad((n % 100000000)::text, 8, '0'), t, t,
        CASE WHEN r < 0.85 THEN t + make_interval(secs => w) END, t + interval '5 minutes',
        w, CASE WHEN r < 0.85 THEN 60 + (n % 600) END, CASE WHEN r < 0.85 THEN n % 30 END,

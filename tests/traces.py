@@ -22,6 +22,7 @@ def _find_fixtures() -> Path:
 
 FIXTURES = _find_fixtures()
 AMI = FIXTURES / "ami"
+AGI_TRACES: Path | None = FIXTURES / "agi" if FIXTURES.is_dir() else None
 needs_traces = pytest.mark.skipif(not AMI.is_dir(), reason=f"recorded traces not found at {AMI}")
 
 

@@ -137,12 +137,17 @@ class Schedule(_Strict):
     @classmethod
     def _ranges(cls, hours: list[str]) -> list[str]:
         for text in hours:
-            if not _HOURS.match(text):
-                raise ValueError(f"{text!r} is not a range like 09:00-17:30")
-            start, end = text.split("-")
-            if end != "24:00" and time.fromisoformat(end) <= time.fromisoformat(start):
-                raise ValueError(f"{text!r} ends before it starts")
+            check_hour_range(text)
         return hours
+
+
+def check_hour_range(text: str) -> None:
+    """A range within one day, HH:MM-HH:MM (24:00 ends the day); ValueError says what is wrong."""
+    if not _HOURS.match(text):
+        raise ValueError(f"{text!r} is not a range like 09:00-17:30")
+    start, end = text.split("-")
+    if end != "24:00" and time.fromisoformat(end) <= time.fromisoformat(start):
+        raise ValueError(f"{text!r} ends before it starts")
 
 
 class QueueHours(_Strict):
@@ -181,7 +186,13 @@ class ServiceHoursFile(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceHoursFile:
+        seen: set[str] = set()
         for i, queue in enumerate(self.queues):
+            if queue.name in seen:
+                raise ValueError(f"queues[{i}] ({queue.name}): queue listed twice")
+            if queue.name == "general":
+                raise ValueError(f"queues[{i}]: 'general' is the settings section of queues.conf, not a queue name")
+            seen.add(queue.name)
             if queue.schedule not in self.schedules:
                 raise ValueError(
                     f"queues[{i}] ({queue.name}): schedule {queue.schedule!r} is not defined"

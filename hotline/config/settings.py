@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ami_secret: str | None = None
     #: After-call work after each queue call, as queues.conf `wrapuptime` sets it (AHT = talk + this).
     wrapup_seconds: float = Field(10.0, ge=0, le=3600)
+    #: FastAGI server of the IVR (`AGI(agi://host:port/ivr)` in the dialplan).
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(4573, ge=1, le=65535)
     #: Service-level threshold T in seconds (DESIGN.md §5).
     sl_threshold_seconds: int = Field(20, ge=1, le=3600)
     #: Directory of a Vosk model; unset means transcription is unavailable.

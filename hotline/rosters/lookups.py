@@ -65,6 +65,9 @@ class QueueDirectory:
         for queue in self.queues:
             self._lookup[queue.name.casefold()] = queue.name
             self._lookup[queue.label.strip().casefold()] = queue.name
+            # "劳动争议/讨薪" is also known by each of its parts, as rosters write them.
+            for part in queue.label.split("/"):
+                self._lookup.setdefault(part.strip().casefold(), queue.name)
 
     def resolve(self, text: str) -> str:
         name = self._lookup.get(text.strip().casefold())

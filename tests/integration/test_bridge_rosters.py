@@ -42,7 +42,7 @@ def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context:
             await simulator.drop_connections()
             await until(lambda: bridge.connections == 2 and bridge.ready.is_set(), what="reconnect")
             await until(lambda: set(queues.members("consult")) == {"PJSIP/1001"}, what="roster seated")
-            assert set(queues.members("family")) == {"PJSIP/1001"} and queues.members("general") == {}
+            assert set(queues.members("family")) == {"PJSIP/1001"} and queues.members("zonghe") == {}
             await until(lambda: "PJSIP/1001" in bridge.model.agents, what="the lawyer in the live state")
             assert bridge.model.agents["PJSIP/1001"].state is AgentState.AVAILABLE
             # A new roster (the demo one: both lawyers all day) is seated on request, not at the next minute.

@@ -51,13 +51,13 @@ def test_roster_commands(isolated_env: dict[str, str], tmp_path: Path) -> None: 
         "--to",
         "2026-12-05",
         "--queue",
-        "general",
+        "zonghe",
         "--json",
         env=isolated_env,
     )
     assert report.returncode == 0, report.stderr
-    [general] = json.loads(report.stdout)["queues"]
+    [zonghe] = json.loads(report.stdout)["queues"]
     # Saturday: lawyer1 09:00–21:00, lawyer2 21:00–次日09:00, and Friday night is not covered.
-    assert (general["open_minutes"], general["gap_minutes"]) == (1440, 540)
+    assert (zonghe["open_minutes"], zonghe["gap_minutes"]) == (1440, 540)
     shown = hotline("roster", "show", "--date", "2026-12-06", env=isolated_env)
     assert shown.returncode == 0 and shown.stdout.count("\n") == 3 and "21:00–次日09:00" in shown.stdout

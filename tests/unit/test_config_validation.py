@@ -173,3 +173,18 @@ def test_unknown_setting_in_toml_is_refused(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ConfigError) as error:
         load_settings()
     assert "prot" in str(error.value)
+
+
+def test_a_queue_listed_twice_or_named_general_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(CONFIG, tmp_path / "config")
+    hours = tmp_path / "config" / "service_hours.yaml"
+    twice = "  - {name: consult, label: y, schedule: always}\n"
+    general = "  - {name: general, label: x, schedule: always}\n"
+    hours.write_text(hours.read_text().replace("  - {name: consult,", general + twice + "  - {name: consult,", 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "config")
+    assert "'general' is the settings section" in caught.value.render()
+    hours.write_text(hours.read_text().replace(general, ""))
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "config")
+    assert "(consult): queue listed twice" in caught.value.render()

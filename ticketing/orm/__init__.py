@@ -6,6 +6,7 @@ write Call rows through these classes.
 
 from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller, CallStatsHourly
+from ticketing.orm.ivr import CallbackRequest, IvrSession
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
 from ticketing.orm.rosters import DutyShift
@@ -26,10 +27,12 @@ __all__ = [
     "Call",
     "CallStatsHourly",
     "CallbackAttempt",
+    "CallbackRequest",
     "CallbackTask",
     "Caller",
     "DataExport",
     "DutyShift",
+    "IvrSession",
     "OutboxMessage",
     "Station",
     "Ticket",

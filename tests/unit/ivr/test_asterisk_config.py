@@ -1,0 +1,50 @@
+"""The sample Asterisk configuration agrees with the hotline's own: the queues, the AGI scripts the
+IVR serves, the variables it sets, and no real secrets."""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+
+from hotline.config.files import load_config
+
+CONFIG = Path(__file__).resolve().parents[3] / "config"
+ASTERISK = CONFIG / "asterisk"
+
+
+def sections(name: str) -> list[str]:
+    return re.findall(r"^\[([^\]]+)\]", (ASTERISK / name).read_text(encoding="utf-8"), re.MULTILINE)
+
+
+def test_one_queue_per_service_hours_queue() -> None:
+    queues = {q.name for q in load_config(CONFIG).service_hours.queues}
+    defined = {s.split("(")[0] for s in sections("queues.conf")} - {"general", "hotline-queue"}
+    # [general] is Asterisk's settings section: a queue of that name cannot be declared here.
+    assert defined == queues and "general" not in queues  # [general] is the settings section
+
+
+def test_dialplan_uses_the_ivr_scripts_and_variables() -> None:
+    text = (ASTERISK / "extensions.conf").read_text(encoding="utf-8")
+    assert "HOTLINE_AGI=agi://127.0.0.1:4573" in text
+    assert "AGI(${HOTLINE_AGI}/ivr)" in text and "AGI(${HOTLINE_AGI}/survey,${CHANNEL(linkedid)})" in text
+    for variable in ("HOTLINE_ROUTE", "HOTLINE_QUEUE", "HOTLINE_PRIORITY", "HOTLINE_OVERFLOW", "HOTLINE_PREFERRED"):
+        assert "${" + variable + "}" in text
+    assert "exten => 12348,1," in text and 'QUEUESTATUS}" = "CONTINUE"' in text
+
+
+def test_webrtc_endpoints_and_websocket() -> None:
+    pjsip = (ASTERISK / "pjsip.conf").read_text(encoding="utf-8")
+    assert "protocol = wss" in pjsip and "webrtc = yes" in pjsip
+    assert {"1001", "1002"} <= set(sections("pjsip.conf"))
+    http = configparser.ConfigParser()
+    http.read(ASTERISK / "http.conf")
+    assert http["general"]["tlsenable"] == "yes"
+
+
+def test_only_placeholder_secrets() -> None:
+    for path in ASTERISK.glob("*.conf"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("secret", "password"):
+                assert value.strip().startswith("change-me"), f"{path.name}: {line}"
