@@ -118,6 +118,11 @@ class CallFactory:
             self._event("DeviceStateChange", "call,all", at, _device(f"Queue:{queue}_avail", "NOT_INUSE")),
         ]  # fmt: skip
 
+    def member_status(self, queue: str, member: Member, status: str, at: float) -> Event:
+        """QueueMemberStatus as Asterisk sends it when the member's phone changes state (2 in use,
+        6 ringing, 1 idle), also for calls outside the queue such as a call-back."""
+        return self._event("QueueMemberStatus", "agent,all", at, member.fields(queue, status))
+
     def member_paused(self, queue: str, member: Member, paused: bool, reason: str, at: float) -> list[Event]:
         member.paused, member.reason = paused, reason if paused else ""
         return [self._event("QueueMemberPause", "agent,all", at, member.fields(queue, "1"))]

@@ -111,19 +111,25 @@ class DemoTraffic:
         now = self.clock()
         answered = self._busy_until.get(interface, 0.0) <= now
         talk = self.random.uniform(*self.profile.talk_s) if answered else 0.0
-        self.schedule(
-            self.factory.callback(
-                member,
-                action.get("Exten") or "",
-                now + 0.2,
-                action_id=action.get("ActionID") or "",
-                context=action.get("Context") or "hotline-callback",
-                answered=answered,
-                talk_s=talk,
-            )
+        events = self.factory.callback(
+            member,
+            action.get("Exten") or "",
+            now + 0.2,
+            action_id=action.get("ActionID") or "",
+            context=action.get("Context") or "hotline-callback",
+            answered=answered,
+            ring_s=self.profile.ring_s,
+            talk_s=talk,
         )
         if answered:
-            self._busy_until[interface] = now + 2 + talk
+            # The lawyer's phone is busy on the call-back: queues see it, as Asterisk's device state says.
+            end = events[-1][0]
+            for queue, found in self.queues.queues.items():
+                if interface in found.members:
+                    events += [self.factory.member_status(queue, member, "2", now + 0.2),
+                               self.factory.member_status(queue, member, "1", end)]  # fmt: skip
+            self._busy_until[interface] = end
+        self.schedule(events)
 
     async def run(self) -> None:
         """Arrivals at the profile's rate, events played when due, until cancelled."""

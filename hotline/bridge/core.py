@@ -9,7 +9,7 @@ exactly where Asterisk answered them in the stream, so no event is applied twice
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from hotline.ami.panoramisk_adapter import ListResult
@@ -72,6 +72,9 @@ class BridgeCore:
         self.resync_now: float | None = None
         #: Extra feed entries (call-back originate results) for the publisher's next flush.
         self.feed: list[dict[str, object]] = []
+        #: Told of every Originate's outcome and every call that ends (virtual hold follows its calls).
+        self.on_originate: list[Callable[[dict[str, object]], None]] = []
+        self.on_call_end: list[Callable[[CallRecord], None]] = []
 
     def process(self, items: Iterable[dict[str, str] | ListResult]) -> None:
         for item in items:
@@ -93,8 +96,14 @@ class BridgeCore:
             blocked = name == "VarSet" and event.get("Variable") == BLOCKED_VARIABLE
             if call.ended_at is not None or name in _ROW_EVENTS or _is_new(name, call) or blocked:
                 self.writer.submit(call)
+            if call.ended_at is not None:
+                for listener in self.on_call_end:
+                    listener(call)
         elif name == "OriginateResponse" and event.get("ActionID"):
-            self.feed.append(originate_result(event))
+            result = originate_result(event)
+            self.feed.append(result)
+            for originated in self.on_originate:
+                originated(result)
 
     def apply_list(self, result: ListResult) -> None:
         now = self.resync_now or self.tracker.last_time or 0.0

@@ -1,10 +1,11 @@
 """Starts the bridge for a process: against the configured Asterisk, or in demo mode on the simulator.
 
 `hotline bridge` runs this alone (one per Asterisk node); `hotline serve` runs it inside the API
-process for a one-machine install. While connected, the duty roster drives queue membership (a pass
-every minute, and one on request after an import). In demo mode (no HOTLINE_AMI_HOST) the PBX is
-the built-in simulator with simulated callers, and every console says so: the live state carries
-`source = simulator`.
+process for a one-machine install. It also serves the IVR over FastAGI (HOTLINE_AGI_HOST/PORT).
+While connected, the duty roster drives queue membership (a pass every minute, and one on request
+after an import) and virtual-hold call-backs are started as lawyers become free. In demo mode (no
+HOTLINE_AMI_HOST) the PBX is the built-in simulator with simulated callers, and every console says
+so: the live state carries `source = simulator`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from hotline.ami.sim_traffic import DemoTraffic
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
+from hotline.bridge.virtual_hold import VirtualHold
 from hotline.errors import ConfigError
 from hotline.rosters.reconciler import reconcile_forever, reconcile_once
+from ivr.app import start_ivr_server
 
 RosterAction = Callable[[AmiClient, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -105,7 +108,25 @@ async def run_bridge(context: Context) -> None:
         loop, now = roster_work(context)
         bridge = Bridge(options, context.sessions, redis_client, while_connected=[loop])
         bridge.actions.register("reconcile_roster", now)
-        await bridge.run()
+        hold = VirtualHold(context.sessions, bridge.model, callback_context=options.callback_context)
+        bridge.core.on_originate.append(hold.originated)
+        bridge.core.on_call_end.append(hold.call_ended)
+        bridge.while_connected.append(hold.run)
+        host, port = context.settings.agi_host, context.settings.agi_port
+        try:
+            ivr = await start_ivr_server(context, host, port)
+            logger.info("IVR (FastAGI) listening on %s:%d", host, port)
+        except OSError as exc:
+            # Calls still reach the queues through the dialplan's defaults; say so loudly.
+            ivr = None
+            logger.error("IVR not started: cannot listen on %s:%d (%s); is `hotline ivr` already running?",
+                         host, port, exc)  # fmt: skip
+        try:
+            await bridge.run()
+        finally:
+            if ivr is not None:
+                ivr.close()
+                await ivr.wait_closed(grace_s=5)
     finally:
         if traffic_task is not None:
             traffic_task.cancel()
