@@ -19,7 +19,7 @@ CLOSED_HOURS_VARIABLE = "HOTLINE_CLOSED"  # 1: the caller reached a closed servi
 BLOCKED_VARIABLE = "HOTLINE_BLOCKED"  # 1: a blocked caller, counted apart
 QUEUE_VARIABLE = "HOTLINE_QUEUE"  # the queue the caller chose in the IVR
 #: Other IVR variables kept on the record as they are (priority, green channel, language).
-IVR_VARIABLES = frozenset({"HOTLINE_PRIORITY", "HOTLINE_GREEN", "HOTLINE_LANG"})
+IVR_VARIABLES = frozenset({"HOTLINE_PRIORITY", "HOTLINE_GREEN", "HOTLINE_LANG", "HOTLINE_PREFERRED", "HOTLINE_TICKET"})
 RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
 
 
@@ -45,6 +45,8 @@ class CallRecord:
     exten: str | None = None
     started_at: float | None = None
     queue: str | None = None
+    #: When the IVR named the queue (HOTLINE_QUEUE): the arrival of a call its lawyer took directly.
+    queue_chosen_at: float | None = None
     offered_at: float | None = None
     answered_at: float | None = None
     talk_ended_at: float | None = None
@@ -213,6 +215,14 @@ class CallTracker:
         # queue calls are answered at AgentConnect, which comes first.
         if call.answered_at is None and call.offered_at is None and _int(event.get("BridgeNumChannels")) >= 2:
             call.answered_at = at
+            preferred = call.ivr_variables.get("HOTLINE_PREFERRED")
+            lawyers = {member_interface(name) for uid, name in call.channel_names.items() if uid != call.linkedid}
+            if call.direction == "inbound" and call.queue and preferred and preferred in lawyers:
+                # The IVR rang a repeat caller's own lawyer before the queue, and they answered: the
+                # call was offered to the hotline and answered, in the queue the caller chose.
+                call.offered_at = call.queue_chosen_at or call.started_at
+                call.left_queue_at = at
+                call.agent_interface = preferred
 
     def _abandon(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         call.abandoned_at = at
@@ -231,6 +241,7 @@ class CallTracker:
         elif variable == QUEUE_VARIABLE:
             if call.offered_at is None and value:
                 call.queue = value[:64]
+                call.queue_chosen_at = at
         elif variable in IVR_VARIABLES:
             call.ivr_variables[variable] = value[:64]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.call_tracker import CallRecord, Outcome
 from hotline.kpi import refresh_hours
 from hotline.logging_setup import mask_numbers
-from ticketing.orm import Call, Caller, OutboxMessage, User
+from ticketing.orm import Call, Caller, IvrSession, OutboxMessage, User
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +203,24 @@ class CallWriter:
             update = {name: statement.excluded[name] for name in _BRIDGE_COLUMNS}
             update["caller_id"] = func.coalesce(statement.excluded.caller_id, Call.caller_id)
             session.execute(statement.on_conflict_do_update(index_elements=["linkedid"], set_=update), rows)
+            self._copy_ivr_sessions(session, [row["linkedid"] for row in rows])
             for row in ended:
                 for path in row["recording_paths"]:
                     session.add(OutboxMessage(job=TRANSCRIBE_JOB, args=[path, row["linkedid"], None]))
             if self.sl_threshold_s is not None:
                 session.flush()
                 refresh_hours(session, (row["offered_at"] for row in rows), self.sl_threshold_s)
+
+    @staticmethod
+    def _copy_ivr_sessions(session: Session, linkedids: list[str]) -> None:
+        """The IVR writes its path and the survey score on ivr_sessions (it may finish before or after
+        this row exists); copy them onto the calls being written."""
+        session.execute(
+            update(Call)
+            .where(Call.linkedid.in_(linkedids), Call.linkedid == IvrSession.uniqueid)
+            .values(ivr_path=IvrSession.path, survey_score=func.coalesce(Call.survey_score, IvrSession.survey_score))
+            .execution_options(synchronize_session=False)
+        )
 
     def _resolve_lawyers(self, session: Session, rows: list[dict[str, Any]]) -> None:
         unknown = {r["agent_interface"] for r in rows if r["agent_interface"]} - set(self._interfaces)

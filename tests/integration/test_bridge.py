@@ -375,3 +375,21 @@ def test_database_unreachable_for_seconds_loses_nothing(context: Context) -> Non
         assert len(rows(context)) == 20
 
     run(scenario())
+
+
+def test_the_ivr_path_and_survey_score_land_on_the_call_row(context: Context) -> None:
+    from ticketing.orm import IvrSession
+
+    path = [{"node": "welcome", "key": None, "seconds": 3.1}, {"node": "main", "key": "1", "seconds": 4.2}]
+    with context.sessions.begin() as session:
+        session.add(IvrSession(uniqueid="1795448931.75", path=path, exit="queue:legal-consult", survey_score=5))
+
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator):
+            await simulator.play(trace("02-call-answered"), speed=0)
+            await until(finished(context, 1), what="the call row")
+        [row] = rows(context).values()
+        assert row.ivr_path == path and row.survey_score == 5
+
+    run(scenario())

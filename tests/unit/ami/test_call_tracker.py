@@ -108,3 +108,41 @@ def test_closed_hours_flag_from_the_ivr() -> None:
     tracker.handle({**base, "Event": "VarSet", "Variable": "HOTLINE_CLOSED", "Value": "1"})
     call = tracker.handle({**base, "Event": "Hangup", "Timestamp": "130.0"})
     assert call is not None and call.outcome is Outcome.CLOSED_HOURS and call.ended_at == 130.0
+
+
+def test_a_repeat_caller_answered_by_their_own_lawyer_before_the_queue_counts_as_answered() -> None:
+    tracker = CallTracker()
+    caller = {"Linkedid": "9.1", "Uniqueid": "9.1", "Channel": "PJSIP/trunk-00000001"}
+    lawyer = {"Linkedid": "9.1", "Uniqueid": "9.2", "Channel": "PJSIP/1001-00000002"}
+    tracker.handle(
+        {**caller, "Event": "Newchannel", "ChannelState": "4", "CallerIDNum": "13808081234", "Timestamp": "100"}
+    )
+    tracker.handle({**caller, "Event": "VarSet", "Variable": "HOTLINE_QUEUE", "Value": "consult", "Timestamp": "110"})
+    tracker.handle(
+        {**caller, "Event": "VarSet", "Variable": "HOTLINE_PREFERRED", "Value": "PJSIP/1001", "Timestamp": "110"}
+    )
+    tracker.handle({**lawyer, "Event": "Newchannel", "ChannelState": "0", "Timestamp": "110.5"})
+    tracker.handle({**lawyer, "Event": "BridgeEnter", "BridgeNumChannels": "1", "Timestamp": "114"})
+    tracker.handle({**caller, "Event": "BridgeEnter", "BridgeNumChannels": "2", "Timestamp": "114"})
+    tracker.handle({**lawyer, "Event": "Hangup", "Timestamp": "200"})
+    call = tracker.handle({**caller, "Event": "Hangup", "Timestamp": "200"})
+    assert call is not None and call.outcome is Outcome.ANSWERED
+    assert (call.queue, call.agent_interface, call.offered_at, call.wait_seconds) == (
+        "consult",
+        "PJSIP/1001",
+        110.0,
+        4.0,
+    )
+
+
+def test_an_overflow_transfer_is_not_counted_as_an_answer_in_the_queue() -> None:
+    tracker = CallTracker()
+    caller = {"Linkedid": "9.1", "Uniqueid": "9.1", "Channel": "PJSIP/trunk-00000001"}
+    outside = {"Linkedid": "9.1", "Uniqueid": "9.2", "Channel": "PJSIP/trunk-00000002"}
+    tracker.handle({**caller, "Event": "Newchannel", "ChannelState": "4", "Timestamp": "100"})
+    tracker.handle({**caller, "Event": "VarSet", "Variable": "HOTLINE_QUEUE", "Value": "tibetan", "Timestamp": "110"})
+    tracker.handle({**outside, "Event": "Newchannel", "ChannelState": "0", "Timestamp": "110.5"})
+    tracker.handle({**caller, "Event": "BridgeEnter", "BridgeNumChannels": "2", "Timestamp": "114"})
+    tracker.handle({**outside, "Event": "Hangup", "Timestamp": "200"})
+    call = tracker.handle({**caller, "Event": "Hangup", "Timestamp": "200"})
+    assert call is not None and call.offered_at is None  # not offered to a queue: not in the KPIs
