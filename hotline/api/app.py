@@ -26,6 +26,7 @@ from hotline.api.routes import (
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from hotline.scheduler import schedule_forever
+from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
 
@@ -109,4 +110,5 @@ def create_app(
 
     for module in (health, auth, tickets, calls, live, rosters, stations, users, forwarding, callbacks, statistics):
         app.include_router(module.router)
+    install_web(app)
     return app
