@@ -147,7 +147,8 @@ def setup(
                 session.flush()
                 if context.settings.demo_mode:
                     today = datetime.now(ZoneInfo(context.settings.timezone)).date()
-                    shifts = load_demo_roster(session, today)
+                    queues = [q.name for q in context.config.service_hours.queues]
+                    shifts = load_demo_roster(session, queues, today)
                     typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
     finally:
         context.close()
