@@ -17,6 +17,7 @@ from ticketing.orm.tickets import (
     TicketEvent,
     ticket_calls,
 )
+from ticketing.orm.transcripts import Transcript
 
 __all__ = [
     "AuthSession",
@@ -30,6 +31,7 @@ __all__ = [
     "Ticket",
     "TicketCodeCounter",
     "TicketEvent",
+    "Transcript",
     "User",
     "ticket_calls",
 ]
