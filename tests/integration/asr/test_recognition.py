@@ -15,7 +15,9 @@ import soundfile
 from hotline.asr.model import LoadedModel, configured_model, load_model
 from hotline.asr.transcribe import transcribe_file
 from hotline.config.settings import Settings
-from tests.asr_support import ASTERISK_SAMPLE, GRAMMAR, HELLO, LEG_SWITCH_S, TWO_LEGS
+from tests.asr_support import ASTERISK_SAMPLE, GRAMMAR, HELLO, LEG_SWITCH_S, TWO_LEGS, once_per_ci_run
+
+pytestmark = once_per_ci_run
 
 
 def _assert_well_timed(words: list[dict], duration_s: float) -> None:

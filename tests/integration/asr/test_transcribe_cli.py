@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from hotline.asr.model import LoadedModel
 from hotline.bootstrap import Context
-from tests.asr_support import HELLO
+from tests.asr_support import HELLO, once_per_ci_run
 from tests.integration.test_cli import hotline, isolated_env  # noqa: F401  (fixture)
 from ticketing.orm import Call, Transcript
 
 
+@once_per_ci_run  # the command runs on its own SQLite file and embedded Redis on both passes
 def test_json_lines_per_file_with_errors_and_a_real_time_factor_summary(
     isolated_env: dict[str, str],  # noqa: F811
     korean_model: LoadedModel,
