@@ -122,6 +122,13 @@ def _pss_kib(pid: int) -> int:
     return total
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of its children already reaped (rq's job processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(context: Context, env: dict[str, str], audio: Path, duration: float, workers: int, count: int) -> float:
     connection = context.redis.client
     queue = Queue(jobs.ASR_QUEUE, connection=connection)
@@ -147,6 +154,7 @@ def throughput(context: Context, env: dict[str, str], audio: Path, duration: flo
         for n in range(count):
             paths.append(scratch / f"job-{n}.wav")
             shutil.copy(audio, paths[-1])
+        cpu_before = sum(_cpu_s(proc.pid) for proc in procs)
         started = time.perf_counter()
         with context.sessions.begin() as session:
             for path in paths:
@@ -166,6 +174,8 @@ def throughput(context: Context, env: dict[str, str], audio: Path, duration: flo
                 break
             time.sleep(0.2)
         wall = time.perf_counter() - started
+        time.sleep(1.0)  # let the last job process exit and be reaped
+        cpu = sum(_cpu_s(proc.pid) for proc in procs) - cpu_before
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -176,9 +186,9 @@ def throughput(context: Context, env: dict[str, str], audio: Path, duration: flo
     print(
         f"\n2. {workers} worker(s), {count} jobs of {duration:.0f} s: {wall:.1f} s wall, {audio_s / wall:.2f} s audio/s"
     )
-    print(
-        f"   peak PSS per worker with its job processes: {', '.join(f'{kib / 1024:.0f} MiB' for kib in peaks.values())}"
-    )
+    print(f"   CPU of the workers: {cpu:.1f} s, {cpu / audio_s:.3f} CPU s per audio s")
+    memory = ", ".join(f"{kib / 1024:.0f} MiB" for kib in peaks.values())
+    print(f"   peak PSS per worker with its job processes: {memory}")
     return audio_s / wall
 
 

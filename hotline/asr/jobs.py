@@ -91,7 +91,9 @@ def process_recording(
     except AsrError as exc:
         return _fail(context, row_id, label, exc, may_retry)
     except JobTimeoutException:
-        return _fail(context, row_id, label, AsrError(f"{path}: stopped after the job timeout", Reason.TIMEOUT), False)
+        limit = ENQUEUE_OPTIONS["job_timeout"] // 60
+        message = f"{path}: stopped after the {limit}-minute job limit; transcribe it with `hotline transcribe --store`"
+        return _fail(context, row_id, label, AsrError(message, Reason.TIMEOUT), False)
     except (OperationalError, redis.RedisError):
         raise  # the database or Redis is away: rq runs the job again later
     except Exception as exc:  # a bug, or Vosk failing: stored and logged, not retried

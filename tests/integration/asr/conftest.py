@@ -21,3 +21,9 @@ def asr_context(context: Context, korean_model: LoadedModel) -> Context:
     """The test context with HOTLINE_ASR_MODEL pointing at the Korean model."""
     settings = context.settings.model_copy(update={"asr_model": korean_model.path})
     return dataclasses.replace(context, settings=settings)
+
+
+@pytest.fixture
+def no_model_context(context: Context) -> Context:
+    """The test context with no model, whatever HOTLINE_ASR_MODEL says (it may name a Chinese model)."""
+    return dataclasses.replace(context, settings=context.settings.model_copy(update={"asr_model": None}))

@@ -69,13 +69,14 @@ def test_store_back_fills_transcripts_onto_their_calls(asr_context: Context, kor
         assert session.scalar(select(Call.transcript)) == row.text
 
 
-def test_health_says_whether_transcription_is_available(context: Context, korean_model: LoadedModel) -> None:
+def test_health_says_whether_transcription_is_available(no_model_context: Context, korean_model: LoadedModel) -> None:
     import dataclasses
 
     from fastapi.testclient import TestClient
 
     from hotline.api.app import create_app
 
+    context = no_model_context
     with TestClient(create_app(context)) as client:
         body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["asr"]["available"] is False

@@ -161,12 +161,11 @@ def test_a_missing_recording_is_retried_then_fails(asr_context: Context, tmp_pat
     assert notice["status"] == "failed" and _row(asr_context, path).attempts == 2
 
 
-def test_without_a_model_jobs_fail_at_once_saying_how_to_enable_it(context: Context, tmp_path: Path) -> None:
-    assert context.settings.asr_model is None
+def test_without_a_model_jobs_fail_at_once_saying_how_to_enable_it(no_model_context: Context, tmp_path: Path) -> None:
     path = tmp_path / "call.wav"
     shutil.copy(HELLO["pcm16"], path)
-    notice = jobs.process_recording(context, str(path), LINKEDID, may_retry=True)
-    row = _row(context, path)
+    notice = jobs.process_recording(no_model_context, str(path), LINKEDID, may_retry=True)
+    row = _row(no_model_context, path)
     assert notice["status"] == "failed" and row.error_code == Reason.NO_MODEL == "no_model"
     assert "HOTLINE_ASR_MODEL" in (row.error or "") and "asr_models/README.md" in (row.error or "")
 
