@@ -62,7 +62,8 @@ def run(
                 started = time.perf_counter()
                 if context is None:
                     output = _transcribe(path, model)
-                else:
+                else:  # stored under its absolute path, as Asterisk names recordings
+                    path = path.absolute()
                     output = _transcribe_and_store(context, path, linkedids.get(str(path)), model, force)
                 elapsed = time.perf_counter() - started
                 if output["error"]:
@@ -149,7 +150,7 @@ def _linkedids(context: Any, files: list[Path]) -> dict[str, str]:
 
     from ticketing.orm import Call
 
-    wanted = {str(path) for path in files}
+    wanted = {str(path.absolute()) for path in files}
     found: dict[str, str] = {}
     with context.sessions() as session:
         rows = session.execute(select(Call.linkedid, Call.recording_paths).execution_options(yield_per=1000))

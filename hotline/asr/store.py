@@ -3,6 +3,7 @@
 `transcript_for_linkedid` and `transcript_for_ticket` give the merged text of every finished
 recording of a call or ticket; the bridge calls the first when it writes a Call row after the
 transcript already exists (the job fills calls.transcript itself when the row is there first).
+`recordings_of_call` says, per recording, whether it is done, pending or failed and why.
 """
 
 from __future__ import annotations
@@ -101,6 +102,22 @@ def transcript_for_linkedid(session: Session, linkedid: str) -> str | None:
     rows = _done(session, Transcript.linkedid == linkedid)
     order = session.scalar(select(Call.recording_paths).where(Call.linkedid == linkedid)) or []
     return _merge(rows, order)
+
+
+def recordings_of_call(session: Session, linkedid: str) -> list[dict[str, object]]:
+    """Each recording's transcription state, for showing on the call: why one failed, or that it is pending."""
+    rows = session.scalars(select(Transcript).where(Transcript.linkedid == linkedid).order_by(Transcript.id))
+    return [
+        {
+            "path": row.path,
+            "status": row.status,
+            "error_code": row.error_code,
+            "error": row.error,
+            "duration_s": row.duration_s,
+            "model": row.model,
+        }
+        for row in rows
+    ]
 
 
 def transcript_for_ticket(session: Session, ticket_code: str) -> str | None:

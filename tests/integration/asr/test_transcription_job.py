@@ -150,6 +150,8 @@ def test_a_bad_file_fails_once_with_its_reason_stored(asr_context: Context, tmp_
     assert str(path) in (row.error or "") and row.text is None
     with asr_context.sessions() as session:
         assert session.scalar(select(Call.transcript).where(Call.linkedid == LINKEDID)) is None
+        [state] = store.recordings_of_call(session, LINKEDID)  # what the call's page can show
+        assert (state["status"], state["error_code"], state["error"]) == ("failed", kind, row.error)
 
 
 def test_a_missing_recording_is_retried_then_fails(asr_context: Context, tmp_path: Path) -> None:
@@ -178,3 +180,24 @@ def test_silence_is_done_with_an_empty_transcript(asr_context: Context, tmp_path
     assert (_row(asr_context, path).status, _row(asr_context, path).text) == ("done", "")
     with asr_context.sessions() as session:
         assert session.scalar(select(Call.transcript).where(Call.linkedid == LINKEDID)) == ""
+
+
+def test_two_jobs_claiming_one_recording_at_once_make_one_row(context: Context) -> None:
+    import threading
+
+    barrier = threading.Barrier(2)
+    ids: list[int] = []
+
+    def claim() -> None:
+        with context.sessions.begin() as session:
+            barrier.wait(timeout=10)
+            ids.append(store.claim(session, "/rec/1795449034.93.wav", LINKEDID, None).id)
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(ids) == 2 and ids[0] == ids[1]
+    with context.sessions() as session:
+        assert session.query(Transcript).count() == 1
