@@ -8,6 +8,7 @@ live job cannot disagree.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterable
@@ -18,6 +19,8 @@ import typer
 
 from hotline.asr.errors import AsrError, ModelUnavailable
 from hotline.config.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".gsm", ".ulaw", ".ul", ".alaw", ".al", ".sln", ".sln16", ".raw", ".flac", ".ogg", ".au"}
 
@@ -91,10 +94,12 @@ def _transcribe(path: Path, model: Any) -> dict[str, Any]:
         result = transcribe_file(path, model)
     except AsrError as exc:
         return _failure(path, exc.reason.value, str(exc))
+    except Exception as exc:  # one bad file must not end a back-fill of thousands
+        logger.exception("transcribing %s failed unexpectedly", path)
+        return _failure(path, "internal", f"{type(exc).__name__}: {exc}")
     body = result.as_json()
-    return {key: body[key] for key in ("path", "text", "raw_text", "words", "segments", "duration_s", "rtf")} | {
-        "error": None
-    }
+    fields = ("path", "text", "raw_text", "words", "segments", "duration_s", "rtf")
+    return {**{key: body[key] for key in fields}, "error": None}
 
 
 def _transcribe_and_store(context: Any, path: Path, linkedid: str | None, model: Any, force: bool) -> dict[str, Any]:
@@ -122,10 +127,8 @@ def _transcribe_and_store(context: Any, path: Path, linkedid: str | None, model:
 
 
 def _failure(path: Path, code: str, message: str) -> dict[str, Any]:
-    return {"path": str(path), "text": None, "raw_text": None, "words": [], "segments": [], "duration_s": None} | {
-        "rtf": None,
-        "error": {"code": code, "message": message},
-    }
+    empty = {"text": None, "raw_text": None, "words": [], "segments": [], "duration_s": None, "rtf": None}
+    return {"path": str(path), **empty, "error": {"code": code, "message": message}}
 
 
 def _print(output: dict[str, Any], as_json: bool) -> None:
