@@ -49,3 +49,15 @@ ensure_system_packages() {  # $@: Debian packages, each providing a command of t
         echo "note: ${missing[*]} not installed (apt-get install ${missing[*]}); tests that need them will be skipped" >&2
     fi
 }
+
+install_hashed() {  # $1: a requirements file whose pins carry hashes; re-installs when the file changes
+    local name stamp
+    name="$(basename "$1" .txt)"
+    stamp=".venv/.installed-$name-$(sha256sum "$1" | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "installing $1 (hash-checked)"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$1"
+        rm -f .venv/.installed-"$name"-*
+        touch "$stamp"
+    fi
+}
