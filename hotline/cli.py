@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -147,7 +148,8 @@ def setup(
                 session.flush()
                 if context.settings.demo_mode:
                     today = datetime.now(ZoneInfo(context.settings.timezone)).date()
-                    shifts = load_demo_roster(session, today)
+                    queues = [q.name for q in context.config.service_hours.queues]
+                    shifts = load_demo_roster(session, queues, today)
                     typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
     finally:
         context.close()
@@ -187,16 +189,28 @@ def user_create(
 
 
 @app.command("worker")
-def worker(queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve")] = None) -> None:
+def worker(
+    queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
+) -> None:
     """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
     import redis
     from rq import Worker
+
+    from hotline.asr.jobs import ASR_QUEUE
+    from hotline.asr.model import preload
+    from hotline.config.settings import load_settings
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:
         typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
         raise typer.Exit(2)
-    Worker(queues or ["default"], connection=redis.Redis.from_url(url)).work()
+    queues = queues or ["default", ASR_QUEUE]
+    if ASR_QUEUE in queues:
+        with _clear_errors():
+            settings = load_settings()
+        preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
+    # The scheduler runs retries that wait (a transcription whose recording is not there yet).
+    Worker(queues, connection=redis.Redis.from_url(url)).work(with_scheduler=True)
 
 
 @app.command("bridge")
@@ -268,6 +282,7 @@ def serve(
         + ("" if with_bridge else " (bridge not run here: start `hotline bridge`)")
         + f"\n  database: {context.engine.url.render_as_string(hide_password=True)}"
         f"\n  redis: {context.redis.mode} ({context.redis.url})"
+        f"\n  speech recognition: {_asr_banner(settings)}"
     )
     worker_process = None
     if with_worker:
@@ -288,6 +303,32 @@ def serve(
     app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
     uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]
+    from hotline.asr.model import asr_status
+
+    status = asr_status(settings)
+    if status["available"]:
+        return f"model {status['model']}"
+    return f"unavailable: {status.get('error') or status['hint']}"
+
+
+@app.command("transcribe")
+def transcribe(
+    paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders to search for recordings")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout")] = False,
+    store: Annotated[bool, typer.Option(help="Save transcripts and attach them to their calls (back-fill)")] = False,
+    force: Annotated[bool, typer.Option(help="With --store: transcribe again files already done")] = False,
+) -> None:
+    """Transcribe recordings with the configured Vosk model (HOTLINE_ASR_MODEL); prints the real-time factor."""
+    from hotline.asr.cli import run
+    from hotline.config.settings import load_settings
+
+    with _clear_errors():
+        settings = load_settings()
+        status = run(settings, paths, as_json, store, force)
+    raise typer.Exit(status)
 
 
 if __name__ == "__main__":

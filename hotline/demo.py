@@ -48,24 +48,32 @@ def load_demo_users(session: Session) -> list[DemoUser]:
     return created
 
 
-#: Demo duty roster: who sits in which queues all day, so the simulated hotline has lawyers on duty.
-DEMO_ROSTER = {
-    "lawyer1": ["zonghe", "consult", "family", "labour", "legal-aid"],
-    "lawyer2": ["zonghe", "consult", "mediation", "complaint", "tibetan"],
-}
+#: The demo lawyers who get all-day shifts; both take the general lines, the other queues alternate.
+DEMO_LAWYERS = ("lawyer1", "lawyer2")
+SHARED_QUEUES = ("zonghe", "consult")
 
 
-def load_demo_roster(session: Session, first_day: date, days: int = 7) -> int:
-    """Give the demo lawyers all-day shifts from `first_day` on, on days that have no shifts yet;
-    returns how many shifts were added. Queues not in config/service_hours.yaml are left out."""
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(DEMO_ROSTER)))}
+def demo_roster_queues(queues: list[str]) -> dict[str, list[str]]:
+    """Which configured queues each demo lawyer sits in: every queue has someone on duty."""
+    plan: dict[str, list[str]] = {name: [q for q in queues if q in SHARED_QUEUES] for name in DEMO_LAWYERS}
+    others = [q for q in queues if q not in SHARED_QUEUES]
+    for i, queue in enumerate(others):
+        plan[DEMO_LAWYERS[i % len(DEMO_LAWYERS)]].append(queue)
+    return plan
+
+
+def load_demo_roster(session: Session, queues: list[str], first_day: date, days: int = 7) -> int:
+    """Give the demo lawyers all-day shifts in the configured `queues` from `first_day` on, on days
+    that have no shifts yet; returns how many shifts were added."""
+    plan = demo_roster_queues(queues)
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(DEMO_LAWYERS)))}
     taken = set(session.scalars(select(DutyShift.day).where(DutyShift.day >= first_day)))
     added = 0
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         if day in taken:
             continue
-        for username, queues in DEMO_ROSTER.items():
+        for username, seated in plan.items():
             user = users.get(username)
             if user is None:
                 continue
@@ -76,8 +84,8 @@ def load_demo_roster(session: Session, first_day: date, days: int = 7) -> int:
                     starts_at=time(0, 0),
                     ends_at=time(0, 0),
                     ends_next_day=True,
-                    queues=queues,
-                    languages=["普通话", "藏语"] if "tibetan" in queues else ["普通话"],
+                    queues=seated,
+                    languages=["普通话", "藏语"] if "tibetan" in seated else ["普通话"],
                     penalty=None,
                     source_file="demo",
                     source_row=0,

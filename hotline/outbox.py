@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.asr.jobs import ENQUEUE_OPTIONS as TRANSCRIBE_OPTIONS
+from hotline.asr.jobs import TRANSCRIBE_JOB
 from ticketing.orm import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+#: rq options of the jobs that need more than rq's defaults (a long timeout, bounded retries, which
+#: are also how rq runs a job again whose worker died mid-job).
+JOB_OPTIONS: dict[str, dict[str, Any]] = {TRANSCRIBE_JOB: TRANSCRIBE_OPTIONS}
 
 
 def relay_pending(sessions: sessionmaker[Session], connection: redis.Redis, limit: int = 200) -> int:
@@ -33,7 +40,7 @@ def relay_pending(sessions: sessionmaker[Session], connection: redis.Redis, limi
         for message in pending:
             try:
                 Queue(message.queue, connection=connection).enqueue(
-                    message.job, *message.args, job_id=f"outbox-{message.id}"
+                    message.job, *message.args, job_id=f"outbox-{message.id}", **JOB_OPTIONS.get(message.job, {})
                 )
             except redis.RedisError as exc:
                 message.attempts += 1

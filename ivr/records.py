@@ -20,20 +20,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from hotline.asr.jobs import enqueue_transcription
 from ivr.session import CallerProfile, IvrSessionState
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, Caller, IvrSession, OutboxMessage, Ticket, User, ticket_calls
+from ticketing.orm import Call, Caller, IvrSession, Ticket, User, ticket_calls
 from ticketing.tickets import NewTicket, create_ticket
 
 logger = logging.getLogger(__name__)
 
-# The ASR engineer's job and rq queue (hotline.asr.jobs.TRANSCRIBE_JOB / ASR_QUEUE); once both are on
-# main, hotline.asr.jobs.enqueue_transcription can replace the OutboxMessage written below.
-TRANSCRIBE_JOB = "hotline.asr.jobs.transcribe_recording"
-TRANSCRIBE_QUEUE = "asr"
 #: The service account tickets made by the IVR are created by; it cannot sign in.
 IVR_ACCOUNT = "ivr"
 #: Tickets in these states are settled: a caller with only such tickets is not a repeat caller.
@@ -147,14 +144,7 @@ def create_voicemail_ticket(
             policy,
             now,
         )
-        session.add(
-            OutboxMessage(
-                job=TRANSCRIBE_JOB,
-                args=[message.recording_path, message.linkedid, ticket.code],
-                queue=TRANSCRIBE_QUEUE,
-                created_at=now,
-            )
-        )
+        enqueue_transcription(session, message.recording_path, message.linkedid, ticket.code)
         logger.info("voicemail of call %s: ticket %s, transcription queued", message.linkedid, ticket.code)
         return ticket.code
 

@@ -76,3 +76,15 @@ ensure_debian_packages() {  # $@: Debian packages
     [ ${#missing[@]} -eq 0 ] && return 0
     ensure_system_packages "${missing[@]}"
 }
+
+install_hashed() {  # $1: a requirements file whose pins carry hashes; re-installs when the file changes
+    local name stamp
+    name="$(basename "$1" .txt)"
+    stamp=".venv/.installed-$name-$(sha256sum "$1" | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "installing $1 (hash-checked)"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$1"
+        rm -f .venv/.installed-"$name"-*
+        touch "$stamp"
+    fi
+}

@@ -25,14 +25,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.asr.jobs import enqueue_transcription
+from hotline.asr.store import transcript_for_linkedid
 from hotline.call_tracker import CallRecord, Outcome
 from hotline.kpi import refresh_hours
 from hotline.logging_setup import mask_numbers
-from ticketing.orm import Call, Caller, IvrSession, OutboxMessage, User
+from ticketing.orm import Call, Caller, IvrSession, Transcript, User
 
 logger = logging.getLogger(__name__)
 
-TRANSCRIBE_JOB = "hotline.asr.jobs.transcribe_recording"
 #: Columns the bridge owns; the IVR, the ASR jobs and the survey write the others.
 _BRIDGE_COLUMNS = (
     "uniqueid",
@@ -206,10 +207,22 @@ class CallWriter:
             self._copy_ivr_sessions(session, [row["linkedid"] for row in rows])
             for row in ended:
                 for path in row["recording_paths"]:
-                    session.add(OutboxMessage(job=TRANSCRIBE_JOB, args=[path, row["linkedid"], None]))
+                    enqueue_transcription(session, path, row["linkedid"])
+            self._copy_transcripts(session, [row["linkedid"] for row in ended])
             if self.sl_threshold_s is not None:
                 session.flush()
                 refresh_hours(session, (row["offered_at"] for row in rows), self.sl_threshold_s)
+
+    @staticmethod
+    def _copy_transcripts(session: Session, linkedids: list[str]) -> None:
+        """A recording transcribed before its call row was written (a voicemail): fill the text in."""
+        if not linkedids:
+            return
+        found = session.scalars(select(Transcript.linkedid).where(Transcript.linkedid.in_(linkedids)).distinct()).all()
+        for linkedid in found:
+            text = transcript_for_linkedid(session, linkedid)
+            if text is not None:
+                session.execute(update(Call).where(Call.linkedid == linkedid).values(transcript=text))
 
     @staticmethod
     def _copy_ivr_sessions(session: Session, linkedids: list[str]) -> None:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.periods import local_period
 from hotline.api.routes.callbacks import sla as callback_sla
-from hotline.api.routes.calls import QueueName, _period, kpi
+from hotline.api.routes.calls import QueueName, kpi
 from hotline.api.routes.forwarding import overdue_list
 from hotline.api.routes.statistics import Format, _deliver
 from hotline.reports import Table
@@ -52,19 +53,19 @@ def ivr_dropouts(
     end: date | None = None,
     format: Format = "json",
 ) -> Response:
-    begin, finish = _period(start, end, context.policy.tz)
+    begin, finish = local_period(start, end, context.policy.tz)
     period = (IvrSession.started_at >= begin, IvrSession.started_at < finish)
     exits: Counter[str] = Counter()
     for exit_, count in session.execute(select(IvrSession.exit, func.count()).where(*period).group_by(IvrSession.exit)):
         exits[exit_.partition(":")[0]] += count
     total = sum(exits.values())
     node = _node_expression(session)
-    hangups = session.execute(
-        select(node.label("node"), func.count())
-        .where(*period, IvrSession.exit == "hangup")
-        .group_by(node)
-        .order_by(func.count().desc())
-    ).all()
+    hangups = sorted(
+        session.execute(
+            select(node.label("node"), func.count()).where(*period, IvrSession.exit == "hangup").group_by(node)
+        ).all(),
+        key=lambda row: (-row[1], row[0] or ""),
+    )
     dropped = sum(n for _, n in hangups)
     by_exit = [
         {"exit": name, "label": EXIT_LABELS.get(name, name), "count": n, "share": round(n / total, 4)}
@@ -137,7 +138,7 @@ def satisfaction(
     end: date | None = None,
     format: Format = "json",
 ) -> Response:
-    begin, finish = _period(start, end, context.policy.tz)
+    begin, finish = local_period(start, end, context.policy.tz)
     rated = dict(
         session.execute(
             select(CallbackTask.satisfaction, func.count())

@@ -95,9 +95,8 @@ async def follow(
         if first and _older(last, first[0][0].decode()):
             fresh = True  # the browser's last entry was trimmed away: what it missed is unknown
     if fresh:
-        if last == "$":
-            newest = await client.xrevrange(FEED_STREAM, count=1)
-            last = newest[0][0].decode() if newest else "0-0"
+        newest = await client.xrevrange(FEED_STREAM, count=1)
+        last = newest[0][0].decode() if newest else "0-0"
         yield sse(await snapshot(), event="snapshot", entry_id=last)
     while True:
         found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)

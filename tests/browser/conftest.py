@@ -96,7 +96,8 @@ def live_app(context: Context) -> Iterator[LiveApp]:
     with context.sessions.begin() as session:
         load_demo_users(session)
         session.flush()
-        load_demo_roster(session, datetime.now(ZoneInfo(settings.timezone)).date(), days=1)
+        queues = [q.name for q in context.config.service_hours.queues]
+        load_demo_roster(session, queues, datetime.now(ZoneInfo(settings.timezone)).date(), days=1)
     app = create_app(app_context, relay_outbox=True, with_bridge=True, schedule_jobs=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
@@ -111,6 +112,7 @@ def live_app(context: Context) -> Iterator[LiveApp]:
     yield LiveApp(f"http://127.0.0.1:{port}", app_context)
     server.should_exit = True
     thread.join(timeout=15)
+    assert not thread.is_alive(), "the app did not stop"
 
 
 def sign_in(page: Any, url: str, username: str) -> None:

@@ -393,3 +393,24 @@ def test_the_ivr_path_and_survey_score_land_on_the_call_row(context: Context) ->
         assert row.ivr_path == path and row.survey_score == 5
 
     run(scenario())
+
+
+def test_a_voicemail_transcribed_before_the_call_row_is_written_fills_its_transcript(context: Context) -> None:
+    from ticketing.orm import Transcript
+
+    segments = [{"speaker": None, "start": 0.0, "end": 2.0, "text": "我想咨询工资拖欠"}]
+    with context.sessions.begin() as session:
+        session.add(
+            Transcript(path="/var/spool/asterisk/voicemail/1795448931.75.wav", linkedid="1795448931.75",
+                       status="done", text="我想咨询工资拖欠", raw_text="我 想 咨询 工资 拖欠", segments=segments)
+        )  # fmt: skip
+
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator):
+            await simulator.play(trace("02-call-answered"), speed=0)
+            await until(finished(context, 1), what="the call row")
+        [row] = rows(context).values()
+        assert row.transcript is not None and "我想咨询工资拖欠" in row.transcript
+
+    run(scenario())

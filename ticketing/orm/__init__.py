@@ -20,6 +20,7 @@ from ticketing.orm.tickets import (
     TicketEvent,
     ticket_calls,
 )
+from ticketing.orm.transcripts import Transcript
 from ticketing.orm.workflow import DataExport, TicketEscalation
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "TicketCodeCounter",
     "TicketEscalation",
     "TicketEvent",
+    "Transcript",
     "User",
     "ticket_calls",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, CurrentUser, DialerDep, SessionDep, require_roles
 from hotline.api.errors import ApiError
-from hotline.api.routes.calls import _period
+from hotline.api.periods import local_period
 from hotline.api.schemas import Body, Linkedid, Note
 from hotline.dialing import classify_dial_error
 from ticketing.callbacks import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
@@ -106,7 +106,7 @@ def sla(
     working_days: Annotated[int | None, Query(ge=1, le=30, description="N; default from categories.yaml")] = None,
 ) -> dict[str, Any]:
     policy = context.policy
-    begin, finish = _period(start, end, policy.tz)
+    begin, finish = local_period(start, end, policy.tz)
     days = working_days or policy.callback_days
     today = datetime.now(policy.tz).date()
     overall, per_lawyer = sla_report(session, begin, finish, policy, days, today)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.errors import ApiError
+from hotline.api.periods import local_period
 from hotline.kpi import compute_kpis
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
@@ -20,22 +20,6 @@ router = APIRouter(prefix="/api", tags=["calls"])
 Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
 QueueName = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-#: Longest period one request may ask for; monthly reports of a year fit.
-MAX_PERIOD_DAYS = 400
-
-
-def _period(start: date | None, end: date | None, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Local calendar days [start, end] as UTC instants; today when neither is given."""
-    today = datetime.now(tz).date()
-    start = start or end or today
-    end = end or start
-    if end < start:
-        raise ApiError("结束日期早于开始日期 / end is before start", start=start.isoformat(), end=end.isoformat())
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise ApiError(f"时间段过长 / period over {MAX_PERIOD_DAYS} days", days=(end - start).days)
-    begin = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
-    finish = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return begin, finish
 
 
 @router.get("/kpi", summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period")
@@ -51,7 +35,7 @@ def kpi(
     threshold: Annotated[int | None, Query(ge=1, le=3600, description="SL threshold T in seconds")] = None,
 ) -> dict[str, Any]:
     tz = ZoneInfo(context.settings.timezone)
-    begin, finish = _period(start, end, tz)
+    begin, finish = local_period(start, end, tz)
     threshold_s = threshold or context.settings.sl_threshold_seconds
     rows = compute_kpis(
         session,
@@ -85,7 +69,7 @@ def calls(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    begin, finish = _period(start, end, ZoneInfo(context.settings.timezone))
+    begin, finish = local_period(start, end, ZoneInfo(context.settings.timezone))
     when = func.coalesce(Call.offered_at, Call.started_at)
     query = select(Call).where(when >= begin, when < finish)
     if queue:

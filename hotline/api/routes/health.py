@@ -1,4 +1,4 @@
-"""Health: is the database reachable, is Redis, which mode are we in."""
+"""Health: is the database reachable, is Redis, which mode are we in, can we transcribe."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.api.deps import ContextDep
+from hotline.asr.model import asr_status
 from hotline.redis_conn import redis_status
 
 router = APIRouter(tags=["health"])
@@ -32,5 +33,7 @@ def health(context: ContextDep) -> JSONResponse:
         "pbx": "none configured (demo mode)" if context.settings.demo_mode else f"asterisk {context.settings.ami_host}",
         "database": database,
         "redis": redis,
+        # Optional: without a model the service runs, and this says how to enable transcription.
+        "asr": asr_status(context.settings),
     }
     return JSONResponse(body, status_code=200 if ok else 503)

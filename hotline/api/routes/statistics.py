@@ -15,8 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.errors import ApiError
-from hotline.api.routes.calls import MAX_PERIOD_DAYS
+from hotline.api.periods import local_days
 from hotline.bootstrap import Context
 from hotline.reports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, to_csv, to_xlsx
 from ticketing.domain.access import Actor
@@ -42,14 +41,8 @@ Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YY
 
 def _days(start: date | None, end: date | None, context: Context) -> tuple[date, date]:
     """Local days [start, end]; by default from the first of this month to today."""
-    today = datetime.now(context.policy.tz).date()
-    start = start or end or today.replace(day=1)
-    end = end or today
-    if end < start:
-        raise ApiError("结束日期早于开始日期 / end is before start", start=start.isoformat(), end=end.isoformat())
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise ApiError(f"时间段过长 / period over {MAX_PERIOD_DAYS} days", days=(end - start).days)
-    return start, end
+    this_month = datetime.now(context.policy.tz).date().replace(day=1)
+    return local_days(start, end, context.policy.tz, default_start=this_month)
 
 
 def _deliver(

@@ -1,7 +1,7 @@
 """consoles: audit of personal-data views
 
 Revision ID: 0002_consoles
-Revises: 0002_ivr
+Revises: 0002_asr
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import ticketing.orm.base
 
 revision = "0002_consoles"
-down_revision = "0002_ivr"
+down_revision = "0002_asr"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
-// Shared helpers of the consoles. Everything shown goes through textContent (el / text), never
-// innerHTML: tickets hold citizens' own words, which must stay text.
+// Shared helpers of the consoles. Everything shown goes through textContent (el / text), never as
+// markup: tickets hold citizens' own words, which must stay text.
 
 export class ApiError extends Error {
   constructor(status, error) {

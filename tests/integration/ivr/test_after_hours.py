@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from hotline.asr.jobs import TRANSCRIBE_JOB
 from ivr.asterisk_sim import Speak
-from ivr.records import IVR_ACCOUNT, TRANSCRIBE_JOB
+from ivr.records import IVR_ACCOUNT
 from tests.integration.ivr.conftest import CALLER, TZ, Ivr, call, played, uniqueid
 from ticketing.orm import Call, CallbackRequest, OutboxMessage, Ticket, User
 

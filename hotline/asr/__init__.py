@@ -1,0 +1,6 @@
+"""Offline speech recognition of call recordings and voicemails with Vosk (no audio leaves the machine).
+
+audio.py decodes what Asterisk writes, model.py loads the configured model once per process,
+recognizer.py runs Vosk, chinese.py tidies its output, transcribe.py puts these together for one
+file, store.py keeps the result, and jobs.py is the rq job the bridge and the IVR enqueue.
+"""
