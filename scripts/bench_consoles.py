@@ -37,10 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 
 FILL_CALLS = """
-INSERT INTO calls (linkedid, direction, caller_number, queue, agent_interface, started_at, offered_at,
+INSERT INTO calls (linkedid, direction, caller_id, caller_number, queue, agent_interface, started_at, offered_at,
                    answered_at, ended_at, wait_seconds, talk_seconds, wrapup_seconds, outcome, in_hours,
                    ivr_path, recording_paths, survey_score)
-SELECT 'b' || n, 'inbound', '138' || lpad((n % 200000)::text, 8, '0'),
+SELECT 'b' || n, 'inbound', 1 + n % 200000, '138' || lpad((n % 200000)::text, 8, '0'),
        (ARRAY['consult','family','labour','zonghe','legal-aid'])[1 + n % 5],
        CASE WHEN n % 10 < 8 THEN 'PJSIP/100' || (1 + n % 2) END,
        t, t + interval '10 seconds',
@@ -67,12 +67,13 @@ SELECT '138' || lpad(n::text, 8, '0'), CASE WHEN n % 20 = 0 THEN '["elderly"]'::
 FROM generate_series(0, 199999) AS n
 """
 FILL_TICKETS = """
-INSERT INTO tickets (code, channel, status, caller_number, description, category, priority, flags, station_id,
-                     accept_due_at, finish_due_at, assigned_lawyer_id, created_by_id, created_at, updated_at, version)
-SELECT '12348-B-' || lpad(n::text, 7, '0'), 'phone',
+INSERT INTO tickets (code, channel, status, caller_id, caller_number, description, category, priority, flags,
+                     station_id, accept_due_at, finish_due_at, assigned_lawyer_id, created_by_id,
+                     created_at, updated_at, version)
+SELECT '12348-20250101-' || lpad(n::text, 6, '0'), 'phone',
        (ARRAY['forwarded','received','in_progress','closed','followed_up','closed','followed_up','accepted'])
          [1 + n % 8],
-       '138' || lpad((n % 200000)::text, 8, '0'), '咨询问题，具体情况' || repeat('如下', n % 5),
+       1 + n % 200000, '138' || lpad((n % 200000)::text, 8, '0'), '咨询问题，具体情况' || repeat('如下', n % 5),
        (ARRAY['劳动争议','婚姻家庭','债权债务','交通事故'])[1 + n % 4], 'normal', '[]',
        s.ids[1 + n % array_length(s.ids, 1)], t + interval '1 day', t + interval '5 days',
        :lawyer, :lawyer, t, t, 1
@@ -117,9 +118,9 @@ def fill(context: Any, tickets: int, calls: int) -> None:
         lawyer = session.query(User.id).filter(User.username == "lawyer1").scalar()
     started = time.perf_counter()
     with context.engine.begin() as connection:
+        connection.execute(text(FILL_CALLERS))  # ids 1..200000, in number order
         connection.execute(text(FILL_CALLS), {"rows": calls})
         connection.execute(text(FILL_IVR), {"rows": calls})
-        connection.execute(text(FILL_CALLERS))
         connection.execute(text(FILL_TICKETS), {"rows": tickets, "lawyer": lawyer})
         connection.execute(text(FILL_TASKS))
     with context.engine.connect() as connection:
@@ -162,7 +163,7 @@ def pages(args: argparse.Namespace) -> None:
                            "/api/supervision/overdue?page_size=50", "/api/audit/views?limit=20",
                            "/api/statistics/exports?limit=20", f"/api/statistics/hot-topics?month={month:%Y-%m}",
                            f"/api/dashboard/kpi?{period}&by_queue=true&format=xlsx"],
-            "county": ["/station", "/api/forwarding/inbox?page_size=200", "/api/tickets/12348-B-0000008"],
+            "county": ["/station", "/api/forwarding/inbox?page_size=200", "/api/tickets/12348-20250101-000008"],
         }  # fmt: skip
         worst = 0.0
         with TestClient(create_app(context)) as client:
@@ -183,7 +184,7 @@ def pages(args: argparse.Namespace) -> None:
 
 
 async def _browsers(url: str, token: str, n: int, received: list[list[float]], ready: asyncio.Event) -> None:
-    import httpx
+    import httpx2 as httpx
 
     connected = 0
 
@@ -210,17 +211,16 @@ def wallboard(args: argparse.Namespace) -> None:
     import uvicorn
 
     from hotline.api.app import create_app
-    from hotline.demo import DEMO_USERS
+    from hotline.demo import DEMO_USERS, load_demo_users
     from hotline.live.publisher import FEED_STREAM
+    from hotline.migrate import upgrade
+    from ticketing.stations import import_stations
 
     with TemporaryDirectory() as tmp:
         context = _context(f"sqlite:///{tmp}/bench.db", args.redis, Path(tmp))
-        from hotline.migrate import upgrade
-
         upgrade(context.engine)
-        from hotline.demo import load_demo_users
-
         with context.sessions.begin() as session:
+            import_stations(session, context.config.stations.root)
             load_demo_users(session)
         app = create_app(context)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning",
@@ -230,7 +230,7 @@ def wallboard(args: argparse.Namespace) -> None:
         while not server.started:
             time.sleep(0.05)
         url = f"http://127.0.0.1:{args.port}"
-        import httpx
+        import httpx2 as httpx
 
         password = next(u.password for u in DEMO_USERS if u.username == "supervisor")
         token = httpx.post(f"{url}/api/auth/login", json={"username": "supervisor", "password": password}).json()[

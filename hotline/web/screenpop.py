@@ -60,10 +60,10 @@ def screen_pop(
     groups = list(dict.fromkeys(groups))
     calls = []
     tickets = []
-    if number:
+    if caller is not None:  # history hangs on the caller's id (indexed); a first call has none
         previous = session.scalars(
             select(Call)
-            .where(Call.caller_number == number, Call.linkedid != linkedid)
+            .where(Call.caller_id == caller.id, Call.linkedid != linkedid)
             .order_by(func.coalesce(Call.offered_at, Call.started_at).desc(), Call.id.desc())
             .limit(HISTORY)
         )
@@ -81,7 +81,7 @@ def screen_pop(
         ]
         found = session.scalars(
             select(Ticket)
-            .where(Ticket.caller_number == number)
+            .where(Ticket.caller_id == caller.id)
             .options(selectinload(Ticket.station))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(HISTORY)

@@ -33,10 +33,10 @@ def _ringing_call(context: Context) -> None:
             "offered_at": now - 30, "answered_at": now - 5, "agent_interface": "PJSIP/1001", "green": None}  # fmt: skip
     context.redis.client.hset(CALLS_KEY, LINKEDID, json.dumps(call))
     with context.sessions.begin() as session:
-        session.add(Caller(number=NUMBER, name="赵女士", groups=["migrant_worker"], call_count=3))
+        caller = Caller(number=NUMBER, name="赵女士", groups=["migrant_worker"], call_count=3)
         earlier = datetime.now(UTC) - timedelta(days=3)
-        session.add(Call(linkedid="1795000000.1", caller_number=NUMBER, queue="labour", outcome="answered",
-                         started_at=earlier, offered_at=earlier, talk_seconds=120.0))  # fmt: skip
+        session.add(Call(linkedid="1795000000.1", caller=caller, caller_number=NUMBER, queue="labour",
+                         outcome="answered", started_at=earlier, offered_at=earlier, talk_seconds=120.0))  # fmt: skip
         session.add(IvrSession(uniqueid=LINKEDID, caller_number=NUMBER, path=[{"node": "main", "key": "3"}],
                                exit="queue:family", flags=["green:elderly"]))  # fmt: skip
 
