@@ -9,19 +9,35 @@ downloads. Citizens' text with markup in it is shown as text and never runs.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hotline.live.publisher import FEED_STREAM
 from hotline.web.pages import NODE_MODULES
 from tests.browser.conftest import LiveApp, screenshot, sign_in
-from ticketing.orm import CallbackTask, Caller, DataExport, PersonalDataView, Ticket
+from ticketing.orm import Call, CallbackTask, Caller, DataExport, PersonalDataView, Ticket
 
 NUMBER = "13912345678"
+TRANSCRIPT = "我父亲七十岁了，子女不给赡养费"
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 WAIT = 10_000  # ms for anything that follows a simulated event
+
+
+def _call_row_written(app: LiveApp, linkedid: str) -> bool:
+    with app.context.sessions() as session:
+        return session.scalar(select(Call.id).where(Call.linkedid == linkedid)) is not None
+
+
+def _until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def _seed_caller(app: LiveApp) -> None:
@@ -110,6 +126,14 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     assert lawyer.is_checked("#f-flags input[value=green_channel]")
     lawyer.fill("#f-description", f"老人咨询子女不支付赡养费，想起诉。{HOSTILE}")
     lawyer.locator("#call-state[data-state=ended]").wait_for(timeout=WAIT)  # wrap-up
+    # The ASR job's result reaches the open form: text on the call row, a notice on the feed.
+    linkedid = placed.json()["linkedid"]
+    _until(lambda: _call_row_written(live_app, linkedid))
+    with live_app.context.sessions.begin() as session:
+        session.execute(update(Call).where(Call.linkedid == linkedid).values(transcript=TRANSCRIPT))
+    notice = {"type": "transcript", "linkedid": linkedid, "status": "done", "ticket_code": None}
+    live_app.context.redis.client.xadd(FEED_STREAM, {"data": json.dumps(notice)})
+    lawyer.locator("#f-transcript", has_text=TRANSCRIPT).wait_for(timeout=WAIT)
     screenshot(lawyer, "console-wrapup")
     station_value = lawyer.locator("#f-station option", has_text="乐至县公共法律服务中心").first.get_attribute("value")
     lawyer.select_option("#f-station", station_value)

@@ -52,3 +52,91 @@ def test_a_page_whose_session_ended_goes_back_to_the_login(browser: Any, live_ap
     page.wait_for_url("**/login?next=%2Fconsole&expired=1", timeout=WAIT)
     assert page.locator("#expired").is_visible()
     context.close()
+
+
+#: Stands in for SIP.js where no Asterisk can answer: the same names and shapes the softphone uses,
+#: recording what the page asks of it. It tests the console's wiring, not SIP.
+FAKE_SIP_JS = """
+class Emitter {
+  constructor() { this.l = []; }
+  addListener(f) { this.l.push(f); }
+  emit(v) { this.l.forEach((f) => f(v)); }
+}
+const log = (window.__sipLog = []);
+export const SessionState = { Established: "Established", Terminated: "Terminated" };
+export const RegistererState = { Registered: "Registered" };
+export const Web = { holdModifier: (d) => Promise.resolve(d) };
+class Session {
+  constructor(user) {
+    this.state = "Initial"; this.stateChange = new Emitter(); this.remoteIdentity = { uri: { user } };
+    this.track = { enabled: true };
+    const peerConnection = { getSenders: () => [{ track: this.track }], getReceivers: () => [] };
+    this.sessionDescriptionHandler = { peerConnection, sendDtmf: (key) => log.push(`dtmf:${key}`) };
+  }
+  set(state) { this.state = state; this.stateChange.emit(state); }
+  accept() { log.push("accept"); this.set("Established"); return Promise.resolve(); }
+  reject() { log.push("reject"); this.set("Terminated"); return Promise.resolve(); }
+  bye() { log.push("bye"); this.set("Terminated"); return Promise.resolve(); }
+  invite(o) { log.push(`reinvite:${o.sessionDescriptionHandlerModifiers.length}`); return Promise.resolve(); }
+  refer(uri) { log.push(`refer:${uri}`); return Promise.resolve(); }
+}
+export class UserAgent {
+  static makeURI(s) { return s; }
+  constructor(o) { this.o = o; window.__fakeUa = this; }
+  start() { log.push(`start:${this.o.uri}`); return Promise.resolve(); }
+  stop() { return Promise.resolve(); }
+  ring(user) { window.__session = new Session(user); this.o.delegate.onInvite(window.__session); }
+}
+export class Registerer {
+  constructor() { this.stateChange = new Emitter(); }
+  register() {
+    log.push("register"); this.state = "Registered"; this.stateChange.emit("Registered"); return Promise.resolve();
+  }
+}
+"""
+
+
+def test_softphone_buttons_drive_the_call(browser: Any, live_app: LiveApp) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.grant_permissions(["microphone"], origin=live_app.url)
+    page = context.new_page()
+    page.route(
+        "**/vendor/sip.js/index.js", lambda route: route.fulfill(body=FAKE_SIP_JS, content_type="text/javascript")
+    )
+    sign_in(page, live_app.url, "lawyer1")
+    state = page.locator("#phone-state")
+    page.locator("#phone-state[data-state=need_password]").wait_for(timeout=WAIT)
+    page.fill("#sip-password", "secret-1001")
+    page.click("#btn-register")
+    page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+    assert page.evaluate("window.__sipLog") == ["start:sip:1001@hotline.test", "register"]
+
+    def log() -> list[str]:
+        return page.evaluate("window.__sipLog.slice(2)")
+
+    page.evaluate("window.__fakeUa.ring('13912345678')")
+    page.locator("#phone-state[data-state=ringing]").wait_for(timeout=WAIT)
+    assert "13912345678" in state.inner_text()
+    assert page.is_enabled("#btn-answer") and not page.is_enabled("#btn-mute")
+    page.click("#btn-answer")
+    page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
+    page.click("#btn-mute")
+    assert page.inner_text("#btn-mute") == "取消静音" and page.evaluate("window.__session.track.enabled") is False
+    page.click("#keypad button:has-text('5')")
+    page.click("#btn-hold")
+    page.locator("#phone-state[data-state=on_hold]").wait_for(timeout=WAIT)
+    assert page.is_disabled("#keypad button:has-text('5')")
+    page.click("#btn-hold")
+    page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
+    page.fill("#transfer-target", "12345")
+    page.click("#btn-transfer")
+    page.click("#btn-hangup")
+    page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+    assert log() == ["accept", "dtmf:5", "reinvite:1", "reinvite:0", "refer:sip:12345@hotline.test", "bye"]
+    # Hanging up a call that still rings rejects it.
+    page.evaluate("window.__fakeUa.ring('13800000000')")
+    page.locator("#phone-state[data-state=ringing]").wait_for(timeout=WAIT)
+    page.click("#btn-hangup")
+    page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+    assert log()[-1] == "reject"
+    context.close()

@@ -7,6 +7,10 @@ const ACTIONS = {
   finish: "办结", resolve: "办结", follow_up: "回访", reopen: "重新打开", archive: "归档", escalate: "督办",
   route: "智能分类", alert: "预警",
 };
+const STATUS = {
+  accepted: "已受理", forwarded: "已转办", received: "已接收", returned: "已退回", in_progress: "办理中",
+  closed: "已办结", followed_up: "已回访", archived: "已归档",
+};
 const state = { items: [], selected: null };
 
 function deadlineOf(t) { return t.status === "forwarded" ? t.accept_due_at : t.finish_due_at; }
@@ -66,7 +70,7 @@ async function select(code) {
     : el("span", { className: "muted", text: "当前状态无需工作站操作" }));
   fill($("#d-history"), t.events.map((e) => el("li", {},
     el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), ACTIONS[e.action] || e.action,
-    e.to_status && e.to_status !== e.from_status ? ` → ${e.to_status}` : "", e.note ? `：${e.note}` : "")));
+    e.to_status && e.to_status !== e.from_status ? ` → ${STATUS[e.to_status] || e.to_status}` : "", e.note ? `：${e.note}` : "")));
   loadInbox();
 }
 
