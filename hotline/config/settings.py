@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     sl_threshold_seconds: int = Field(20, ge=1, le=3600)
     #: Directory of a Vosk model; unset means transcription is unavailable.
     asr_model: Path | None = None
+    #: Days recordings and transcripts are kept after the call (personal data); 0 keeps them forever.
+    retention_days: int = Field(180, ge=0, le=3650)
 
     @field_validator("database_url", "redis_url", "ami_host", "ami_username", "ami_secret", mode="before")
     @classmethod
