@@ -70,7 +70,8 @@ def build_router(config: HotlineConfig) -> KeywordRouter:
     started = time.perf_counter()
     rules = routing_rules(config.routing, config.categories)
     places = place_index(config.routing, config.stations.root)
-    router = KeywordRouter(rules, places, JiebaSegmenter(rules.vocabulary() | places.vocabulary()), phone_region)
+    segmenter = JiebaSegmenter(rules.vocabulary() | places.vocabulary(), places=places.names())
+    router = KeywordRouter(rules, places, segmenter, phone_region)
     phone_region("13800000000")  # loads the geocoder's data now rather than on the first call
     logger.info("router built in %.1f s", time.perf_counter() - started)
     return router

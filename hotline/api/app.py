@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
-from hotline.api.routes import auth, calls, health, stations, tickets, users
+from hotline.api.routes import auth, calls, health, routing, stations, tickets, users
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 
@@ -68,6 +68,6 @@ def create_app(context: Context, relay_outbox: bool = False, on_shutdown: Callab
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, stations, users):
+    for module in (health, auth, tickets, calls, stations, users, routing):
         app.include_router(module.router)
     return app

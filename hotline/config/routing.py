@@ -57,6 +57,7 @@ class PlacesModel(_Strict):
     default_station: str = Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
     cues: list[Word] = Field(default_factory=list)
     common_words: list[Word] = Field(default_factory=list)
+    origin_words: list[Word] = Field(default_factory=list)
 
 
 class RoutingFile(_Strict):
@@ -155,4 +156,4 @@ def place_index(routing: RoutingFile, root: StationNode) -> PlaceIndex:
 
     visit(root, None)
     spec = routing.places
-    return PlaceIndex(places, spec.default_station, spec.cues, spec.common_words)
+    return PlaceIndex(places, spec.default_station, spec.cues, spec.common_words, spec.origin_words)

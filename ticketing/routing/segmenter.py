@@ -27,8 +27,12 @@ _SKIP = re.compile(r"(\r\n|\s)")
 _LATIN = re.compile(r"[a-zA-Z0-9]")
 
 
+#: Frequency given to place names so that 乐至宝林 is cut 乐至/宝林 and not 乐/至宝/林.
+PLACE_FREQUENCY = 1000
+
+
 class JiebaSegmenter:
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], places: Iterable[str] = ()) -> None:
         jieba.setLogLevel(logging.WARNING)  # jieba announces its cache on stderr otherwise
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
@@ -38,6 +42,9 @@ class JiebaSegmenter:
                 # No frequency: jieba picks one just high enough to keep the word in one piece.
                 tokenizer.add_word(word)
                 added += 1
+        for place in sorted(set(places)):
+            if place.strip() and tokenizer.FREQ.get(place, 0) < PLACE_FREQUENCY:
+                tokenizer.add_word(place, PLACE_FREQUENCY)
         self.tokenizer = tokenizer
         log_total = math.log(tokenizer.total)
         #: Words (not mere prefixes) with their log probability, as jieba's route computes it.

@@ -2,7 +2,8 @@
 
 Rules in order, the first that finds a station decides:
 1. text: places named in the text (full names, names with 县/镇/村…, the short forms callers use);
-   the most specific wins. A bare short form of a township or village (天池, 劳动, 东山) is also
+   the most specific wins (between equals, not the one marked as origin by 老家 or 户口, then the
+   first named). A bare short form of a township or village (天池, 劳动, 东山) is also
    an everyday word, so it counts only after a place cue (在, 住在, 老家 …) or with a county or
    township it belongs to named too (and words like 劳动 only then). A name several stations
    share is settled by the other places named, then by the caller's area, else the stations'
@@ -48,7 +49,12 @@ def _is_weak(surface: str, place: Place) -> bool:
 
 class PlaceIndex:
     def __init__(
-        self, places: Iterable[Place], default_code: str, cues: Iterable[str] = (), common_words: Iterable[str] = ()
+        self,
+        places: Iterable[Place],
+        default_code: str,
+        cues: Iterable[str] = (),
+        common_words: Iterable[str] = (),
+        origin_words: Iterable[str] = (),
     ) -> None:
         self.places = {p.code: p for p in places}
         if default_code not in self.places:
@@ -59,6 +65,9 @@ class PlaceIndex:
         #: Short forms that are everyday words (劳动, 东山): a cue is not enough, only a place
         #: above them named in the same text makes them places.
         self.common_words = frozenset(w.lower() for w in common_words)
+        #: Words that mark where someone comes from rather than where they are (老家, 户口): such a
+        #: place loses a tie with another equally specific one.
+        self.origin_words = frozenset(origin_words)
         self._surfaces: dict[str, list[str]] = {}
         for place in self.places.values():
             for surface in dict.fromkeys((place.name, *place.aliases)):
@@ -66,8 +75,12 @@ class PlaceIndex:
         self._weak = {s for s, codes in self._surfaces.items() if all(_is_weak(s, self.places[c]) for c in codes)}
         self.matcher = WordMatcher(self._surfaces, {})
 
+    def names(self) -> set[str]:
+        """Every name and short form of a station, as matched."""
+        return set(self._surfaces)
+
     def vocabulary(self) -> set[str]:
-        return set(self._surfaces) | self.cues
+        return self.names() | self.cues | self.origin_words
 
     # -- the directory as a tree ------------------------------------------------------------
     def chain(self, code: str) -> list[str]:
@@ -143,7 +156,14 @@ class PlaceIndex:
         if not found:
             return None
         resolved, notes = self._resolve(found, hints)
-        best = max(range(len(resolved)), key=lambda k: (self.depth(resolved[k]), -k))
+
+        def rank(k: int) -> tuple[int, bool, int]:
+            start = found[k][0].start
+            before = "".join(tokens[max(0, start - 3) : start])
+            origin = any(word in before for word in self.origin_words)
+            return (self.depth(resolved[k]), not origin, -k)
+
+        best = max(range(len(resolved)), key=rank)
         code = resolved[best]
         surfaces = tuple(dict.fromkeys(m.surface for m, _ in found))
         why = f"文中地名「{found[best][0].surface}」→ {self.places[code].name}"
