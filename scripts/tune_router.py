@@ -1,12 +1,15 @@
-"""Suggest keyword weights for config/routing.yaml from the labelled questions (read in place).
+"""Weigh the router's vocabulary on the labelled questions (read in place) and write the weights.
 
-The vocabulary is ours: the words listed under each category in routing.yaml (or in a seed file
-of word lists). This script only weighs them: a multinomial logistic regression on which of those
-words a question contains, fitted on every labelled row except the headline test set, then the
-category biases shifted to the headline subset's class mix. Weights below 0.5 are dropped. It
-rewrites the `categories:` section of routing.yaml (subcategory words keep weight 1).
+The vocabulary is ours: scripts/router_vocabulary.yaml lists, per category, the words a lawyer
+would take as signs of it, and the words of each subcategory. This script only weighs them: a
+multinomial logistic regression on which of those words a question contains (as the router
+itself finds them), fitted on every labelled row except the headline test set; category biases
+are then shifted to the headline subset's class mix. Kept: weights of 0.5 or more in size, at
+least 0.8 for a word the category itself lists, and 1.0 or more for a word only another category
+lists. Subcategory words weigh 1, or 2 when they contain the subcategory's name. The result
+replaces the `categories:` section of config/routing.yaml.
 
-    .venv/bin/python scripts/tune_router.py [--seed words.yaml] [--c 0.5]
+    .venv/bin/python scripts/tune_router.py --seed scripts/router_vocabulary.yaml
 
 Needs scikit-learn (dev dependency). Run scripts/bench_router.py afterwards to see the effect.
 """
@@ -65,7 +68,9 @@ def render(categories: dict[str, dict]) -> str:
         if spec["subcategories"]:
             lines.append("    subcategories:")
             for sub, words in spec["subcategories"].items():
-                lines.append(f"      {sub}: {{" + ", ".join(f"{w}: 1" for w in words) + "}")
+                # The subcategory's own name (工伤 in 工伤认定) is the strongest sign of it.
+                weights = [f"{w}: {2 if sub in w or w in sub else 1}" for w in words]
+                lines.append(f"      {sub}: {{" + ", ".join(weights) + "}")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ticketing.domain.routing import CategoryRules, FlagRules, Place, PlaceIndex, RoutingRules
 
@@ -73,17 +73,18 @@ class RoutingFile(_Strict):
     places: PlacesModel
     categories: dict[str, CategoryRulesModel] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _variants_unique(self) -> RoutingFile:
+    @field_validator("synonyms")
+    @classmethod
+    def _variants_unique(cls, synonyms: dict[str, list[str]]) -> dict[str, list[str]]:
         owner: dict[str, str] = {}
-        for word, variants in self.synonyms.items():
+        for word, variants in synonyms.items():
             for variant in variants:
                 if variant in owner and owner[variant] != word:
-                    raise ValueError(f"synonyms: {variant} stands for both {owner[variant]} and {word}")
-                if variant in self.synonyms:
-                    raise ValueError(f"synonyms: {variant} is a variant of {word} and has variants of its own")
+                    raise ValueError(f"{variant} stands for both {owner[variant]} and {word}")
+                if variant in synonyms:
+                    raise ValueError(f"{variant} is a variant of {word} and has variants of its own")
                 owner[variant] = word
-        return self
+        return synonyms
 
 
 def cross_check(routing: RoutingFile, categories: CategoriesFile, stations: StationsFile) -> list[tuple[str, str]]:

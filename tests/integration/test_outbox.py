@@ -64,7 +64,7 @@ def test_redis_outage_delays_but_never_drops_work(context: Context) -> None:
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens on port 1
     assert relay_pending(context.sessions, dead) == 0
     with context.sessions() as session:
-        message = session.scalar(select(OutboxMessage))
+        message = session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
         assert message is not None
         assert message.dispatched_at is None and message.attempts == 1 and message.last_error
     assert relay_pending(context.sessions, context.redis.client) == 2

@@ -64,6 +64,6 @@ class RoutingRules:
         for weights in weight_maps:
             for key in weights:
                 words.update(key.split())
-        words |= self.flags.crisis | self.flags.collective | self.flags.negators
+        words |= self.flags.crisis | self.flags.collective | self.flags.negators | self.fillers
         words.update(self.flags.collective_nouns)
         return {w for w in words if w}
