@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 _BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 _SKIP = re.compile(r"(\r\n|\s)")
 _LATIN = re.compile(r"[a-zA-Z0-9]")
+_ABSENT = object()
 
 
 #: Frequency given to place names so that 乐至宝林 is cut 乐至/宝林 and not 乐/至宝/林.
@@ -47,10 +48,11 @@ class JiebaSegmenter:
                 tokenizer.add_word(place, PLACE_FREQUENCY)
         self.tokenizer = tokenizer
         log_total = math.log(tokenizer.total)
-        #: Words (not mere prefixes) with their log probability, as jieba's route computes it.
-        self._log_p = {w: math.log(f) - log_total for w, f in tokenizer.FREQ.items() if f}
-        #: Every word and word prefix (jieba keeps prefixes with frequency 0).
-        self._prefixes = tokenizer.FREQ
+        #: Every word with its log probability as jieba's route computes it, and every prefix of a
+        #: word with None (jieba keeps prefixes with frequency 0): one look-up per step.
+        self._entries: dict[str, float | None] = {
+            w: (math.log(f) - log_total if f else None) for w, f in tokenizer.FREQ.items()
+        }
         self._unknown = math.log(1) - log_total
         logger.info("jieba segmenter ready with %d routing words", added)
 
@@ -73,24 +75,23 @@ class JiebaSegmenter:
         """Most probable path through the words of the block (ties: the longer word), then runs of
         single Latin letters and digits joined, as jieba does."""
         n = len(block)
-        log_p, prefixes, unknown = self._log_p, self._prefixes, self._unknown
+        entries, unknown, absent = self._entries, self._unknown, _ABSENT
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
         for k in range(n - 1, -1, -1):
             best: float | None = None
             best_end = k + 1
             i = k + 1
-            frag = block[k]
-            while frag in prefixes:
-                p = log_p.get(frag)
+            p = entries.get(block[k], absent)
+            while p is not absent:
                 if p is not None:
-                    candidate = p + score[i]
+                    candidate = p + score[i]  # type: ignore[operator]
                     if best is None or candidate >= best:
                         best, best_end = candidate, i
                 if i >= n:
                     break
                 i += 1
-                frag = block[k:i]
+                p = entries.get(block[k:i], absent)
             if best is None:
                 best = unknown + score[k + 1]
             score[k], end[k] = best, best_end

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ticketing.domain.routing.matching import Match, phrase_found
 from ticketing.domain.routing.rules import RoutingRules, Weights
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     word: str  # a keyword, or a phrase with its words separated by spaces
     weight: float
 
@@ -86,17 +86,22 @@ class KeywordClassifier:
         self._categories = _WeightIndex({c.name: c.keywords for c in rules.categories})
         self._subcategories = {c.name: _WeightIndex(c.subcategories) for c in rules.categories}
         self._lines = _WeightIndex(rules.service_lines)
+        self._bias = {c.name: c.bias for c in rules.categories}
+        self._default_line = {c.name: c.service_line for c in rules.categories}
 
     def classify(self, matches: Sequence[Match]) -> Classification:
         rules = self.rules
         window = rules.phrase_window
         words = {m.word for m in matches}
         evidence = self._categories.evidence(words, matches, window)
-        scores = {c.name: c.bias + sum(w for _, w in evidence.get(c.name, ())) for c in rules.categories}
-        ranked = sorted(scores, key=lambda name: -scores[name])
+        scores = dict(self._bias)
+        for name, found_words in evidence.items():
+            for _, weight in found_words:
+                scores[name] += weight
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         top = ranked[0]
-        peak = scores[top]
-        exps = {name: math.exp((score - peak) / rules.temperature) for name, score in scores.items()}
+        peak, temperature = scores[top], rules.temperature
+        exps = {name: math.exp((score - peak) / temperature) for name, score in scores.items()}
         total = sum(exps.values())
         confidence = exps[top] / total
         found = _strongest_first([e for e in evidence.get(top, ()) if e[1] > 0])
@@ -110,7 +115,7 @@ class KeywordClassifier:
             reason = "keywords"
         sub, sub_evidence = self._subcategories[top].best(words, matches, window)
         line, line_evidence = self._lines.best(words, matches, window)
-        default_line = next(c.service_line for c in rules.categories if c.name == top)
+        default_line = self._default_line[top]
         return Classification(
             category=top,
             confidence=round(confidence, 3),

@@ -8,11 +8,10 @@ word they stand for and filler words are skipped, so spoken and written text loo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a tuple: thousands are made per second
     word: str  # the canonical word (after synonyms)
     surface: str  # as written in the text
     start: int  # token index of its first token

@@ -27,10 +27,14 @@ def normalize(text: str) -> tuple[str, bool]:
     if cut:
         text = text[:MAX_CHARS]
     text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL.sub(" ", text)
-    text = _TAG.sub(" ", text)
-    text = _HAN_GAP.sub("", text)
-    return _SPACES.sub(" ", text).strip().lower(), cut
+    if not text.isprintable():  # the usual case skips the search
+        text = _CONTROL.sub(" ", text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if not text.isprintable() or " " in text:
+        text = _HAN_GAP.sub("", text)
+        text = _SPACES.sub(" ", text)
+    return text.strip().lower(), cut
 
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4,
