@@ -24,6 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _router_data import REPO, find_data, load_rows, split
 
 
+def _cell(label: str, width: int = 10) -> str:
+    """Left-aligned in `width` terminal columns (a Chinese character takes two)."""
+    return label + " " * max(0, width - sum(2 if ord(c) > 0x2E80 else 1 for c in label))
+
+
 def report(name: str, gold: list[str], predicted: list[str], labels: list[str]) -> tuple[float, float]:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
@@ -31,18 +36,15 @@ def report(name: str, gold: list[str], predicted: list[str], labels: list[str]) 
     macro = f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
     print(f"\n== {name}: accuracy {accuracy:.3f}, macro-F1 {macro:.3f} ({len(gold)} questions)")
     p, r, f, n = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
-    print(f"{'category':<8} {'prec':>5} {'recall':>6} {'F1':>5} {'n':>4}")
+    print(f"{'category':<10}{'prec':>6}{'recall':>7}{'F1':>6}{'n':>5}")
     for i, label in enumerate(labels):
-        print(f"{label:<8} {p[i]:5.2f} {r[i]:6.2f} {f[i]:5.2f} {n[i]:4d}")
+        print(f"{_cell(label)}{p[i]:6.2f}{r[i]:7.2f}{f[i]:6.2f}{n[i]:5d}")
     shown = labels + sorted(set(predicted) - set(labels))
     matrix = confusion_matrix(gold, predicted, labels=shown)
-    print(
-        "confusion (rows: label, columns: predicted, in the order above"
-        + (" + others" if len(shown) > len(labels) else "")
-        + ")"
-    )
+    print("confusion: rows are labels, columns predictions (first two characters)")
+    print(" " * 10 + "".join(f" {label[:2]}" for label in shown))
     for i, label in enumerate(labels):
-        print(f"{label:<8}" + "".join(f"{v:5d}" for v in matrix[i]))
+        print(_cell(label) + "".join(f"{v:5d}" for v in matrix[i]))
     return accuracy, macro
 
 

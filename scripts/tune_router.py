@@ -84,6 +84,26 @@ def write_section(text: str) -> None:
     path.write_text(head + text, encoding="utf-8")
 
 
+def calibrate_biases(out: dict[str, dict], train: list[dict], words) -> None:  # type: ignore[no-untyped-def]
+    """Refit the biases of the categories the headline training rows use, keeping the keyword
+    weights as rounded and floored: the weights were fitted on a mix where some categories could
+    not be chosen, so the prior shift alone leaves some biases off (房产纠纷 guessed too often)."""
+    import numpy as np
+
+    names = [n for n in out if any(r["label"] == n for r in train)]
+    scores = np.array([[sum(out[n]["keywords"].get(w, 0.0) for w in words(r["text"])) for n in names] for r in train])
+    gold = np.array([names.index(r["label"]) for r in train])
+    counts = np.bincount(gold, minlength=len(names))
+    bias = np.array([out[n]["bias"] for n in names], dtype=float)
+    for _ in range(500):
+        z = scores + bias
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        bias += 1.0 * (counts - p.sum(axis=0)) / len(train)
+    for n, b in zip(names, bias, strict=True):
+        out[n]["bias"] = round(float(b), 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=Path, help="YAML of word lists per category (first tuning)")
@@ -93,6 +113,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--headline-weight", type=float, default=HEADLINE_WEIGHT, help="weight of a headline-subset row"
+    )
+    parser.add_argument(
+        "--calibrate",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="refit category biases on the headline training rows (tried: accuracy +0.002, macro-F1 -0.025)",
     )
     parser.add_argument("--min-weight", type=float, default=MIN_WEIGHT, help="drop smaller weights")
     args = parser.parse_args()
@@ -151,8 +177,10 @@ def main() -> int:
         }
         for word in listed & set(vocabulary):
             keywords[word] = max(keywords.get(word, 0.0), args.floor)
-        keywords = dict(sorted(keywords.items(), key=lambda kv: -kv[1]))
+        keywords = dict(sorted(keywords.items(), key=lambda kv: (-kv[1], kv[0])))
         out[name] = {"bias": round(float(bias), 2), "keywords": keywords, "subcategories": spec["subcategories"]}
+    if args.calibrate:
+        calibrate_biases(out, train, words)
     write_section(render(out))
     print(
         f"tuned {sum(len(v['keywords']) for v in out.values())} weights"
