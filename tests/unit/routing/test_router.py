@@ -82,6 +82,7 @@ HOSTILE = [
     "😀🔥 離婚 ＡＢＣ \U0010ffff \ud7ff",
     "{{7*7}} ${jndi:ldap://x} %s%n %(x)s \\x00",
     "乐至" * 5000 + "劳动" * 5000,
+    "安岳" * 2500 + "劳动" * 2500 + "龙溪村" * 2000,  # many places that do not fit together
 ]
 
 

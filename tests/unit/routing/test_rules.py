@@ -219,3 +219,7 @@ def test_the_explanation_never_contains_the_callers_number() -> None:
 def test_a_default_station_outside_the_directory_is_refused() -> None:
     with pytest.raises(ValueError, match="not in the directory"):
         PlaceIndex(PLACES, "999999")
+
+
+def test_a_text_naming_places_thousands_of_times_is_still_placed() -> None:
+    assert station("龙溪村 " * 3000 + "安岳县")[1] == "text"

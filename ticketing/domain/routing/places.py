@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from ticketing.domain.routing.matching import Match, WordMatcher
 
 LEVELS = ("province", "city", "county", "township", "village")
+#: Place names looked at per text: a question names a few; a text naming hundreds is noise, and
+#: settling shared names compares every pair.
+MAX_MENTIONS = 50
 _SUFFIXES = ("省", "市", "州", "县", "区", "镇", "乡", "街道", "村", "社区", "公共法律服务中心", "工作站", "工作室")
 
 
@@ -73,6 +76,7 @@ class PlaceIndex:
             for surface in dict.fromkeys((place.name, *place.aliases)):
                 self._surfaces.setdefault(surface.lower(), []).append(place.code)
         self._weak = {s for s, codes in self._surfaces.items() if all(_is_weak(s, self.places[c]) for c in codes)}
+        self._above = {code: frozenset(self.chain(code)) for code in self.places}
         self.matcher = WordMatcher(self._surfaces, {})
 
     def names(self) -> set[str]:
@@ -93,7 +97,8 @@ class PlaceIndex:
         return out
 
     def related(self, a: str, b: str) -> bool:
-        return a in self.chain(b) or b in self.chain(a)
+        """One station is the other or above it."""
+        return a in self._above[b] or b in self._above[a]
 
     def common_parent(self, codes: Sequence[str]) -> str:
         shared = self.chain(codes[0])
@@ -119,9 +124,9 @@ class PlaceIndex:
     def mentions(self, tokens: Sequence[str]) -> list[tuple[Match, list[str]]]:
         """Place names in the tokens with the stations each may mean; weak short forms without
         a cue are left out."""
-        found = [(m, self._surfaces[m.word]) for m in self.matcher.find(tokens)]
+        found = [(m, self._surfaces[m.word]) for m in self.matcher.find(tokens)][:MAX_MENTIONS]
         county = LEVELS.index("county")
-        strong = [c for m, codes in found if m.word not in self._weak for c in codes if self.depth(c) >= county]
+        strong = {c for m, codes in found if m.word not in self._weak for c in codes if self.depth(c) >= county}
         kept = []
         for match, codes in found:
             if match.word in self._weak:
@@ -139,7 +144,7 @@ class PlaceIndex:
         for i, (match, codes) in enumerate(found):
             options = codes
             if len(options) > 1:
-                others = [c for k, (_, cs) in enumerate(found) if k != i for c in cs]
+                others = {c for k, (_, cs) in enumerate(found) if k != i for c in cs}
                 options = [c for c in codes if any(self.related(c, o) for o in others)] or codes
             if len(options) > 1 and hints:
                 options = [c for c in options if any(self.related(c, h) for h in hints)] or options
