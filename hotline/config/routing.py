@@ -63,7 +63,7 @@ class PlacesModel(_Strict):
 class RoutingFile(_Strict):
     min_confidence: float = Field(0.5, ge=0, le=1)
     min_evidence: float = Field(1.0, ge=0, le=100)
-    temperature: float = Field(1.0, gt=0, le=100)
+    temperature: float = Field(1.0, ge=0.1, le=100)
     phrase_window: int = Field(6, ge=1, le=50)
     fillers: list[Word] = Field(default_factory=list)
     #: word -> the variants that stand for it (丈夫: [老公]).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from ticketing.domain.routing.matching import Match, phrase_found
@@ -22,8 +21,7 @@ class Evidence(NamedTuple):
     weight: float
 
 
-@dataclass(frozen=True)
-class Classification:
+class Classification(NamedTuple):
     category: str  # the best category, decided or suggested
     confidence: float
     needs_triage: bool
@@ -50,6 +48,8 @@ class _WeightIndex:
                     self.phrases.append((option, word, tuple(word.split()), weight))
                 else:
                     self.words.setdefault(word, []).append((option, weight))
+        #: Every word that can count for some option: most texts share none with a small index.
+        self.vocabulary = frozenset(self.words) | {p for _, _, parts, _ in self.phrases for p in parts}
 
     def evidence(self, words: set[str], matches: Sequence[Match], window: int) -> dict[str, list[tuple[str, float]]]:
         """option -> [(word, weight)] for the words found (plain tuples: this runs per question)."""
@@ -68,6 +68,8 @@ class _WeightIndex:
 
     def best(self, words: set[str], matches: Sequence[Match], window: int) -> tuple[str | None, tuple[Evidence, ...]]:
         """The option with the highest positive score, if any, and its evidence."""
+        if self.vocabulary.isdisjoint(words):
+            return None, ()
         best: tuple[str | None, float, list[tuple[str, float]]] = (None, 0.0, [])
         for option, found in self.evidence(words, matches, window).items():
             score = sum(weight for _, weight in found)
@@ -87,23 +89,36 @@ class KeywordClassifier:
         self._subcategories = {c.name: _WeightIndex(c.subcategories) for c in rules.categories}
         self._lines = _WeightIndex(rules.service_lines)
         self._bias = {c.name: c.bias for c in rules.categories}
+        self._order = {c.name: i for i, c in enumerate(rules.categories)}
         self._default_line = {c.name: c.service_line for c in rules.categories}
+        # Most categories get no keyword in a given text: their share of the softmax only depends
+        # on their bias, so it is computed once here (exp(bias / T), highest bias first).
+        t = rules.temperature
+        self._by_bias = sorted(self._bias, key=lambda n: (-self._bias[n], self._order[n]))
+        self._exp_bias = {n: math.exp(b / t) for n, b in self._bias.items()}
+        self._exp_bias_total = sum(self._exp_bias.values())
 
     def classify(self, matches: Sequence[Match]) -> Classification:
         rules = self.rules
         window = rules.phrase_window
         words = {m.word for m in matches}
         evidence = self._categories.evidence(words, matches, window)
-        scores = dict(self._bias)
-        for name, found_words in evidence.items():
-            for _, weight in found_words:
-                scores[name] += weight
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        bias, order, t = self._bias, self._order, rules.temperature
+        scores = {name: bias[name] + sum(w for _, w in found) for name, found in evidence.items()}
+        untouched = [n for n in self._by_bias if n not in scores][:4]
+        candidates = {**{n: bias[n] for n in untouched}, **scores}
+        ranked = sorted(candidates, key=lambda n: (-candidates[n], order[n]))[:4]
         top = ranked[0]
-        peak, temperature = scores[top], rules.temperature
-        exps = {name: math.exp((score - peak) / temperature) for name, score in scores.items()}
-        total = sum(exps.values())
-        confidence = exps[top] / total
+        peak = candidates[top]
+        shares = {name: math.exp((score - peak) / t) for name, score in scores.items()}
+        rest = self._exp_bias_total - sum(self._exp_bias[n] for n in scores)
+        total = sum(shares.values()) + max(rest, 0.0) * math.exp(-peak / t)
+
+        def share(name: str) -> float:
+            value = shares[name] if name in shares else math.exp((bias[name] - peak) / t)
+            return value / total
+
+        confidence = share(top)
         found = _strongest_first([e for e in evidence.get(top, ()) if e[1] > 0])
         if not evidence:
             reason = "no_keywords"
@@ -127,5 +142,5 @@ class KeywordClassifier:
             service_line=line or default_line,
             service_line_rule="keywords" if line else "category",
             service_line_evidence=line_evidence,
-            alternatives=tuple((name, round(exps[name] / total, 3)) for name in ranked[1:4]),
+            alternatives=tuple((name, round(share(name), 3)) for name in ranked[1:4]),
         )
