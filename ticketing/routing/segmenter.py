@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # jieba's own split of a text into blocks it segments and characters it passes through.
 _BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 _SKIP = re.compile(r"(\r\n|\s)")
-_LATIN = re.compile(r"[a-zA-Z0-9]")
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _ABSENT = object()
 
 
@@ -100,7 +100,7 @@ class JiebaSegmenter:
         while x < n:
             y = end[x]
             word = block[x:y]
-            if y - x == 1 and _LATIN.match(word):
+            if y - x == 1 and word in _LATIN:
                 latin += word
             else:
                 if latin:

@@ -40,9 +40,12 @@ class FlagDetector:
                 if before not in rules.negators:
                     crisis.append(match.surface)
         collective = [m.surface for m in matches if m.word in rules.collective]
-        collective += [
-            mention for mention, count in counted_groups(self._counted, text) if count >= rules.collective_min_people
-        ]
+        if any(noun in text for noun in rules.collective_nouns):  # most texts count nobody
+            collective += [
+                mention
+                for mention, count in counted_groups(self._counted, text)
+                if count >= rules.collective_min_people
+            ]
         reasons: dict[str, list[str]] = {}
         flags: list[str] = []
         if crisis:

@@ -26,7 +26,8 @@ def normalize(text: str) -> tuple[str, bool]:
     cut = len(text) > MAX_CHARS
     if cut:
         text = text[:MAX_CHARS]
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     if not text.isprintable():  # the usual case skips the search
         text = _CONTROL.sub(" ", text)
     if "<" in text:
