@@ -41,15 +41,19 @@ class _WeightIndex:
 
     def __init__(self, options: Mapping[str, Weights]) -> None:
         self.words: dict[str, list[tuple[str, float]]] = {}
-        self.phrases: list[tuple[str, str, tuple[str, ...], float]] = []
+        #: Phrases by their first word, so only phrases that can start in the text are checked.
+        self.phrases: dict[str, list[tuple[str, str, tuple[str, ...], float]]] = {}
         for option, weights in options.items():
             for word, weight in weights.items():
                 if " " in word:
-                    self.phrases.append((option, word, tuple(word.split()), weight))
+                    parts = tuple(word.split())
+                    self.phrases.setdefault(parts[0], []).append((option, word, parts, weight))
                 else:
                     self.words.setdefault(word, []).append((option, weight))
         #: Every word that can count for some option: most texts share none with a small index.
-        self.vocabulary = frozenset(self.words) | {p for _, _, parts, _ in self.phrases for p in parts}
+        self.vocabulary = frozenset(self.words) | {
+            p for phrases in self.phrases.values() for _, _, parts, _ in phrases for p in parts
+        }
 
     def evidence(self, words: set[str], matches: Sequence[Match], window: int) -> dict[str, list[tuple[str, float]]]:
         """option -> [(word, weight)] for the words found (plain tuples: this runs per question)."""
@@ -61,9 +65,35 @@ class _WeightIndex:
                     found[option].append((word, weight))
                 else:
                     found[option] = [(word, weight)]
-        for option, phrase, parts, weight in self.phrases:
-            if all(p in words for p in parts) and phrase_found(parts, matches, window):
-                found.setdefault(option, []).append((phrase, weight))
+        for first in self.phrases.keys() & words:
+            for option, phrase, parts, weight in self.phrases[first]:
+                if all(p in words for p in parts) and phrase_found(parts, matches, window):
+                    found.setdefault(option, []).append((phrase, weight))
+        return found
+
+    def scores(self, words: set[str], matches: Sequence[Match], window: int) -> dict[str, float]:
+        """option -> summed weight of the words and phrases found, for the options any touch."""
+        scores: dict[str, float] = {}
+        index = self.words
+        for word in words:
+            for option, weight in index.get(word, ()):
+                scores[option] = scores.get(option, 0.0) + weight
+        for first in self.phrases.keys() & words:
+            for option, _phrase, parts, weight in self.phrases[first]:
+                if all(p in words for p in parts) and phrase_found(parts, matches, window):
+                    scores[option] = scores.get(option, 0.0) + weight
+        return scores
+
+    def evidence_of(
+        self, target: str, words: set[str], matches: Sequence[Match], window: int
+    ) -> list[tuple[str, float]]:
+        """[(word, weight)] found for one option."""
+        index = self.words
+        found = [(word, weight) for word in words for option, weight in index.get(word, ()) if option == target]
+        for first in self.phrases.keys() & words:
+            for option, phrase, parts, weight in self.phrases[first]:
+                if option == target and all(p in words for p in parts) and phrase_found(parts, matches, window):
+                    found.append((phrase, weight))
         return found
 
     def best(self, words: set[str], matches: Sequence[Match], window: int) -> tuple[str | None, tuple[Evidence, ...]]:
@@ -102,14 +132,17 @@ class KeywordClassifier:
         rules = self.rules
         window = rules.phrase_window
         words = {m.word for m in matches}
-        evidence = self._categories.evidence(words, matches, window)
         bias, order, t = self._bias, self._order, rules.temperature
-        scores = {name: bias[name] + sum(w for _, w in found) for name, found in evidence.items()}
-        untouched = [n for n in self._by_bias if n not in scores][:4]
-        candidates = {**{n: bias[n] for n in untouched}, **scores}
-        ranked = sorted(candidates, key=lambda n: (-candidates[n], order[n]))[:4]
+        scores = self._categories.scores(words, matches, window)
+        for name in scores:
+            scores[name] += bias[name]
+        # The best four: the touched categories and the four untouched ones with the highest bias.
+        ranking = [(-score, order[name], name) for name, score in scores.items()]
+        ranking += [(-bias[n], order[n], n) for n in self._by_bias[: len(scores) + 4] if n not in scores][:4]
+        ranking.sort()
+        ranked = [name for _, _, name in ranking[:4]]
         top = ranked[0]
-        peak = candidates[top]
+        peak = -ranking[0][0]
         shares = {name: math.exp((score - peak) / t) for name, score in scores.items()}
         rest = self._exp_bias_total - sum(self._exp_bias[n] for n in scores)
         total = sum(shares.values()) + max(rest, 0.0) * math.exp(-peak / t)
@@ -119,8 +152,8 @@ class KeywordClassifier:
             return value / total
 
         confidence = share(top)
-        found = _strongest_first([e for e in evidence.get(top, ()) if e[1] > 0])
-        if not evidence:
+        found = _strongest_first([e for e in self._categories.evidence_of(top, words, matches, window) if e[1] > 0])
+        if not scores:
             reason = "no_keywords"
         elif sum(e.weight for e in found) < rules.min_evidence:
             reason = "too_little_evidence"
