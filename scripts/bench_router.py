@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 from collections import Counter
@@ -93,27 +94,31 @@ def throughput(router, quick: bool) -> None:
         texts = texts[:2000]
     else:
         texts = ["我在乐至县石佛镇打工老板拖欠了我们二十多个工人三个月的工资不给怎么办"[:40]] * 2000
-    rounds = 1 if quick else 5
+    rounds = 1 if quick else 9
     tokenizer = router.segment.tokenizer
-    wall = cpu = reference = 0.0
+    cpu: list[float] = []
+    wall: list[float] = []
+    reference: list[float] = []
     # Passes alternate with passes of jieba's own precise cut (no HMM) of the same texts, so the
     # reference sees the same machine: on a shared machine the absolute figure moves with the load.
     for _ in range(rounds):
         started, started_cpu = time.perf_counter(), time.process_time()
         for text in texts:
             router.route(text)
-        wall = max(wall, len(texts) / (time.perf_counter() - started))
-        cpu = max(cpu, len(texts) / (time.process_time() - started_cpu))
+        wall.append(len(texts) / (time.perf_counter() - started))
+        cpu.append(len(texts) / (time.process_time() - started_cpu))
         started_cpu = time.process_time()
         for text in texts:
             tokenizer.lcut(text, HMM=False)
-        reference = max(reference, len(texts) / (time.process_time() - started_cpu))
+        reference.append(len(texts) / (time.process_time() - started_cpu))
     print(
-        f"\nthroughput (best of {rounds} passes over {len(texts)} 40-character texts, one process, one thread):"
-        f" {cpu:,.0f} per CPU-second, {wall:,.0f} per wall-clock second"
+        f"\nthroughput over {len(texts)} 40-character texts, one process, one thread, {rounds} passes:"
+        f" best {max(cpu):,.0f} / median {statistics.median(cpu):,.0f} per CPU-second"
+        f" (best {max(wall):,.0f} per wall-clock second)"
     )
     print(
-        f"reference: jieba.lcut(HMM=False) alone on the same texts, passes in between: {reference:,.0f} per CPU-second"
+        f"reference: jieba.lcut(HMM=False) alone on the same texts, passes in between:"
+        f" best {max(reference):,.0f} / median {statistics.median(reference):,.0f} per CPU-second"
     )
 
 
