@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from hotline.config.settings import Settings, load_settings
 from hotline.db import make_engine, make_session_factory
 from hotline.redis_conn import RedisHandle, connect_redis
 from ticketing.domain.policy import TicketPolicy
+from ticketing.domain.routing import KeywordRouter
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,16 @@ class Context:
     sessions: sessionmaker[Session]
     redis: RedisHandle
     policy: TicketPolicy
+    _router: KeywordRouter | None = field(default=None, repr=False)
+    _router_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def router(self) -> KeywordRouter:
+        """The router, built on first use: loading jieba's dictionary takes a second or so."""
+        with self._router_lock:
+            if self._router is None:
+                self._router = build_router(self.config)
+            return self._router
 
     def close(self) -> None:
         self.redis.close()
@@ -46,6 +59,22 @@ def ticket_policy(settings: Settings, config: HotlineConfig) -> TicketPolicy:
         callback_days=categories.callback_days,
         finish_days={c.name: c.finish_days for c in categories.categories},
     )
+
+
+def build_router(config: HotlineConfig) -> KeywordRouter:
+    """The one place a router is made: rules and stations from config/, jieba, phone areas."""
+    from hotline.config.routing import place_index, routing_rules
+    from ticketing.routing.phone_region import phone_region
+    from ticketing.routing.segmenter import JiebaSegmenter
+
+    started = time.perf_counter()
+    rules = routing_rules(config.routing, config.categories)
+    places = place_index(config.routing, config.stations.root)
+    segmenter = JiebaSegmenter(rules.vocabulary() | places.vocabulary(), places=places.names())
+    router = KeywordRouter(rules, places, segmenter, phone_region)
+    phone_region("13800000000")  # loads the geocoder's data now rather than on the first call
+    logger.info("router built in %.1f s", time.perf_counter() - started)
+    return router
 
 
 def build_context(settings: Settings | None = None, redis: RedisHandle | None = None) -> Context:

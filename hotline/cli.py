@@ -188,6 +188,36 @@ def user_create(
         context.close()
 
 
+@app.command("classify")
+def classify(
+    text: Annotated[str | None, typer.Argument(help="A question or transcript, e.g. 老板拖欠工资怎么办")] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help='Read JSON lines {"text": …, "caller_number": …} on stdin')
+    ] = False,
+    caller_number: Annotated[str | None, typer.Option(help="The caller's number (for the station)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON")] = False,
+) -> None:
+    """Show the router's decision: category, service line, flags, station, and why."""
+    import json
+
+    from hotline.bootstrap import build_router
+    from hotline.classify import classify_jsonl, describe
+    from hotline.config.files import load_config
+    from hotline.config.settings import load_settings
+
+    if jsonl == (text is not None):
+        typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
+        raise typer.Exit(2)
+    with _clear_errors():
+        router = build_router(load_config(load_settings().config_dir))
+    if jsonl:
+        read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
+        typer.echo(f"classified {read - errors} of {read} lines ({errors} with errors)", err=True)
+        raise typer.Exit(1 if errors else 0)
+    decision = router.route(text or "", caller_number=caller_number)
+    typer.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2) if as_json else describe(decision))
+
+
 @app.command("worker")
 def worker(
     queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
@@ -263,6 +293,8 @@ def serve(
     ] = True,
 ) -> None:
     """Run the service: API and consoles, outbox relay, and a job worker, on one machine."""
+    import threading
+
     import uvicorn
 
     from hotline.api.app import create_app
@@ -284,6 +316,8 @@ def serve(
         f"\n  redis: {context.redis.mode} ({context.redis.url})"
         f"\n  speech recognition: {_asr_banner(settings)}"
     )
+    # Load the router's dictionaries now, not on the first ticket or preview.
+    threading.Thread(target=lambda: context.router, name="router-warm-up", daemon=True).start()
     worker_process = None
     if with_worker:
         env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}

@@ -66,6 +66,18 @@ def escalate_overdue_tickets(context: Context | None = None) -> int:
     return len(created)
 
 
+def purge_personal_data(context: Context | None = None) -> dict[str, Any]:
+    """Hourly: delete recordings and transcripts past the retention period (hotline.retention)."""
+    from hotline.retention import purge
+
+    context = context or worker_context()
+    days = context.settings.retention_days
+    if not days:
+        return {"skipped": "HOTLINE_RETENTION_DAYS=0 keeps recordings and transcripts"}
+    report = purge(context.sessions, datetime.now(UTC), days)
+    return {"calls": report.calls, "transcripts": report.transcripts, "files_deleted": report.files_deleted}
+
+
 def announce_escalation(escalation_id: int, context: Context | None = None) -> dict[str, Any] | None:
     """Tell supervisors about an escalation on the feed: codes, deadlines and stations, no personal data."""
     context = context or worker_context()

@@ -32,7 +32,10 @@ class PeriodicJob:
     queue: str = "default"
 
 
-PERIODIC_JOBS = (PeriodicJob("escalate-overdue", "hotline.jobs.escalate_overdue_tickets", 60),)
+PERIODIC_JOBS = (
+    PeriodicJob("escalate-overdue", "hotline.jobs.escalate_overdue_tickets", 60),
+    PeriodicJob("purge-personal-data", "hotline.jobs.purge_personal_data", 3600),
+)
 
 
 def slot_key(job: PeriodicJob, slot: int) -> str:

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 #: The job every ticket event is announced through (consoles' feed, notifications).
 ANNOUNCE_JOB = "hotline.jobs.announce_ticket_event"
+#: The job that classifies a new ticket and suggests its station (ticketing/routing/service.py).
+ROUTE_JOB = "hotline.jobs_routing.route_ticket"
 
 
 @dataclass
@@ -144,6 +146,7 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     )
     session.add(ticket)
     record_event(session, ticket, actor, "create", None, now)
+    session.add(OutboxMessage(job=ROUTE_JOB, args=[ticket.id], created_at=now))
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket
 

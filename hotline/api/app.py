@@ -18,6 +18,7 @@ from hotline.api.routes import (
     health,
     live,
     rosters,
+    routing,
     stations,
     statistics,
     tickets,
@@ -108,7 +109,20 @@ def create_app(
             )
         return await call_next(request)
 
-    for module in (health, auth, tickets, calls, live, rosters, stations, users, forwarding, callbacks, statistics):
+    for module in (
+        health,
+        auth,
+        tickets,
+        calls,
+        live,
+        rosters,
+        stations,
+        users,
+        forwarding,
+        callbacks,
+        statistics,
+        routing,
+    ):
         app.include_router(module.router)
     install_web(app)
     return app

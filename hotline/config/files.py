@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.config.routing import RoutingFile, cross_check
 from hotline.errors import ConfigError
 
 STATION_LEVELS = ("province", "city", "county", "township", "village")
@@ -211,6 +212,7 @@ class HotlineConfig(_Strict):
     stations: StationsFile
     categories: CategoriesFile
     service_hours: ServiceHoursFile
+    routing: RoutingFile
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -270,11 +272,15 @@ def load_config(config_dir: Path) -> HotlineConfig:
         ("stations", StationsFile),
         ("categories", CategoriesFile),
         ("service_hours", ServiceHoursFile),
+        ("routing", RoutingFile),
     ):
         try:
             loaded[key] = load_file(config_dir / f"{key}.yaml", model)
         except ConfigError as exc:
             problems += exc.problems
+    if {"routing", "categories", "stations"} <= loaded.keys():
+        where = str(config_dir / "routing.yaml")
+        problems += [(where, *p) for p in cross_check(loaded["routing"], loaded["categories"], loaded["stations"])]
     if problems:
         raise ConfigError(problems)
     return HotlineConfig(**loaded)

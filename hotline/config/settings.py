@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     #: Unset: the lawyer console shows the softphone as not configured.
     sip_ws_url: str | None = Field(None, pattern=r"^wss?://[^\s\"'<>]+$")
     sip_domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
+    #: Days recordings and transcripts are kept after the call (personal data); 0 keeps them forever.
+    retention_days: int = Field(180, ge=0, le=3650)
 
     @field_validator(
         "database_url", "redis_url", "ami_host", "ami_username", "ami_secret", "sip_ws_url", "sip_domain", mode="before"

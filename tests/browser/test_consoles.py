@@ -134,6 +134,10 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     notice = {"type": "transcript", "linkedid": linkedid, "status": "done", "ticket_code": None}
     live_app.context.redis.client.xadd(FEED_STREAM, {"data": json.dumps(notice)})
     lawyer.locator("#f-transcript", has_text=TRANSCRIPT).wait_for(timeout=WAIT)
+    # The router's suggestion (POST /api/route) on description and transcript, deciding words shown.
+    lawyer.locator("#suggestion", has_text="婚姻家庭 / 赡养").wait_for(timeout=WAIT)
+    assert "赡养费" in lawyer.inner_text("#suggestion .chips")
+    assert lawyer.input_value("#f-subcategory") == "赡养" and lawyer.input_value("#f-service-line") == "consultation"
     screenshot(lawyer, "console-wrapup")
     station_value = lawyer.locator("#f-station option", has_text="乐至县公共法律服务中心").first.get_attribute("value")
     lawyer.select_option("#f-station", station_value)
@@ -144,6 +148,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
         ticket = session.scalars(select(Ticket).where(Ticket.status == "forwarded")).one()
         code = ticket.code
         assert ticket.flags == ["green_channel"] and ticket.priority == "high"
+        assert (ticket.category, ticket.subcategory) == ("婚姻家庭", "赡养")
         assert [c.linkedid for c in ticket.calls] == [placed.json()["linkedid"]]
         assert session.scalar(select(PersonalDataView).where(PersonalDataView.kind == "screen_pop")) is not None
 

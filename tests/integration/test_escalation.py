@@ -206,12 +206,12 @@ def test_alert_reaches_the_feed_through_outbox_and_worker_without_personal_data(
 
 def test_the_scheduler_enqueues_each_slot_once_across_processes(context: Context) -> None:
     connection = context.redis.client
-    [job] = PERIODIC_JOBS
+    job = next(j for j in PERIODIC_JOBS if j.name == "escalate-overdue")
     start = 1_800_000_000.0 - (1_800_000_000 % job.every_s)
     # Two service processes ticking in the same minute: one enqueues, the other sees the claim.
-    first = enqueue_due(connection, start + 1)
-    second = enqueue_due(context.redis.client.__class__.from_url(context.redis.url), start + 30)
-    third = enqueue_due(connection, start + job.every_s)  # the next minute
+    first = enqueue_due(connection, start + 1, (job,))
+    second = enqueue_due(context.redis.client.__class__.from_url(context.redis.url), start + 30, (job,))
+    third = enqueue_due(connection, start + job.every_s, (job,))  # the next minute
     assert first == [f"{job.name}-{int(start // job.every_s)}"] and second == []
     assert len(third) == 1
     queued = Queue(job.queue, connection=connection).jobs
@@ -223,7 +223,8 @@ def test_the_periodic_job_escalates_through_a_real_worker(
 ) -> None:
     forwarded(context, desk)  # its deadlines, in 2025, have long passed
     connection = context.redis.client
-    enqueue_due(connection, datetime.now(UTC).timestamp())
+    [sweep] = [j for j in PERIODIC_JOBS if j.name == "escalate-overdue"]
+    enqueue_due(connection, datetime.now(UTC).timestamp(), (sweep,))
     monkeypatch.setattr(jobs, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     assert sorted(e.kind for e in escalations(context)) == ["accept", "finish"]
@@ -234,6 +235,6 @@ def test_the_service_runs_the_scheduler_from_its_lifespan(context: Context) -> N
     queue = Queue("default", connection=context.redis.client)
     with TestClient(create_app(context, schedule_jobs=True)):
         give_up = time.monotonic() + 10  # a bound on waiting, not a speed requirement
-        while not queue.job_ids and time.monotonic() < give_up:
+        while len(queue.job_ids) < len(PERIODIC_JOBS) and time.monotonic() < give_up:
             time.sleep(0.02)
-    assert [job_id.rsplit("-", 1)[0] for job_id in queue.job_ids] == ["escalate-overdue"]
+    assert sorted(job_id.rsplit("-", 1)[0] for job_id in queue.job_ids) == ["escalate-overdue", "purge-personal-data"]

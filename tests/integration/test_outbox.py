@@ -16,7 +16,7 @@ from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from ticketing.domain.roles import Role
 from ticketing.orm import OutboxMessage
-from ticketing.tickets import ANNOUNCE_JOB, NewTicket, create_ticket
+from ticketing.tickets import ANNOUNCE_JOB, ROUTE_JOB, NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -34,10 +34,10 @@ def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(
 ) -> None:
     code = _make_ticket(context)
     connection = context.redis.client
-    assert relay_pending(context.sessions, connection) == 1
+    assert relay_pending(context.sessions, connection) == 2  # announce the event, route the ticket
     assert relay_pending(context.sessions, connection) == 0  # already dispatched
     queue = Queue("default", connection=connection)
-    assert len(queue) == 1
+    assert [j.func_name for j in queue.jobs] == [ANNOUNCE_JOB, ROUTE_JOB]
     job = queue.jobs[0]
     assert job.func_name == ANNOUNCE_JOB
     monkeypatch.setattr(jobs, "worker_context", lambda: context)
@@ -52,7 +52,7 @@ def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(
 def test_announce_job_is_safe_to_run_twice_and_for_missing_events(context: Context) -> None:
     _make_ticket(context)
     with context.sessions() as session:
-        [event_id] = session.scalars(select(OutboxMessage.args)).one()
+        [event_id] = session.scalars(select(OutboxMessage.args).where(OutboxMessage.job == ANNOUNCE_JOB)).one()
     first = jobs.announce_ticket_event(event_id, context)
     second = jobs.announce_ticket_event(event_id, context)
     assert first == second and first is not None
@@ -64,8 +64,8 @@ def test_redis_outage_delays_but_never_drops_work(context: Context) -> None:
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens on port 1
     assert relay_pending(context.sessions, dead) == 0
     with context.sessions() as session:
-        message = session.scalar(select(OutboxMessage))
+        message = session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
         assert message is not None
         assert message.dispatched_at is None and message.attempts == 1 and message.last_error
-    assert relay_pending(context.sessions, context.redis.client) == 1
-    assert len(Queue("default", connection=context.redis.client)) == 1
+    assert relay_pending(context.sessions, context.redis.client) == 2
+    assert len(Queue("default", connection=context.redis.client)) == 2

@@ -12,6 +12,7 @@ from hotline.bootstrap import Context
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
 from ticketing.orm import CallbackTask, OutboxMessage, Station, TicketEvent
+from ticketing.tickets import ANNOUNCE_JOB
 
 
 def new_ticket(client: TestClient, who: Staff, **fields: object) -> dict:
@@ -68,7 +69,9 @@ def test_full_forwarding_path_to_archive(
     # Each change wrote its event and an outbox message in the same transaction.
     events = session.scalars(select(TicketEvent).order_by(TicketEvent.id)).all()
     assert len(events) == 7
-    outbox = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    outbox = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.job == ANNOUNCE_JOB).order_by(OutboxMessage.id)
+    ).all()
     assert [m.args for m in outbox] == [[e.id] for e in events]
     assert session.scalar(select(CallbackTask.status)) == "pending"
 

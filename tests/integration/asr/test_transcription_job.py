@@ -20,8 +20,8 @@ from hotline.bootstrap import Context
 from hotline.jobs import FEED_STREAM
 from tests.asr_support import HELLO, TWO_LEGS
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, Ticket, Transcript
-from ticketing.tickets import NewTicket, create_ticket
+from ticketing.orm import Call, OutboxMessage, Ticket, Transcript
+from ticketing.tickets import ROUTE_JOB, NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 LINKEDID = "1795449034.93"
@@ -74,6 +74,9 @@ def test_job_stores_the_transcript_and_puts_it_on_call_and_ticket(asr_context: C
         assert session.scalar(select(Call.transcript).where(Call.linkedid == LINKEDID)) == row.text
         ticket = session.scalars(select(Ticket).where(Ticket.code == code)).one()
         assert ticket.transcript == row.text and ticket.version == 1  # no optimistic-lock conflict for the lawyer
+        # The router reads transcripts too: the ticket is routed again after this one arrived.
+        routes = session.scalars(select(OutboxMessage.args).where(OutboxMessage.job == ROUTE_JOB)).all()
+        assert routes.count([ticket.id]) >= 2  # once when created, once now
     transcript_notices = [n for n in _feed(asr_context) if n["type"] == "transcript"]
     assert transcript_notices == [notice]
     assert notice["status"] == "done" and notice["linkedid"] == LINKEDID and notice["ticket_code"] == code

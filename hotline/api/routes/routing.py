@@ -1,0 +1,37 @@
+"""Preview the router's decision for the lawyers' ticket form (nothing is stored)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.schemas import Body, Description, PhoneNumber
+from ticketing.domain.access import Actor
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.orm import Caller
+from ticketing.routing.service import decision_payload
+
+router = APIRouter(prefix="/api/route", tags=["routing"])
+
+DeskActor = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
+
+
+class RouteRequest(Body):
+    text: Description
+    caller_number: PhoneNumber | None = None
+
+
+@router.post("", summary="Suggest category, service line, flags and station for a text (分类预览)")
+def preview(body: RouteRequest, actor: DeskActor, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+    division = None
+    if body.caller_number:
+        division = session.scalar(select(Caller.division_code).where(Caller.number == body.caller_number))
+    decision = context.router.route(body.text, caller_number=body.caller_number, caller_division=division)
+    number = body.caller_number
+    return {
+        **decision_payload(session, decision),
+        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+    }

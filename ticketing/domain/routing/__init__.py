@@ -1,0 +1,17 @@
+"""Routing rules: category, flags and station for a question, explained. Standard library only."""
+
+from ticketing.domain.routing.places import Location, Place, PlaceIndex
+from ticketing.domain.routing.router import NEEDS_TRIAGE, KeywordRouter, RoutingDecision
+from ticketing.domain.routing.rules import CategoryRules, FlagRules, RoutingRules
+
+__all__ = [
+    "NEEDS_TRIAGE",
+    "CategoryRules",
+    "FlagRules",
+    "KeywordRouter",
+    "Location",
+    "Place",
+    "PlaceIndex",
+    "RoutingDecision",
+    "RoutingRules",
+]

@@ -1,0 +1,1 @@
+"""Adapters the routing rules need: jieba segmentation and the phone-number geocoder."""
