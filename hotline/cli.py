@@ -335,7 +335,8 @@ def serve(
         with _clear_errors():
             bridge_options(context)
     app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    # Consoles keep their live feed open: give them a few seconds to go when the server stops.
+    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 
 def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]

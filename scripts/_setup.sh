@@ -50,6 +50,33 @@ ensure_system_packages() {  # $@: Debian packages, each providing a command of t
     fi
 }
 
+# Browser libraries of the consoles (SIP.js, ECharts) from the npm registry, as package-lock.json
+# pins them; served from node_modules, never from a CDN. Re-installed when the lock file changes.
+setup_node() {
+    local stamp
+    command -v npm >/dev/null 2>&1 || ensure_system_packages npm
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "warning: npm not found (apt-get install npm): the softphone and the charts will be missing" >&2
+        return 0
+    fi
+    stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "installing the consoles' browser libraries (npm ci)"
+        npm ci --no-audit --no-fund --loglevel=error >/dev/null
+        touch "$stamp"
+    fi
+}
+
+# Debian packages that provide no command of their own name (fonts), checked with dpkg.
+ensure_debian_packages() {  # $@: Debian packages
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    ensure_system_packages "${missing[@]}"
+}
+
 install_hashed() {  # $1: a requirements file whose pins carry hashes; re-installs when the file changes
     local name stamp
     name="$(basename "$1" .txt)"

@@ -105,6 +105,38 @@ class DemoTraffic:
             events = self.factory.abandoned(caller, queue, at, wait_s=patience, ivr_s=ivr, rung=rung)
         self.schedule(events)
 
+    def scripted_call(
+        self,
+        caller: str,
+        queue: str,
+        *,
+        wait_s: float,
+        talk_s: float,
+        ivr_s: float = 1.0,
+        ring_s: float = 2.0,
+        interface: str | None = None,
+    ) -> dict[str, str | None]:
+        """One SIMULATED call whose course the caller of this method decides (browser tests, demos):
+        after `ivr_s` in the menu it waits `wait_s` in `queue`, the last `ring_s` of them ringing the
+        lawyer (`interface`, or the first on duty), who talks for `talk_s`; with nobody on duty the
+        caller abandons after `wait_s`. Returns the call's Linkedid and who answers."""
+        if queue not in self.queues.queues:
+            raise ValueError(f"no simulated queue {queue!r}")
+        at = self.clock()
+        member = next((m for m in self.on_duty(queue) if interface in (None, m.interface)), None)
+        if member is not None:
+            events = self.factory.answered(
+                caller, queue, member, at, wait_s=wait_s, talk_s=talk_s, ivr_s=ivr_s, ring_s=min(ring_s, wait_s)
+            )
+            self._busy_until[member.interface] = at + ivr_s + wait_s + talk_s
+        else:
+            events = self.factory.abandoned(caller, queue, at, wait_s=wait_s, ivr_s=ivr_s)
+        self.calls += 1
+        self.schedule(events)
+        first = events[0][1].decode()
+        linkedid = next(line.partition(": ")[2] for line in first.split("\r\n") if line.startswith("Linkedid: "))
+        return {"linkedid": linkedid, "answered_by": member.interface if member else None}
+
     async def _originated(self, action: AmiMessage) -> None:
         interface = action.get("Channel") or ""
         member = self._members.get(interface) or Member(interface, interface.partition("/")[2] or interface)
@@ -133,7 +165,9 @@ class DemoTraffic:
 
     async def run(self) -> None:
         """Arrivals at the profile's rate, events played when due, until cancelled."""
-        next_arrival = self.clock() + self.random.expovariate(self.profile.calls_per_minute / 60)
+        rate = self.profile.calls_per_minute / 60
+        # A rate of 0 means scripted calls only (HOTLINE_DEMO_CALLS_PER_MINUTE=0, browser tests).
+        next_arrival = self.clock() + self.random.expovariate(rate) if rate > 0 else float("inf")
         while True:
             now = self.clock()
             while self._heap and self._heap[0][0] <= now:
@@ -141,7 +175,7 @@ class DemoTraffic:
                 await self.simulator.send_event(raw)
             if now >= next_arrival:
                 self.new_call(now)
-                next_arrival = now + self.random.expovariate(self.profile.calls_per_minute / 60)
+                next_arrival = now + self.random.expovariate(rate)
             due = min(next_arrival, self._heap[0][0] if self._heap else next_arrival)
             # Short naps rather than a wake-up event: call-backs scheduled meanwhile start on time.
             await asyncio.sleep(min(0.1, max(0.0, due - self.clock())))

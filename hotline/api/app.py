@@ -27,6 +27,7 @@ from hotline.api.routes import (
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from hotline.scheduler import schedule_forever
+from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
 
@@ -123,4 +124,5 @@ def create_app(
         routing,
     ):
         app.include_router(module.router)
+    install_web(app)
     return app

@@ -23,9 +23,10 @@ import redis.asyncio as aioredis
 
 from hotline.ami.panoramisk_adapter import AmiClient
 from hotline.ami.sim_queues import SimQueues
-from hotline.ami.sim_traffic import DemoTraffic
+from hotline.ami.sim_traffic import DemoTraffic, TrafficProfile
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
+from hotline.bridge.actions import Invalid
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
 from hotline.errors import ConfigError
@@ -78,6 +79,24 @@ def roster_work(context: Context) -> tuple[WhileConnected, RosterAction]:
     return loop, now
 
 
+def _scripted_calls(traffic: DemoTraffic) -> RosterAction:
+    """Demo mode only: place one SIMULATED call as asked (POST /api/demo/calls; browser tests)."""
+
+    async def place(_client: AmiClient, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return traffic.scripted_call(
+                str(params["caller_number"]),
+                str(params["queue"]),
+                wait_s=float(params["wait_s"]),
+                talk_s=float(params["talk_s"]),
+                interface=params.get("interface"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Invalid(f"模拟来电参数无效 / invalid scripted call: {exc}") from None
+
+    return place
+
+
 async def run_bridge(context: Context) -> None:
     """Run until cancelled."""
     redis_client = aioredis.Redis.from_url(context.redis.url)
@@ -89,7 +108,7 @@ async def run_bridge(context: Context) -> None:
             queues = SimQueues([q.name for q in context.config.service_hours.queues])
             simulator = AmiSimulator(username="hotline-demo", secret=secret, handlers=[queues])
             host, port = await simulator.start("127.0.0.1", 0)
-            traffic = DemoTraffic(simulator, queues)
+            traffic = DemoTraffic(simulator, queues, TrafficProfile(context.settings.demo_calls_per_minute))
             traffic_task = asyncio.create_task(traffic.run(), name="demo-traffic")
             options = BridgeOptions(
                 host,
@@ -108,6 +127,8 @@ async def run_bridge(context: Context) -> None:
         loop, now = roster_work(context)
         bridge = Bridge(options, context.sessions, redis_client, while_connected=[loop])
         bridge.actions.register("reconcile_roster", now)
+        if traffic_task is not None:
+            bridge.actions.register("demo_call", _scripted_calls(traffic))
         hold = VirtualHold(context.sessions, bridge.model, callback_context=options.callback_context)
         bridge.core.on_originate.append(hold.originated)
         bridge.core.on_call_end.append(hold.call_ended)

@@ -60,10 +60,18 @@ class Settings(BaseSettings):
     sl_threshold_seconds: int = Field(20, ge=1, le=3600)
     #: Directory of a Vosk model; unset means transcription is unavailable.
     asr_model: Path | None = None
+    #: Demo mode: simulated callers per minute; 0 leaves only scripted calls (POST /api/demo/calls).
+    demo_calls_per_minute: float = Field(3.0, ge=0, le=600)
+    #: Browser softphone: Asterisk's SIP WebSocket (wss://pbx.example:8089/ws) and SIP domain.
+    #: Unset: the lawyer console shows the softphone as not configured.
+    sip_ws_url: str | None = Field(None, pattern=r"^wss?://[^\s\"'<>]+$")
+    sip_domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
     #: Days recordings and transcripts are kept after the call (personal data); 0 keeps them forever.
     retention_days: int = Field(180, ge=0, le=3650)
 
-    @field_validator("database_url", "redis_url", "ami_host", "ami_username", "ami_secret", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "ami_host", "ami_username", "ami_secret", "sip_ws_url", "sip_domain", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -4,6 +4,7 @@ Calls live here beside tickets because a ticket concerns calls and callers; the 
 write Call rows through these classes.
 """
 
+from ticketing.orm.audit import PersonalDataView
 from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller, CallStatsHourly
 from ticketing.orm.ivr import CallbackRequest, IvrSession
@@ -35,6 +36,7 @@ __all__ = [
     "DutyShift",
     "IvrSession",
     "OutboxMessage",
+    "PersonalDataView",
     "Station",
     "Ticket",
     "TicketCodeCounter",

@@ -1,0 +1,174 @@
+// Shared helpers of the consoles. Everything shown goes through textContent (el / text), never as
+// markup: tickets hold citizens' own words, which must stay text.
+
+export class ApiError extends Error {
+  constructor(status, error) {
+    super((error && error.message) || `HTTP ${status}`);
+    this.status = status;
+    this.id = error && error.id;
+    this.details = (error && error.details) || {};
+  }
+}
+
+export function toLogin(expired) {
+  const next = encodeURIComponent(location.pathname + location.search);
+  location.assign(`/login?next=${next}${expired ? "&expired=1" : ""}`);
+}
+
+export async function api(path, { method = "GET", body, raw = false } = {}) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (exc) {
+    throw new ApiError(0, { message: "网络中断，请检查连接 / network error" });
+  }
+  if (response.status === 401 && !path.startsWith("/api/auth/login")) {
+    toLogin(true);
+    throw new ApiError(401, { message: "登录已过期 / session expired" });
+  }
+  if (!response.ok) {
+    let error = null;
+    try { error = (await response.json()).error; } catch (exc) { error = { message: response.statusText }; }
+    throw new ApiError(response.status, error);
+  }
+  if (raw) return response;
+  return response.status === 204 ? null : response.json();
+}
+
+/** Build an element: attrs may hold className, id, text, title, type, value, dataset, on{Event}. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "text") node.textContent = String(value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key === "className" ? "class" : key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function $(selector, root = document) { return root.querySelector(selector); }
+
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  return node;
+}
+
+export function text(node, value) {
+  node.textContent = value === null || value === undefined || value === "" ? "—" : String(value);
+  return node;
+}
+
+const TZ = "Asia/Shanghai";
+export function toDate(value) {
+  if (value === null || value === undefined || value === "") return null;
+  return typeof value === "number" ? new Date(value * 1000) : new Date(value);
+}
+export function fmtTime(value) {
+  const d = toDate(value);
+  return d ? d.toLocaleTimeString("zh-CN", { timeZone: TZ, hour12: false }) : "—";
+}
+export function fmtDateTime(value) {
+  const d = toDate(value);
+  return d ? d.toLocaleString("zh-CN", { timeZone: TZ, hour12: false, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "—";
+}
+export function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`
+    : `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+export function pct(value) {
+  return value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)}%`;
+}
+export function today() {
+  return new Date().toLocaleDateString("sv-SE", { timeZone: TZ });
+}
+
+let toastTimer = null;
+export function toast(message, bad = false) {
+  let node = $("#toast");
+  if (!node) { node = el("div", { id: "toast", role: "status" }); document.body.append(node); }
+  node.className = bad ? "toast bad" : "toast";
+  node.textContent = message;
+  node.classList.remove("hidden");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => node.classList.add("hidden"), bad ? 8000 : 4000);
+}
+
+export function reportError(exc, where) {
+  const message = exc instanceof ApiError ? exc.message : String(exc);
+  toast(where ? `${where}：${message}` : message, true);
+}
+
+/** Sign-out button, user name and role; returns /api/auth/me. */
+export async function initHeader() {
+  const me = await api("/api/auth/me");
+  text($("#user-name"), me.display_name);
+  $("#logout").addEventListener("click", async () => {
+    try { await api("/api/auth/logout", { method: "POST" }); } catch (exc) { /* signed out anyway */ }
+    location.assign("/login");
+  });
+  return me;
+}
+
+export function markSimulated(simulated) {
+  for (const node of document.querySelectorAll(".sim-only")) node.classList.toggle("hidden", !simulated);
+}
+
+/** The live feed: a snapshot, then entries, over server-sent events (EventSource reconnects itself
+ * with Last-Event-ID). onStatus gets "open", "retry" or "closed". */
+export class Feed {
+  constructor({ onSnapshot, onEntry, onStatus }) {
+    this.onSnapshot = onSnapshot; this.onEntry = onEntry; this.onStatus = onStatus || (() => {});
+  }
+  start() {
+    const source = new EventSource("/api/feed");
+    this.source = source;
+    source.addEventListener("open", () => this.onStatus("open"));
+    source.addEventListener("snapshot", (e) => this.onSnapshot(JSON.parse(e.data)));
+    source.addEventListener("message", (e) => this.onEntry(JSON.parse(e.data)));
+    source.addEventListener("failure", () => this.onStatus("retry"));
+    source.addEventListener("error", async () => {
+      if (source.readyState !== EventSource.CLOSED) { this.onStatus("retry"); return; }
+      this.onStatus("closed");
+      try { await api("/api/auth/me"); } catch (exc) { return; }  // 401 goes to the login page
+      setTimeout(() => this.start(), 3000);
+    });
+  }
+}
+
+export function connStatus(node) {
+  return (status) => {
+    node.textContent = { open: "● 实时", retry: "○ 重连中…", closed: "○ 已断开" }[status] || status;
+  };
+}
+
+export function table(headers, rows, { rowClass } = {}) {
+  const head = el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h }))));
+  const body = el("tbody", {}, rows.map((row, i) => el("tr", { className: rowClass ? rowClass(i) : null },
+    row.map((cell) => (cell instanceof Node ? el("td", {}, cell) : el("td", { text: cell ?? "—" }))))));
+  return el("table", { className: "data" }, head, body);
+}
+
+/** A download link for a server-side export (audited by the server). */
+export function exportLinks(url) {
+  const sep = url.includes("?") ? "&" : "?";
+  return el("span", { className: "row no-print" },
+    el("a", { href: `${url}${sep}format=csv`, download: "", className: "export", text: "导出 CSV" }),
+    el("a", { href: `${url}${sep}format=xlsx`, download: "", className: "export", text: "导出 XLSX" }));
+}

@@ -1,0 +1,487 @@
+// 值班律师工作台: duty state, softphone, screen-pop, ticket form with the router's suggestion, call-backs.
+import {
+  $, api, connStatus, el, Feed, fill, fmtDateTime, fmtDuration, fmtTime, initHeader, markSimulated,
+  reportError, table, text, toast,
+} from "/static/common.js";
+import { Softphone } from "/static/softphone.js";
+
+const STATE_LABELS = {
+  available: "在线 · 空闲", ringing: "振铃中", talking: "通话中", wrapup: "话后整理", paused: "暂停",
+  unavailable: "话机未注册", off_duty: "下线",
+};
+const CALL_STATES = { ringing: "振铃中", talking: "通话中", ended: "通话结束 · 请完成工单", waiting: "排队中" };
+const OUTCOMES = { reached: "已接通", no_answer: "无人接听", busy: "占线", refused: "拒绝回访", wrong_number: "号码错误" };
+const SATISFACTION = { satisfied: "满意", fairly_satisfied: "基本满意", dissatisfied: "不满意" };
+
+const state = {
+  me: null, options: null, categories: null, call: null, touched: new Set(), routeTimer: null,
+  routeSeq: 0, transcriptTimer: null, dialling: new Map(),
+};
+
+// ---------------------------------------------------------------------------------------- duty
+function showDuty(duty, agent) {
+  const node = $("#duty-state");
+  node.dataset.state = duty;
+  node.className = `state-big state-${duty}`;
+  text(node, STATE_LABELS[duty] || duty);
+  const reason = agent && agent.reason && duty === "paused" ? `原因：${agent.reason}` : "";
+  text($("#duty-reason"), reason || " ");
+  $("#btn-on-duty").disabled = duty !== "off_duty" && duty !== "paused";
+  $("#btn-off-duty").disabled = duty === "off_duty";
+  $("#btn-pause").disabled = duty === "off_duty" || duty === "paused";
+}
+
+function dutyFromAgent(agent) {
+  if (!agent) return "off_duty";
+  if (agent.state === "paused") return agent.reason === "下线" ? "off_duty" : "paused";
+  if (agent.state === "off_duty") return "off_duty";
+  return agent.state || "available";
+}
+
+async function changeDuty(target, reason) {
+  for (const id of ["#btn-on-duty", "#btn-off-duty", "#btn-pause"]) $(id).disabled = true;
+  try {
+    const answer = await api("/api/console/state", { method: "POST", body: { state: target, reason } });
+    showDuty(answer.duty, answer.agent);
+    toast({ on_duty: "已上线", off_duty: "已下线", paused: `已暂停（${reason}）` }[target]);
+  } catch (exc) {
+    reportError(exc, "切换状态失败");
+    showDuty($("#duty-state").dataset.state || "off_duty");
+  }
+}
+
+function shiftText(shift) {
+  if (!shift || !shift.shifts || !shift.shifts.length) return "今日无排班";
+  const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).join("、")}`);
+  return `今日班次：${parts.join("；")}${shift.on_duty ? "（当前在班）" : ""}`;
+}
+
+// ----------------------------------------------------------------------------------- softphone
+function initSoftphone(config) {
+  const buttons = {
+    answer: $("#btn-answer"), hangup: $("#btn-hangup"), mute: $("#btn-mute"), hold: $("#btn-hold"),
+    transfer: $("#btn-transfer"),
+  };
+  const phone = new Softphone(config, {
+    audio: $("#remote-audio"),
+    onState(name, label, actions) {
+      const node = $("#phone-state");
+      node.dataset.state = name;
+      node.textContent = label;
+      for (const [action, button] of Object.entries(buttons)) button.disabled = !actions.has(action);
+      for (const key of document.querySelectorAll("#keypad button")) key.disabled = !actions.has("dtmf");
+      $("#phone-login").classList.toggle("hidden", !actions.has("register"));
+    },
+    onMuted(muted) { buttons.mute.textContent = muted ? "取消静音" : "静音"; },
+    onHeld(held) { buttons.hold.textContent = held ? "恢复" : "保持"; },
+  });
+  for (const key of "123456789*0#") {
+    $("#keypad").append(el("button", { type: "button", className: "secondary", text: key, disabled: true,
+      onclick: () => phone.dtmf(key) }));
+  }
+  buttons.answer.addEventListener("click", () => phone.answer());
+  buttons.hangup.addEventListener("click", () => phone.hangup());
+  buttons.mute.addEventListener("click", () => phone.mute());
+  buttons.hold.addEventListener("click", () => phone.hold().catch((exc) => reportError(exc, "保持失败")));
+  buttons.transfer.addEventListener("click", () => transfer(phone));
+  $("#btn-register").addEventListener("click", () => phone.register($("#sip-password").value));
+  $("#sip-password").addEventListener("keydown", (e) => { if (e.key === "Enter") phone.register(e.target.value); });
+  phone.start();
+  window.hotlineSoftphone = phone;  // for the browser tests and the support desk's console
+  return phone;
+}
+
+async function transfer(phone) {
+  const target = $("#transfer-target").value.trim();
+  if (!/^[0-9*#+]{1,20}$/.test(target)) { toast("请输入转接号码（数字）", true); return; }
+  if (phone.session && phone.transfer(target)) { toast(`正在转接到 ${target}`); return; }
+  if (!state.call) return;
+  try {
+    await api(`/api/console/calls/${encodeURIComponent(state.call.linkedid)}/transfer`, { method: "POST", body: { exten: target } });
+    toast(`已转接到 ${target}`);
+  } catch (exc) { reportError(exc, "转接失败"); }
+}
+
+// ---------------------------------------------------------------------------------- screen-pop
+async function openCall(linkedid, callState) {
+  if (state.call && state.call.linkedid === linkedid) { setCallState(callState); return; }
+  state.call = { linkedid, state: callState, ticket: null, transcript: null, pop: null, routed: null };
+  state.touched = new Set();
+  resetForm();
+  $("#no-call").classList.add("hidden");
+  $("#call-view").classList.remove("hidden");
+  text($("#call-title"), `来电 ${fmtTime(Date.now() / 1000)}`);
+  setCallState(callState);
+  selectTab("call");
+  await loadPop();
+}
+
+function setCallState(callState) {
+  if (!state.call) return;
+  state.call.state = callState;
+  const node = $("#call-state");
+  node.dataset.state = callState;
+  node.className = `badge ${callState === "ended" ? "warn" : "bad"}`;
+  text(node, CALL_STATES[callState] || callState);
+}
+
+async function loadPop() {
+  const call = state.call;
+  if (!call) return;
+  let pop;
+  try {
+    pop = await api(`/api/console/calls/${encodeURIComponent(call.linkedid)}`);
+  } catch (exc) { reportError(exc, "读取来电信息失败"); return; }
+  if (state.call !== call) return;
+  const first = !call.pop;
+  call.pop = pop;
+  text($("#pop-number"), pop.caller_number);
+  text($("#pop-name"), pop.caller_name);
+  fill($("#pop-green"), pop.green_channel.length
+    ? pop.green_channel.map((g) => el("span", { className: "badge green", text: g.label })) : "—");
+  text($("#pop-count"), pop.caller ? `${pop.caller.call_count} 次（首次 ${fmtDateTime(pop.caller.first_seen_at)}）` : "首次来电");
+  text($("#pop-queue"), queueLabel(pop.queue));
+  fill($("#pop-ivr"), pop.ivr_path.length
+    ? pop.ivr_path.map((s) => el("span", { className: "chip", text: `${s.node}${s.key ? ` 按${s.key}` : ""}` })) : "—");
+  text($("#pop-waited"), pop.waited_s === null ? null : `${fmtDuration(pop.waited_s)}（${Math.round(pop.waited_s)} 秒）`);
+  text($("#pop-open"), pop.open_tickets.length ? pop.open_tickets.join("、") : "无");
+  fill($("#pop-tickets"), pop.previous_tickets.length ? table(["工单", "日期", "类别", "状态", "工作站"],
+    pop.previous_tickets.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name]))
+    : el("span", { className: "muted", text: "无" }));
+  fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", "队列", "结果", "通话"],
+    pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), c.outcome, fmtDuration(c.talk_seconds)]))
+    : el("span", { className: "muted", text: "无" }));
+  if (first) prefill(pop);
+  showTranscript(pop.transcript);
+}
+
+function queueLabel(queue) {
+  if (!queue) return null;
+  const label = state.options && state.options.queues[queue];
+  return label ? `${label}（${queue}）` : queue;
+}
+
+// --------------------------------------------------------------------------------- ticket form
+function resetForm() {
+  for (const id of ["#f-number", "#f-name", "#f-description", "#f-result"]) $(id).value = "";
+  for (const box of document.querySelectorAll("#f-flags input")) box.checked = false;
+  $("#f-category").value = ""; fillSubcategories(); $("#f-service-line").value = "";
+  $("#f-priority").value = "normal"; $("#f-station").value = "";
+  text($("#form-error"), " ");
+  fill($("#suggestion"), "智能分类建议：输入问题描述后自动给出");
+  showTranscript(null);
+  for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = false;
+}
+
+function setField(id, value) {
+  if (state.touched.has(id) || value === null || value === undefined || value === "") return;
+  const node = $(id);
+  if (node.tagName === "SELECT" && ![...node.options].some((o) => o.value === String(value))) return;
+  node.value = String(value);
+  if (id === "#f-category") fillSubcategories();
+}
+
+function setFlag(flag, on) {
+  const box = document.querySelector(`#f-flags input[value="${flag}"]`);
+  if (box && !state.touched.has(`flag:${flag}`) && on) box.checked = true;
+}
+
+function prefill(pop) {
+  setField("#f-number", pop.caller_number);
+  setField("#f-name", pop.caller_name);
+  if (pop.green_channel.length) { setFlag("green_channel", true); setField("#f-priority", "high"); }
+  // The menu the caller chose is a first guess at the category until the router says more.
+  const label = state.options && state.options.queues[pop.queue];
+  if (label && state.categories.categories.some((c) => c.name === label)) setField("#f-category", label);
+}
+
+function showTranscript(transcript) {
+  const node = $("#f-transcript");
+  if (transcript === null || transcript === undefined) {
+    node.textContent = "";
+    text($("#transcript-state"), state.call && state.call.state === "ended" ? "（等待语音转写…）" : "（通话结束后自动转写）");
+    return;
+  }
+  const changed = !state.call || state.call.transcript !== transcript;
+  node.textContent = transcript || "（录音中未识别到语音）";
+  $("#transcript-state").textContent = "（已转写）";
+  if (state.call) state.call.transcript = transcript;
+  if (changed) scheduleRoute(0);
+}
+
+function routeText() {
+  return [$("#f-description").value.trim(), (state.call && state.call.transcript) || ""].filter(Boolean).join("\n");
+}
+
+function scheduleRoute(delay = 700) {
+  clearTimeout(state.routeTimer);
+  state.routeTimer = setTimeout(route, delay);
+}
+
+async function route() {
+  const textToRoute = routeText();
+  if (!textToRoute) return;
+  const seq = ++state.routeSeq;
+  const number = $("#f-number").value.trim();
+  let decision;
+  try {
+    decision = await api("/api/route", { method: "POST",
+      body: { text: textToRoute.slice(0, 10000), ...(/^\+?\d{3,20}$/.test(number) ? { caller_number: number } : {}) } });
+  } catch (exc) {
+    if (seq === state.routeSeq) fill($("#suggestion"), exc.status === 404 ? "智能分类服务未部署" : `智能分类暂不可用：${exc.message}`);
+    return;
+  }
+  if (seq !== state.routeSeq || !state.call) return;
+  state.call.routed = decision;
+  showSuggestion(decision);
+  applySuggestion(decision, false);
+}
+
+function serviceLineName(code) {
+  const line = state.categories.service_lines.find((l) => l.code === code);
+  return line ? line.name : code;
+}
+
+function showSuggestion(d) {
+  const words = (d.keywords || []).map((k) => el("span", { className: "chip key", text: k.word }));
+  const station = d.station || {};
+  fill($("#suggestion"),
+    el("div", {}, el("strong", { text: "智能分类建议：" }),
+      `${d.category || d.suggested_category || "待人工分类"}${d.subcategory ? ` / ${d.subcategory}` : ""}`,
+      ` · ${serviceLineName(d.service_line)} · 置信度 ${Math.round((d.confidence || 0) * 100)}%`,
+      d.needs_triage ? el("span", { className: "badge warn", text: "置信度低，需人工确认" }) : null),
+    el("div", { className: "chips" }, "关键词：", words.length ? words : "—"),
+    el("div", {}, `建议工作站：${station.name || "—"}`, station.rule ? el("span", { className: "muted", text: `（${station.explanation || station.rule}）` }) : null),
+    (d.flags || []).length ? el("div", {}, `标记：${d.flags.join("、")}`) : null,
+    el("button", { type: "button", className: "secondary", text: "全部采用建议", onclick: () => applySuggestion(d, true) }));
+}
+
+function applySuggestion(d, force) {
+  if (force) state.touched = new Set([...state.touched].filter((t) => !t.startsWith("#f-") || ["#f-number", "#f-name", "#f-description", "#f-result"].includes(t)));
+  if (!d.needs_triage) setField("#f-category", d.category);
+  setField("#f-subcategory", d.subcategory);
+  setField("#f-service-line", d.service_line);
+  if (d.priority && d.priority !== "normal") setField("#f-priority", d.priority);
+  for (const flag of d.flags || []) setFlag(flag, true);
+  if (d.station && d.station.id) setField("#f-station", d.station.id);
+}
+
+function fillSubcategories() {
+  const category = state.categories && state.categories.categories.find((c) => c.name === $("#f-category").value);
+  fill($("#f-subcategory"), el("option", { value: "", text: "—" }),
+    (category ? category.subcategories : []).map((s) => el("option", { value: s, text: s })));
+}
+
+function formBody() {
+  const number = $("#f-number").value.trim();
+  const flags = [...document.querySelectorAll("#f-flags input:checked")].map((b) => b.value);
+  const body = {
+    channel: "phone",
+    description: $("#f-description").value.trim(),
+    caller_name: $("#f-name").value.trim() || null,
+    category: $("#f-category").value || null,
+    subcategory: $("#f-subcategory").value || null,
+    service_line: $("#f-service-line").value || null,
+    priority: $("#f-priority").value,
+    flags,
+    call_linkedids: state.call ? [state.call.linkedid] : [],
+  };
+  if (number) body.caller_number = number;
+  return body;
+}
+
+async function submit(disposition) {
+  const error = $("#form-error");
+  error.textContent = "";
+  const body = formBody();
+  if (!body.description) { error.textContent = "请填写问题描述"; $("#f-description").focus(); return; }
+  const result = $("#f-result").value.trim();
+  const station = $("#f-station").value;
+  if (disposition === "closed" && !result) { error.textContent = "当场办结请填写办结答复"; $("#f-result").focus(); return; }
+  if (disposition === "forwarded" && !station) { error.textContent = "转办请选择工作站"; $("#f-station").focus(); return; }
+  for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = true;
+  try {
+    if (!state.call || !state.call.ticket) {
+      const ticket = await api("/api/tickets", { method: "POST", body });
+      if (state.call) state.call.ticket = ticket.code; else state.call = { ticket: ticket.code };
+    }
+    const code = state.call.ticket;
+    const step = disposition === "closed" ? { to: "closed", result } : { to: "forwarded", station_id: Number(station) };
+    const done = await api(`/api/tickets/${code}/transitions`, { method: "POST", body: step });
+    toast(`工单 ${done.code} ${done.status_label}${done.station_name ? `：${done.station_name}` : ""}`);
+    finishCall();
+    loadTickets();
+  } catch (exc) {
+    error.textContent = state.call && state.call.ticket
+      ? `工单 ${state.call.ticket} 已受理，但${disposition === "closed" ? "办结" : "转办"}失败：${exc.message}（可重试）`
+      : exc.message;
+    for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = false;
+  }
+}
+
+function finishCall() {
+  clearInterval(state.transcriptTimer);
+  state.call = null;
+  $("#call-view").classList.add("hidden");
+  $("#no-call").classList.remove("hidden");
+}
+
+// ----------------------------------------------------------------------------------- call-backs
+async function loadCallbacks() {
+  let page;
+  try { page = await api("/api/callbacks?state=open&page_size=100"); } catch (exc) { reportError(exc, "读取回访任务失败"); return; }
+  text($("#callback-count"), page.total);
+  if (!page.items.length) { fill($("#callbacks"), el("p", { className: "muted", text: "暂无待回访任务" })); return; }
+  const rows = page.items.map((t) => [
+    t.ticket_code, t.caller_name, t.caller_number, t.category, t.result, t.due_date,
+    `${t.attempts.length} 次`, callbackActions(t),
+  ]);
+  fill($("#callbacks"), table(["工单", "来电人", "号码", "类别", "办结结果", "应回访日", "已尝试", "操作"], rows,
+    { rowClass: (i) => (page.items[i].overdue ? "overdue" : null) }));
+}
+
+function callbackActions(task) {
+  const status = el("span", { className: "muted", dataset: { task: task.id } });
+  const outcome = el("select", { "aria-label": "回访结果" },
+    Object.entries(OUTCOMES).map(([v, l]) => el("option", { value: v, text: l })));
+  const satisfaction = el("select", { "aria-label": "满意度" },
+    el("option", { value: "", text: "满意度" }), Object.entries(SATISFACTION).map(([v, l]) => el("option", { value: v, text: l })));
+  const comment = el("input", { placeholder: "备注", maxlength: 2000, size: 8, "aria-label": "回访备注" });
+  const dial = el("button", { type: "button", className: "secondary", text: "拨打", onclick: async () => {
+    dial.disabled = true;
+    try {
+      const answer = await api(`/api/callbacks/${task.id}/dial`, { method: "POST" });
+      state.dialling.set(answer.call_id, { task: task.id, status });
+      status.textContent = "正在呼叫：请先接听您的话机…";
+    } catch (exc) { reportError(exc, "回访拨号失败"); }
+    dial.disabled = false;
+  } });
+  const save = el("button", { type: "button", text: "记录结果", onclick: async () => {
+    const body = { outcome: outcome.value };
+    if (outcome.value === "reached") {
+      if (!satisfaction.value) { toast("已接通的回访请选择满意度", true); return; }
+      body.satisfaction = satisfaction.value;
+    }
+    if (comment.value.trim()) body.comment = comment.value.trim();
+    const linkedid = status.dataset.linkedid;
+    if (linkedid) body.linkedid = linkedid;
+    save.disabled = true;
+    try {
+      const done = await api(`/api/callbacks/${task.id}/attempts`, { method: "POST", body });
+      toast(`回访已记录：${task.ticket_code} ${done.status_label}`);
+      loadCallbacks();
+    } catch (exc) { reportError(exc, "记录回访失败"); save.disabled = false; }
+  } });
+  return el("div", { className: "row" }, dial, outcome, satisfaction, comment, save, status);
+}
+
+function originated(entry) {
+  const pending = state.dialling.get(entry.action_id);
+  if (!pending) return;
+  state.dialling.delete(entry.action_id);
+  pending.status.textContent = entry.ok ? "回访电话已接通" : `未接通（${OUTCOMES[entry.outcome] || entry.outcome}）`;
+  if (entry.linkedid) pending.status.dataset.linkedid = entry.linkedid;
+}
+
+// -------------------------------------------------------------------------------------- tickets
+async function loadTickets() {
+  let page;
+  try { page = await api("/api/tickets?page_size=30"); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  fill($("#tickets"), page.items.length ? table(["工单", "受理时间", "类别", "状态", "工作站", "问题描述"],
+    page.items.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name,
+      t.description.length > 60 ? `${t.description.slice(0, 60)}…` : t.description]))
+    : el("p", { className: "muted", text: "暂无工单" }));
+}
+
+function selectTab(name) {
+  for (const button of document.querySelectorAll(".tabs button")) button.classList.toggle("active", button.dataset.tab === name);
+  for (const tab of ["call", "callbacks", "tickets"]) $(`#tab-${tab}`).classList.toggle("hidden", tab !== name);
+  if (name === "callbacks") loadCallbacks();
+  if (name === "tickets") loadTickets();
+}
+
+// ----------------------------------------------------------------------------------------- feed
+function onSnapshot(snapshot) {
+  const live = snapshot.live;
+  if (!live) return;
+  markSimulated(live.simulated);
+  const mine = state.me.interface;
+  const agent = live.agents.find((a) => a.interface === mine);
+  showDuty(dutyFromAgent(agent), agent);
+  const call = live.calls.find((c) => c.agent_interface === mine && ["ringing", "talking"].includes(c.state));
+  if (call) openCall(call.linkedid, call.state);
+}
+
+function onEntry(entry) {
+  const mine = state.me.interface;
+  if (entry.type === "agent" && entry.interface === mine) {
+    showDuty(dutyFromAgent(entry.state === "off_duty" ? null : entry), entry);
+  } else if (entry.type === "call") {
+    if (entry.agent === mine && ["ringing", "talking"].includes(entry.state)) openCall(entry.linkedid, entry.state);
+    else if (state.call && entry.linkedid === state.call.linkedid && entry.state === "ended") callEnded();
+  } else if (entry.type === "transcript" && state.call
+    && (entry.linkedid === state.call.linkedid || (entry.ticket_code && entry.ticket_code === state.call.ticket))) {
+    loadPop();
+  } else if (entry.type === "originate") {
+    originated(entry);
+  } else if (entry.type === "ticket.event" && entry.to === "closed") {
+    loadCallbacks();
+  }
+}
+
+function callEnded() {
+  setCallState("ended");
+  showTranscript(state.call.transcript);
+  loadPop();
+  // The transcript arrives on the feed; a modest poll covers a feed that was away meanwhile.
+  let polls = 0;
+  clearInterval(state.transcriptTimer);
+  state.transcriptTimer = setInterval(() => {
+    if (!state.call || state.call.transcript !== null || ++polls > 20) { clearInterval(state.transcriptTimer); return; }
+    loadPop();
+  }, 15000);
+}
+
+// ----------------------------------------------------------------------------------------- start
+async function main() {
+  await initHeader();
+  const [me, options, categories, stations] = await Promise.all([
+    api("/api/console/me"), api("/api/console/options"), api("/api/categories"), api("/api/stations"),
+  ]);
+  state.me = me; state.options = options; state.categories = categories;
+  markSimulated(me.simulated);
+  text($("#shift-info"), shiftText(me.shift));
+  showDuty(me.duty, me.agent);
+  fill($("#pause-reason"), me.pause_reasons.map((r) => el("option", { value: r, text: r })));
+  fill($("#transfer-targets"), me.transfer_targets.map((t) => el("option", { value: t.exten, text: t.label })));
+  fill($("#f-category"), el("option", { value: "", text: "— 待分类 —" }),
+    categories.categories.map((c) => el("option", { value: c.name, text: c.name })));
+  fill($("#f-service-line"), el("option", { value: "", text: "—" }),
+    categories.service_lines.map((l) => el("option", { value: l.code, text: l.name })));
+  fill($("#f-station"), el("option", { value: "", text: "— 选择工作站 —" }), stationOptions(stations, 0));
+  fillSubcategories();
+  $("#btn-on-duty").addEventListener("click", () => changeDuty("on_duty"));
+  $("#btn-off-duty").addEventListener("click", () => changeDuty("off_duty"));
+  $("#btn-pause").addEventListener("click", () => changeDuty("paused", $("#pause-reason").value));
+  $("#btn-resolve").addEventListener("click", () => submit("closed"));
+  $("#btn-forward").addEventListener("click", () => submit("forwarded"));
+  $("#btn-refresh-callbacks").addEventListener("click", loadCallbacks);
+  $("#btn-refresh-tickets").addEventListener("click", loadTickets);
+  for (const button of document.querySelectorAll(".tabs button")) button.addEventListener("click", () => selectTab(button.dataset.tab));
+  $("#ticket-form").addEventListener("input", (e) => {
+    const id = e.target.closest("#f-flags") ? `flag:${e.target.value}` : `#${e.target.id}`;
+    state.touched.add(id);
+    if (e.target.id === "f-category") fillSubcategories();
+    if (e.target.id === "f-description") scheduleRoute();
+  });
+  initSoftphone(me.softphone);
+  new Feed({ onSnapshot, onEntry, onStatus: connStatus($("#conn")) }).start();
+  loadCallbacks();
+}
+
+function stationOptions(nodes, depth) {
+  return nodes.flatMap((n) => [el("option", { value: n.id, text: `${"　".repeat(depth)}${n.name}` }),
+    ...stationOptions(n.children || [], depth + 1)]);
+}
+
+main().catch((exc) => reportError(exc, "工作台加载失败"));

@@ -1,0 +1,238 @@
+// 监控大屏: the live wallboard (pushed over the feed), KPIs for a period, work orders and audits.
+import {
+  $, api, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, markSimulated, pct,
+  reportError, table, text, today,
+} from "/static/common.js";
+
+const AGENT_LABELS = { available: "空闲", ringing: "振铃", talking: "通话中", wrapup: "话后整理", paused: "暂停", unavailable: "未注册" };
+const CALL_LABELS = { ivr: "语音导航", waiting: "排队中", ringing: "振铃", talking: "通话中", after: "留言/评价" };
+const TARGET = 0.9;
+
+const live = { queues: new Map(), agents: new Map(), calls: new Map(), offset: 0, labels: {}, renderQueued: false };
+const charts = {};
+
+// ---------------------------------------------------------------------------------- wallboard
+function serverNow() { return Date.now() / 1000 + live.offset; }
+
+function onSnapshot(snapshot) {
+  const state = snapshot.live;
+  if (!state) { text($("#wall-updated"), snapshot.error || "实时状态不可用"); return; }
+  markSimulated(state.simulated);
+  live.offset = state.at - Date.now() / 1000;
+  live.queues = new Map(state.queues.map((q) => [q.queue, q]));
+  live.agents = new Map(state.agents.map((a) => [a.interface, a]));
+  live.calls = new Map(state.calls.map((c) => [c.linkedid, {
+    linkedid: c.linkedid, caller: c.caller_number, queue: c.queue, state: c.state, agent: c.agent_interface,
+    since: c.answered_at || c.offered_at || c.started_at,
+  }]));
+  render();
+}
+
+function onEntry(entry) {
+  if (entry.type === "queue") {
+    live.queues.set(entry.queue, entry);
+  } else if (entry.type === "agent") {
+    if (entry.state === "off_duty") live.agents.delete(entry.interface);
+    else {
+      const previous = live.agents.get(entry.interface) || {};
+      live.agents.set(entry.interface, { ...previous, ...entry,
+        since: previous.state === entry.state ? previous.since : entry.at });
+    }
+  } else if (entry.type === "call") {
+    if (entry.state === "ended") live.calls.delete(entry.linkedid);
+    else {
+      const previous = live.calls.get(entry.linkedid) || {};
+      live.calls.set(entry.linkedid, { linkedid: entry.linkedid, caller: entry.caller, queue: entry.queue,
+        state: entry.state, agent: entry.agent, since: previous.state === entry.state ? previous.since : entry.at });
+    }
+  } else if (entry.type === "ticket.escalated") {
+    loadOverdue();
+  } else if (entry.type === "ticket.event") {
+    scheduleWorkOrders();
+  } else {
+    return;
+  }
+  text($("#wall-updated"), `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`);
+  if (!live.renderQueued) { live.renderQueued = true; requestAnimationFrame(render); }
+}
+
+function agentName(interface_) {
+  const agent = live.agents.get(interface_);
+  return agent ? `${agent.name}` : interface_;
+}
+
+function queueName(queue) { return live.labels[queue] || queue || "—"; }
+
+function render() {
+  live.renderQueued = false;
+  const now = serverNow();
+  const queues = [...live.queues.values()].sort((a, b) => b.waiting - a.waiting || a.queue.localeCompare(b.queue));
+  const waiting = queues.reduce((n, q) => n + (q.waiting || 0), 0);
+  const oldest = Math.min(...queues.map((q) => q.oldest_joined_at ?? Infinity));
+  const agents = [...live.agents.values()];
+  text($("#t-waiting"), waiting);
+  $("#tile-waiting").classList.toggle("alert", waiting > 0);
+  text($("#t-longest"), Number.isFinite(oldest) ? fmtDuration(now - oldest) : "—");
+  $("#tile-longest").classList.toggle("alert", Number.isFinite(oldest) && now - oldest > 60);
+  text($("#t-available"), agents.filter((a) => a.state === "available").length);
+  text($("#t-talking"), agents.filter((a) => a.state === "talking").length);
+  fill($("#wall-queues"), table(["队列", "排队", "最长等待", "在班", "空闲", "暂停"],
+    queues.filter((q) => q.waiting || q.members_on_duty).map((q) => [queueName(q.queue), q.waiting,
+      q.oldest_joined_at ? fmtDuration(now - q.oldest_joined_at) : "—", q.members_on_duty, q.members_available, q.members_paused]),
+    { rowClass: (i) => (queues[i].waiting ? "due-soon" : null) }));
+  fill($("#wall-agents"), table(["律师", "分机", "状态", "持续"],
+    agents.sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.interface,
+      `${AGENT_LABELS[a.state] || a.state}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
+  const calls = [...live.calls.values()].sort((a, b) => (a.since || 0) - (b.since || 0));
+  fill($("#wall-calls"), table(["来电", "队列", "状态", "律师", "时长"],
+    calls.map((c) => [c.caller, queueName(c.queue), CALL_LABELS[c.state] || c.state, c.agent ? agentName(c.agent) : "—",
+      c.since ? fmtDuration(now - c.since) : "—"]),
+    { rowClass: (i) => (calls[i].state === "waiting" ? "due-soon" : null) }));
+}
+
+// ---------------------------------------------------------------------------------------- KPIs
+function period() { return { start: $("#p-start").value, end: $("#p-end").value }; }
+
+function qs(params) { return new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "")).toString(); }
+
+function chart(id) {
+  if (!window.echarts) { fill($(`#${id}`), el("p", { className: "muted", text: "图表组件未安装（npm ci）" })); return null; }
+  charts[id] = charts[id] || window.echarts.init($(`#${id}`));
+  return charts[id];
+}
+
+async function loadKpis() {
+  const p = period();
+  try {
+    const [overall, hourly, byQueue] = await Promise.all([
+      api(`/api/kpi?${qs({ ...p, granularity: "all" })}`),
+      api(`/api/kpi?${qs({ ...p, granularity: p.start === p.end ? "hour" : "day" })}`),
+      api(`/api/kpi?${qs({ ...p, granularity: "all", by_queue: true })}`),
+    ]);
+    const k = overall.rows[0] || {};
+    const tiles = [
+      ["呼入", k.offered ?? 0], ["接通", k.answered ?? 0],
+      ["接通率", pct(k.connection_rate), k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET],
+      [`服务水平（${overall.threshold_s} 秒）`, pct(k.service_level)], ["平均应答", k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`],
+      ["放弃率", pct(k.abandon_rate)], ["平均处理", k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht)],
+      ["非工作时间来电", k.closed_hours ?? 0],
+    ];
+    fill($("#kpi-tiles"), tiles.map(([label, value, alert]) => el("div", { className: `tile${alert ? " alert" : ""}` },
+      el("div", { className: "v", text: value }), el("div", { className: "l", text: label }))));
+    fill($("#kpi-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "平均应答", "放弃率"],
+      byQueue.rows.map((r) => [queueName(r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level),
+        r.asa === null ? "—" : `${Math.round(r.asa)} 秒`, pct(r.abandon_rate)])));
+    fill($("#kpi-export"), exportLinks(`/api/dashboard/kpi?${qs({ ...p, granularity: "all", by_queue: true })}`));
+    const c = chart("chart-hourly");
+    if (c) {
+      c.setOption({
+        tooltip: { trigger: "axis" }, legend: { data: ["呼入", "接通", "接通率"] }, grid: { left: 40, right: 40, top: 30, bottom: 24 },
+        xAxis: { type: "category", data: hourly.rows.map((r) => r.bucket) },
+        yAxis: [{ type: "value", name: "通" }, { type: "value", max: 1, axisLabel: { formatter: (v) => `${v * 100}%` } }],
+        series: [
+          { name: "呼入", type: "bar", data: hourly.rows.map((r) => r.offered) },
+          { name: "接通", type: "bar", data: hourly.rows.map((r) => r.answered) },
+          { name: "接通率", type: "line", yAxisIndex: 1, data: hourly.rows.map((r) => r.connection_rate),
+            markLine: { symbol: "none", data: [{ yAxis: TARGET, name: "目标 90%" }], lineStyle: { color: "#c62828" } } },
+        ],
+      }, true);
+    }
+  } catch (exc) { reportError(exc, "读取接通指标失败"); }
+}
+
+async function loadIvr() {
+  const p = period();
+  try {
+    const d = await api(`/api/dashboard/ivr-dropouts?${qs(p)}`);
+    fill($("#ivr-table"), table(["去向", "次数", "占比"], d.by_exit.map((e) => [e.label, e.count, pct(e.share)])));
+    fill($("#ivr-export"), exportLinks(`/api/dashboard/ivr-dropouts?${qs(p)}`));
+    const c = chart("chart-ivr");
+    if (c) c.setOption({ tooltip: {}, grid: { left: 90, right: 16, top: 10, bottom: 20 },
+      xAxis: { type: "value" }, yAxis: { type: "category", data: d.dropouts.map((n) => n.node) },
+      series: [{ name: "菜单中挂机", type: "bar", data: d.dropouts.map((n) => n.count) }] }, true);
+  } catch (exc) { reportError(exc, "读取语音导航统计失败"); }
+}
+
+async function loadTopics() {
+  const p = period();
+  try {
+    const d = await api(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`);
+    fill($("#topics-export"), exportLinks(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`));
+    const c = chart("chart-topics");
+    if (c) c.setOption({ tooltip: { trigger: "item" }, series: [{ type: "pie", radius: ["35%", "65%"],
+      data: d.categories.slice(0, 10).map((x) => ({ name: x.category || "未分类", value: x.count })) }] }, true);
+  } catch (exc) { reportError(exc, "读取咨询热点失败"); }
+}
+
+async function loadSatisfaction() {
+  const p = period();
+  try {
+    const [sla, sat] = await Promise.all([api(`/api/callbacks/sla?${qs(p)}`), api(`/api/dashboard/satisfaction?${qs(p)}`)]);
+    fill($("#sat-tiles"), [
+      ["回访时效达标", pct(sla.rate)], ["已办结", sla.closed], ["满意率", pct(sat.satisfaction_rate)],
+      ["通话评分", sat.survey_mean ?? "—"],
+    ].map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
+    fill($("#sat-export"), el("span", { className: "row" }, "时效", exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
+      "满意度", exportLinks(`/api/dashboard/satisfaction?${qs(p)}`)));
+    const c = chart("chart-sat");
+    if (c) c.setOption({ tooltip: {}, grid: { left: 70, right: 16, top: 10, bottom: 20 }, xAxis: { type: "value" },
+      yAxis: { type: "category", data: sat.callbacks.map((x) => x.label) },
+      series: [{ type: "bar", data: sat.callbacks.map((x) => x.count) }] }, true);
+  } catch (exc) { reportError(exc, "读取回访统计失败"); }
+}
+
+let workOrdersTimer = null;
+function scheduleWorkOrders() {
+  clearTimeout(workOrdersTimer);
+  workOrdersTimer = setTimeout(() => { loadBacklog(); loadOverdue(); }, 2000);  // bursts of ticket events load once
+}
+
+async function loadBacklog() {
+  try {
+    const d = await api("/api/dashboard/backlog");
+    fill($("#backlog"), table(["工作站", "已转办", "已接收", "办理中", "已退回", "合计", "逾期"],
+      d.stations.map((s) => [s.station, s.forwarded, s.received, s.in_progress, s.returned, s.total, s.overdue]),
+      { rowClass: (i) => (d.stations[i].overdue ? "overdue" : null) }));
+    fill($("#backlog-export"), exportLinks("/api/dashboard/backlog"));
+  } catch (exc) { reportError(exc, "读取积压失败"); }
+}
+
+async function loadOverdue() {
+  try {
+    const d = await api("/api/supervision/overdue?page_size=50");
+    fill($("#overdue"), d.items.length ? table(["工单", "工作站", "逾期"],
+      d.items.map((t) => [t.code, t.station_name, t.overdue.map((o) => `${o.label} ${o.overdue_hours} 小时`).join("；")]),
+      { rowClass: () => "overdue" }) : el("p", { className: "muted", text: "无逾期工单" }));
+    fill($("#overdue-export"), exportLinks("/api/dashboard/overdue"));
+  } catch (exc) { reportError(exc, "读取督办列表失败"); }
+}
+
+async function loadAudit() {
+  try {
+    const [views, exports] = await Promise.all([api("/api/audit/views?limit=20"), api("/api/statistics/exports?limit=20")]);
+    fill($("#audit-views"), table(["时间", "用户", "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, v.kind, v.subject])));
+    fill($("#audit-exports"), table(["时间", "用户", "导出报表", "格式", "行数"],
+      exports.map((e) => [fmtDateTime(e.at), e.username, e.report, e.format, e.rows])));
+  } catch (exc) { reportError(exc, "读取审计记录失败"); }
+}
+
+function loadPeriod() { loadKpis(); loadIvr(); loadTopics(); loadSatisfaction(); }
+
+async function main() {
+  await initHeader();
+  const options = await api("/api/console/options");
+  live.labels = options.queues;
+  markSimulated(options.simulated);
+  const day = today();
+  $("#p-start").value = day; $("#p-end").value = day;
+  $("#period").addEventListener("submit", (e) => { e.preventDefault(); loadPeriod(); });
+  $("#p-today").addEventListener("click", () => { $("#p-start").value = today(); $("#p-end").value = today(); loadPeriod(); });
+  $("#p-month").addEventListener("click", () => { const t = today(); $("#p-start").value = `${t.slice(0, 8)}01`; $("#p-end").value = t; loadPeriod(); });
+  new Feed({ onSnapshot, onEntry, onStatus: connStatus($("#conn")) }).start();
+  setInterval(render, 1000);  // waits and durations tick without any request
+  setInterval(() => { loadKpis(); loadAudit(); }, 60000);
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  loadPeriod(); loadBacklog(); loadOverdue(); loadAudit();
+}
+
+main().catch((exc) => reportError(exc, "大屏加载失败"));

@@ -1,0 +1,66 @@
+// 月度报表: one month on one printable page.
+import { $, api, el, fill, initHeader, pct, reportError, table, text, today } from "/static/common.js";
+
+function lastDay(month) {
+  const [y, m] = month.split("-").map(Number);
+  return `${month}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`;
+}
+
+async function build(month) {
+  const start = `${month}-01`;
+  const end = lastDay(month) < today() ? lastDay(month) : today() < start ? start : today();
+  const p = `start=${start}&end=${end}`;
+  text($("#report-title"), `公共法律服务热线月度报表（${month.replace("-", " 年 ")} 月）`);
+  text($("#report-sub"), `统计区间 ${start} 至 ${end} · 生成于 ${new Date().toLocaleString("zh-CN", { hour12: false })}`);
+  try {
+    const [overall, daily, queues, ivr, topics, hot, sla, sat, backlog, options] = await Promise.all([
+      api(`/api/kpi?${p}`), api(`/api/kpi?${p}&granularity=day`), api(`/api/kpi?${p}&by_queue=true`),
+      api(`/api/dashboard/ivr-dropouts?${p}`), api(`/api/statistics/topics?${p}&granularity=month`),
+      api(`/api/statistics/hot-topics?month=${month}`), api(`/api/callbacks/sla?${p}`),
+      api(`/api/dashboard/satisfaction?${p}`), api("/api/dashboard/backlog"), api("/api/console/options"),
+    ]);
+    const k = overall.rows[0] || {};
+    fill($("#r-kpi"), [["呼入", k.offered ?? 0], ["接通", k.answered ?? 0], ["接通率（目标 90%）", pct(k.connection_rate)],
+      ["服务水平", pct(k.service_level)], ["平均应答（秒）", k.asa === null || k.asa === undefined ? "—" : Math.round(k.asa)],
+      ["放弃率", pct(k.abandon_rate)], ["平均处理（秒）", k.aht === null || k.aht === undefined ? "—" : Math.round(k.aht)],
+      ["非工作时间来电", k.closed_hours ?? 0]]
+      .map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
+    if (window.echarts) {
+      window.echarts.init($("#r-chart"), null, { renderer: "svg" }).setOption({
+        animation: false, legend: {}, grid: { left: 40, right: 40, top: 30, bottom: 24 },
+        xAxis: { type: "category", data: daily.rows.map((r) => r.bucket) },
+        yAxis: [{ type: "value" }, { type: "value", max: 1 }],
+        series: [{ name: "呼入", type: "bar", data: daily.rows.map((r) => r.offered) },
+          { name: "接通率", type: "line", yAxisIndex: 1, data: daily.rows.map((r) => r.connection_rate),
+            markLine: { symbol: "none", data: [{ yAxis: 0.9 }] } }],
+      });
+    }
+    fill($("#r-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "放弃率"], queues.rows.map((r) =>
+      [options.queues[r.queue] || r.queue, r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
+    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.node, n.count, pct(n.share)])));
+    fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count])));
+    fill($("#r-hot"), el("div", {},
+      table(["排名", "类别", "件数", "占比", "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous])),
+      el("h3", { text: "典型问题" }),
+      el("ul", {}, Object.entries(hot.typical).flatMap(([c, texts]) => texts.map((q) => el("li", { text: `【${c}】${q}` }))))));
+    fill($("#r-sat"), table(["指标", "数值"], [["回访时效达标率", pct(sla.rate)], ["已办结工单", sla.closed],
+      ["按时完成回访", sla.on_time], ["满意率（满意+基本满意）", pct(sat.satisfaction_rate)], ["通话评分均值", sat.survey_mean ?? "—"]]));
+    fill($("#r-backlog"), table(["工作站", "合计", "逾期"], backlog.stations.map((s) => [s.station, s.total, s.overdue])));
+  } catch (exc) { reportError(exc, "生成报表失败"); }
+}
+
+async function main() {
+  await initHeader();
+  const params = new URLSearchParams(location.search);
+  const month = /^\d{4}-\d{2}$/.test(params.get("month") || "") ? params.get("month") : today().slice(0, 7);
+  $("#month").value = month;
+  $("#month-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    history.replaceState(null, "", `?month=${$("#month").value}`);
+    build($("#month").value);
+  });
+  $("#btn-print").addEventListener("click", () => window.print());
+  build(month);
+}
+
+main().catch((exc) => reportError(exc, "报表加载失败"));

@@ -1,0 +1,120 @@
+// 工作站待办: forwarded tickets of this station and those below it; accept, return, report, finish.
+import { $, api, connStatus, el, Feed, fill, fmtDateTime, initHeader, reportError, table, text, toast } from "/static/common.js";
+
+const PRIORITY = { normal: "普通", high: "优先", urgent: "紧急" };
+const ACTIONS = {
+  create: "受理", forward: "转办", accept: "接收", return: "退回", start: "开始办理", progress: "进展",
+  finish: "办结", resolve: "办结", follow_up: "回访", reopen: "重新打开", archive: "归档", escalate: "督办",
+  route: "智能分类", alert: "预警",
+};
+const STATUS = {
+  accepted: "已受理", forwarded: "已转办", received: "已接收", returned: "已退回", in_progress: "办理中",
+  closed: "已办结", followed_up: "已回访", archived: "已归档",
+};
+const state = { items: [], selected: null };
+
+function deadlineOf(t) { return t.status === "forwarded" ? t.accept_due_at : t.finish_due_at; }
+
+function urgency(t) {
+  const due = deadlineOf(t);
+  if (!due) return null;
+  const left = new Date(due).getTime() - Date.now();
+  return left < 0 ? "overdue" : left < 24 * 3600 * 1000 ? "due-soon" : null;
+}
+
+function remaining(t) {
+  const due = deadlineOf(t);
+  if (!due) return "—";
+  const hours = (new Date(due).getTime() - Date.now()) / 3600000;
+  return hours < 0 ? `已逾期 ${Math.ceil(-hours)} 小时` : hours < 48 ? `剩 ${Math.floor(hours)} 小时` : `剩 ${Math.floor(hours / 24)} 天`;
+}
+
+async function loadInbox() {
+  let page;
+  try { page = await api("/api/forwarding/inbox?page_size=200"); } catch (exc) { reportError(exc, "读取待办失败"); return; }
+  state.items = page.items;
+  fill($("#inbox"), page.items.length ? table(["工单", "状态", "类别", "优先级", "工作站", "期限", "剩余"],
+    page.items.map((t) => [
+      el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); select(t.code); } }),
+      t.status_label, t.category, PRIORITY[t.priority] || t.priority, t.station_name, fmtDateTime(deadlineOf(t)), remaining(t),
+    ]), { rowClass: (i) => [urgency(page.items[i]), page.items[i].code === state.selected ? "selected" : null].filter(Boolean).join(" ") || null })
+    : el("p", { className: "muted", text: "暂无待办工单" }));
+}
+
+async function select(code) {
+  state.selected = code;
+  let t;
+  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  $("#detail-empty").classList.add("hidden");
+  $("#detail-body").classList.remove("hidden");
+  text($("#d-code"), t.code);
+  text($("#d-status"), t.status_label);
+  text($("#d-caller"), [t.caller_name, t.caller_number].filter(Boolean).join(" "));
+  text($("#d-category"), [t.category, t.subcategory].filter(Boolean).join(" / "));
+  text($("#d-priority"), PRIORITY[t.priority] || t.priority);
+  text($("#d-station"), t.station_name);
+  text($("#d-accept-due"), fmtDateTime(t.accept_due_at));
+  text($("#d-finish-due"), fmtDateTime(t.finish_due_at));
+  $("#d-description").textContent = t.description;
+  $("#d-note").value = "";
+  text($("#d-error"), " ");
+  const buttons = [];
+  const allowed = new Set(t.allowed_next);
+  if (allowed.has("received")) buttons.push(["接收", "received", "ok"]);
+  if (allowed.has("in_progress")) buttons.push(["开始办理", "in_progress", ""]);
+  if (["received", "in_progress"].includes(t.status)) buttons.push(["报告进展", "progress", "secondary"]);
+  if (allowed.has("closed")) buttons.push(["办结", "closed", "ok"]);
+  if (allowed.has("returned")) buttons.push(["退回", "returned", "danger"]);
+  fill($("#d-actions"), buttons.length ? buttons.map(([label, target, cls]) =>
+    el("button", { type: "button", className: cls, text: label, dataset: { action: target }, onclick: () => act(t.code, target) }))
+    : el("span", { className: "muted", text: "当前状态无需工作站操作" }));
+  fill($("#d-history"), t.events.map((e) => el("li", {},
+    el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), ACTIONS[e.action] || e.action,
+    e.to_status && e.to_status !== e.from_status ? ` → ${STATUS[e.to_status] || e.to_status}` : "", e.note ? `：${e.note}` : "")));
+  loadInbox();
+}
+
+async function act(code, target) {
+  const note = $("#d-note").value.trim();
+  const error = $("#d-error");
+  error.textContent = "";
+  if (target === "returned" && !note) { error.textContent = "退回请填写原因"; $("#d-note").focus(); return; }
+  if (target === "closed" && !note) { error.textContent = "办结请填写办理结果"; $("#d-note").focus(); return; }
+  if (target === "progress" && !note) { error.textContent = "请填写进展情况"; $("#d-note").focus(); return; }
+  try {
+    if (target === "progress") {
+      await api(`/api/tickets/${code}/progress`, { method: "POST", body: { note } });
+    } else {
+      const body = { to: target };
+      if (target === "returned") body.reason = note;
+      if (target === "closed") body.result = note;
+      await api(`/api/tickets/${code}/transitions`, { method: "POST", body });
+    }
+    toast(`工单 ${code} 已${{ received: "接收", in_progress: "开始办理", progress: "记录进展", closed: "办结", returned: "退回" }[target]}`);
+  } catch (exc) { error.textContent = exc.message; return; }
+  if (target === "closed" || target === "returned") {
+    state.selected = null;
+    $("#detail-body").classList.add("hidden");
+    $("#detail-empty").classList.remove("hidden");
+    loadInbox();
+  } else {
+    select(code);
+  }
+}
+
+let refreshTimer = null;
+function onEntry(entry) {
+  if (!entry.type || !entry.type.startsWith("ticket.")) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(loadInbox, 1000);
+}
+
+async function main() {
+  await initHeader();
+  $("#btn-refresh").addEventListener("click", loadInbox);
+  await loadInbox();
+  new Feed({ onSnapshot: () => {}, onEntry, onStatus: connStatus($("#conn")) }).start();
+  setInterval(loadInbox, 120000);  // deadlines move on even when nothing is announced
+}
+
+main().catch((exc) => reportError(exc, "待办加载失败"));

@@ -1,0 +1,78 @@
+"""The live feed: who may see which entry, and the event stream over a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+from fastapi.testclient import TestClient
+
+from hotline.bootstrap import Context
+from hotline.live.publisher import FEED_STREAM
+from hotline.web.feed import entry_visible, follow
+from ticketing.domain.access import Actor
+from ticketing.domain.roles import Role
+
+LAWYER = Actor(1, Role.LAWYER)
+SUPERVISOR = Actor(2, Role.SUPERVISOR)
+STATION = Actor(3, Role.STATION_STAFF, "/1/7/")
+
+
+def test_entries_are_filtered_per_role() -> None:
+    call = {"type": "call", "linkedid": "1.1", "state": "waiting", "caller": "138****1234"}
+    alert = {"type": "ticket.escalated", "audience": "supervisor", "station_id": 7, "escalated_to_id": 1}
+    own = {"type": "ticket.event", "code": "12348-20261127-000001", "station_id": 7}
+    other = {"type": "ticket.event", "code": "12348-20261127-000002", "station_id": 9}
+    assert all(entry_visible(e, SUPERVISOR, frozenset()) for e in (call, alert, own, other))
+    assert entry_visible(call, LAWYER, frozenset()) and entry_visible(own, LAWYER, frozenset())
+    assert not entry_visible(alert, LAWYER, frozenset())
+    stations = frozenset({7, 8})
+    assert entry_visible(own, STATION, stations) and entry_visible(alert, STATION, stations)
+    assert not entry_visible(other, STATION, stations) and not entry_visible(call, STATION, stations)
+
+
+def test_the_feed_is_for_signed_in_users(client: TestClient) -> None:
+    response = client.get("/api/feed")
+    assert response.status_code == 401 and response.json()["error"]["id"] == "not_authenticated"
+
+
+def _events(chunks: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for chunk in chunks:
+        fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines() if not line.startswith(":"))
+        if "data" in fields:
+            out.append({"id": fields.get("id"), "event": fields.get("event"), "data": json.loads(fields["data"])})
+    return out
+
+
+def test_the_stream_sends_a_snapshot_then_new_entries_and_resumes_after_an_id(context: Context) -> None:
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(context.redis.url)
+        old = await client.xadd(FEED_STREAM, {"data": json.dumps({"type": "queue", "queue": "consult"})})
+
+        async def snapshot() -> dict[str, Any]:
+            return {"live": {"queues": []}}
+
+        async def take(start: str, fresh: bool, count: int, add: list[dict[str, Any]]) -> list[str]:
+            stream = follow(client, start, lambda e: e.get("type") != "secret", snapshot, fresh, block_ms=50)
+            chunks = [await anext(stream) for _ in range(2 if fresh else 1)]  # retry (+ snapshot)
+            for entry in add:
+                await client.xadd(FEED_STREAM, {"data": json.dumps(entry)})
+            while len([c for c in chunks if c.startswith(("id:", "data:"))]) < count:
+                chunks.append(await anext(stream))
+            await stream.aclose()
+            return chunks
+
+        fresh = _events(await take("$", True, 2, [{"type": "secret"}, {"type": "call", "linkedid": "9.9"}]))
+        assert fresh[0]["event"] == "snapshot" and fresh[0]["id"] == old.decode()
+        assert [e["data"].get("linkedid") for e in fresh[1:]] == ["9.9"]  # the filtered entry never left
+        resumed = _events(await take(old.decode(), False, 1, []))
+        assert resumed[0]["event"] is None and resumed[0]["data"]["linkedid"] == "9.9"
+        await client.xtrim(FEED_STREAM, maxlen=1, approximate=False)
+        trimmed = _events(await take(old.decode(), False, 1, []))
+        assert trimmed[0]["event"] == "snapshot"  # what it missed is gone: start again from a snapshot
+        await client.aclose()
+
+    asyncio.run(scenario())
