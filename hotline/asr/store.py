@@ -23,6 +23,8 @@ from ticketing.tickets import ROUTE_JOB
 
 
 class TranscriptStatus(StrEnum):
+    #: claimed by a job that has not started recognising yet
+    PENDING = "pending"
     RUNNING = "running"
     #: failed for a reason that may pass (file not there yet); the job will run again
     RETRYING = "retrying"
@@ -36,7 +38,7 @@ def claim(session: Session, path: str, linkedid: str | None, ticket_code: str | 
     if row is None:
         try:
             with session.begin_nested():
-                row = Transcript(path=path, status=TranscriptStatus.RUNNING, words=[], segments=[])
+                row = Transcript(path=path, status=TranscriptStatus.PENDING, words=[], segments=[])
                 session.add(row)
         except IntegrityError:  # another job created it at the same moment
             row = session.scalars(select(Transcript).where(Transcript.path == path).with_for_update()).one()

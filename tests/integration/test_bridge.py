@@ -32,7 +32,7 @@ def trace(name: str) -> list[Any]:
     return load_trace(AMI / f"{name}.ami")
 
 
-async def until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+async def until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -73,7 +73,7 @@ def finished(context: Context, count: int) -> Callable[[], bool]:
 
 
 def run(coroutine: Any) -> None:
-    asyncio.run(asyncio.wait_for(coroutine, 60))
+    asyncio.run(asyncio.wait_for(coroutine, 120))
 
 
 def test_answered_call_becomes_a_row_and_passes_through_live_state(context: Context) -> None:

@@ -28,7 +28,7 @@ def test_simulated_calls_become_rows_and_a_click_to_call_becomes_a_call_back(con
                 traffic.seat(queue, Member("PJSIP/1001", "张律师"))
             task = asyncio.create_task(traffic.run())
             try:
-                await until(lambda: len([c for c in rows(context).values() if c.ended_at]) >= 10, timeout=20)
+                await until(lambda: len([c for c in rows(context).values() if c.ended_at]) >= 10, timeout=40)
                 client = BridgeClient(context.redis.client)
                 action_id = await asyncio.to_thread(
                     client.originate_callback, lawyer_interface="PJSIP/1002", number="13808081234"
