@@ -245,8 +245,8 @@ def worker(
 
 @app.command("bridge")
 def bridge() -> None:
-    """Run the telephony bridge alone: AMI events to call records and live state, and the actions
-    the API asks for. Without HOTLINE_AMI_HOST it runs on the built-in simulator (demo mode)."""
+    """Run the telephony bridge alone (with the IVR): AMI events to call records and live state, the
+    roster, and the actions the API asks for. Without HOTLINE_AMI_HOST: the simulator (demo mode)."""
     import asyncio
     import signal
 
@@ -292,7 +292,8 @@ def serve(
         bool, typer.Option("--bridge/--no-bridge", help="Also run the telephony bridge in this process")
     ] = True,
 ) -> None:
-    """Run the service: API and consoles, outbox relay, and a job worker, on one machine."""
+    """Run the service on one machine: API and consoles, outbox relay, the telephony bridge with the IVR
+    (demo mode: on the simulator), and a job worker."""
     import threading
 
     import uvicorn
