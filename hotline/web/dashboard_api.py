@@ -1,6 +1,6 @@
 """Supervisor dashboard tables that the API had no endpoint for, each also as CSV or XLSX:
-IVR drop-out points, open work per station, satisfaction, and downloads of the KPI, overdue and
-call-back SLA tables. Downloads are audited like the statistics reports (hotline.api.routes.statistics).
+IVR drop-out points, open work per station, satisfaction, and downloads of the live wallboard, KPI,
+overdue and call-back SLA tables. Downloads are audited like the statistics reports (hotline.api.routes.statistics).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hotline.api.periods import local_period
 from hotline.api.routes.callbacks import sla as callback_sla
 from hotline.api.routes.calls import QueueName, kpi
 from hotline.api.routes.forwarding import overdue_list
+from hotline.api.routes.live import live as live_state
 from hotline.api.routes.statistics import Format, _deliver
 from hotline.reports import Table
 from ticketing.domain.access import Actor
@@ -243,3 +244,38 @@ def callback_sla_table(
     table = Table("回访时效 call-back SLA", headers, rows)
     params = {"start": body["start"][:10], "end": body["end"][:10]}
     return _deliver(session, actor, "callback-sla", format, params, body, [table], audit=format != "json")
+
+
+_AGENT_STATES = {"available": "空闲", "ringing": "振铃", "talking": "通话中", "wrapup": "话后整理",
+                 "paused": "暂停", "unavailable": "离线"}  # fmt: skip
+_CALL_STATES = {"ivr": "语音导航", "waiting": "排队", "ringing": "振铃", "talking": "通话中", "after": "其他"}
+
+
+@router.get("/live", summary="The live wallboard (queues, lawyers, calls in progress) as CSV or XLSX, at this moment")
+def live_tables(actor: Supervising, session: SessionDep, context: ContextDep, format: Format = "csv") -> Response:
+    state = live_state(context, actor)
+    at = datetime.fromtimestamp(state["at"], UTC).isoformat()
+    queues = Table(
+        "队列 queues",
+        ["队列 queue", "排队 waiting", "最长等待(秒) longest wait s", "在岗 on duty", "空闲 available",
+         "暂停 paused", "通话 talking"],
+        [[q["queue"], q.get("waiting"), q.get("longest_wait_s"), q.get("members_on_duty"), q.get("members_available"),
+          q.get("members_paused"), q.get("talking")] for q in state["queues"]],
+    )  # fmt: skip
+    agents = Table(
+        "律师 lawyers",
+        ["话机 interface", "姓名 name", "状态 state", "原因 reason", "队列 queues"],
+        [[a["interface"], a.get("name"), _AGENT_STATES.get(a.get("state", ""), a.get("state")), a.get("reason"),
+          "、".join(sorted(a.get("queues", {})))] for a in state["agents"]],
+    )  # fmt: skip
+    calls = Table(
+        "通话 calls",
+        ["通话 linkedid", "来电 caller", "状态 state", "队列 queue", "律师 lawyer", "开始 started"],
+        [[c["linkedid"], c.get("caller_number"), _CALL_STATES.get(c.get("state", ""), c.get("state")), c.get("queue"),
+          c.get("agent_interface"),
+          datetime.fromtimestamp(c["started_at"], UTC).isoformat() if c.get("started_at") else None]
+         for c in state["calls"]],
+    )  # fmt: skip
+    body = {"at": at, "simulated": state["simulated"], "queues": state["queues"], "agents": state["agents"],
+            "calls": state["calls"]}  # fmt: skip
+    return _deliver(session, actor, "live", format, {}, body, [queues, agents, calls], audit=format != "json")

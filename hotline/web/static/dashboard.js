@@ -222,6 +222,7 @@ async function main() {
   await initHeader();
   const options = await api("/api/console/options");
   live.labels = options.queues;
+  fill($("#wall-export"), exportLinks("/api/dashboard/live"));
   markSimulated(options.simulated);
   const day = today();
   $("#p-start").value = day; $("#p-end").value = day;

@@ -102,3 +102,29 @@ def test_satisfaction_of_call_backs(context: Context, client: TestClient, staff:
     body = client.get("/api/dashboard/satisfaction", headers=staff["supervisor"].headers).json()
     assert [c["count"] for c in body["callbacks"]] == [2, 1, 1]
     assert body["callbacks_rated"] == 4 and body["satisfaction_rate"] == 0.75
+
+
+def test_the_live_wallboard_downloads_as_xlsx_and_the_download_is_audited(
+    context: Context, client: TestClient, staff: dict[str, Staff]
+) -> None:
+    import json
+
+    from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
+
+    redis = context.redis.client
+    redis.hset(META_KEY, mapping={"source": "simulator"})
+    redis.hset(QUEUES_KEY, "consult", json.dumps({"queue": "consult", "waiting": 2, "oldest_joined_at": 1.0}))
+    redis.hset(AGENTS_KEY, "PJSIP/1001", json.dumps({"interface": "PJSIP/1001", "name": "张律师", "state": "paused",
+                                                     "reason": "培训", "queues": {"consult": {}}}))  # fmt: skip
+    redis.hset(CALLS_KEY, "1.1", json.dumps({"linkedid": "1.1", "caller_number": "13808081234", "state": "waiting",
+                                             "queue": "consult", "started_at": 1795449000.0}))  # fmt: skip
+    assert client.get("/api/dashboard/live", headers=staff["lawyer1"].headers).status_code == 403
+    response = client.get("/api/dashboard/live", params={"format": "xlsx"}, headers=staff["supervisor"].headers)
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    sheets = [[[cell.value for cell in row] for row in sheet.iter_rows()] for sheet in book.worksheets]
+    flat = [value for sheet in sheets for row in sheet for value in row]
+    assert "consult" in flat and "暂停" in flat and "培训" in flat and "13808081234" in flat
+    with context.sessions() as session:
+        [export] = session.scalars(select(DataExport).where(DataExport.report == "live")).all()
+        assert export.format == "xlsx" and export.rows == 3
