@@ -14,6 +14,7 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 
+from hotline.ami.sim_queues import SimMember, member_fields
 from hotline.ami.simulator import encode
 
 Event = tuple[float, bytes]
@@ -55,29 +56,8 @@ class Channel:
         ]
 
 
-@dataclass
-class Member:
-    interface: str
-    name: str
-    login_time: int = 0
-    calls_taken: int = 0
-    last_call: int = 0
-    paused: bool = False
-    reason: str = ""
-
-    @property
-    def endpoint(self) -> str:
-        return self.interface.partition("/")[2]
-
-    def fields(self, queue: str, status: str, in_call: bool = False) -> list[tuple[str, str]]:
-        return [
-            ("Queue", queue), ("MemberName", self.name), ("Interface", self.interface),
-            ("StateInterface", self.interface), ("Membership", "dynamic"), ("Penalty", "0"),
-            ("CallsTaken", str(self.calls_taken)), ("LastCall", str(self.last_call)), ("LastPause", "0"),
-            ("LoginTime", str(self.login_time)), ("InCall", "1" if in_call else "0"), ("Status", status),
-            ("Paused", "1" if self.paused else "0"), ("PausedReason", self.reason), ("Ringinuse", "0"),
-            ("Wrapuptime", "0"),
-        ]  # fmt: skip
+#: A queue member as the generated calls see it: the simulator's own (hotline.ami.sim_queues).
+Member = SimMember
 
 
 @dataclass
@@ -114,18 +94,18 @@ class CallFactory:
     def member_added(self, queue: str, member: Member, at: float) -> list[Event]:
         member.login_time = member.login_time or int(at)
         return [
-            self._event("QueueMemberAdded", "agent,all", at, member.fields(queue, "1")),
+            self._event("QueueMemberAdded", "agent,all", at, member_fields(queue, member, "1")),
             self._event("DeviceStateChange", "call,all", at, _device(f"Queue:{queue}_avail", "NOT_INUSE")),
         ]  # fmt: skip
 
     def member_status(self, queue: str, member: Member, status: str, at: float) -> Event:
         """QueueMemberStatus as Asterisk sends it when the member's phone changes state (2 in use,
         6 ringing, 1 idle), also for calls outside the queue such as a call-back."""
-        return self._event("QueueMemberStatus", "agent,all", at, member.fields(queue, status))
+        return self._event("QueueMemberStatus", "agent,all", at, member_fields(queue, member, status))
 
     def member_paused(self, queue: str, member: Member, paused: bool, reason: str, at: float) -> list[Event]:
-        member.paused, member.reason = paused, reason if paused else ""
-        return [self._event("QueueMemberPause", "agent,all", at, member.fields(queue, "1"))]
+        member.paused, member.paused_reason = paused, reason if paused else ""
+        return [self._event("QueueMemberPause", "agent,all", at, member_fields(queue, member, "1"))]
 
     def _arrive(self, caller: str, name: str, queue: str, at: float, ivr_s: float) -> tuple[Channel, list[Event]]:
         uid = self._uniqueid(at)
@@ -182,7 +162,7 @@ class CallFactory:
         out.append(self._event("Newstate", "call,all", at, leg.snapshot()))
         out.append(self._event("Newexten", "dialplan,all", at, leg.snapshot(), _app("AppQueue", "(Outgoing Line)")))
         out.append(self._dial("DialState", at, chan, leg, ("DialStatus", "RINGING")))
-        out.append(self._event("QueueMemberStatus", "agent,all", at, member.fields(queue, "6")))
+        out.append(self._event("QueueMemberStatus", "agent,all", at, member_fields(queue, member, "6")))
         out.append(self._event("DeviceStateChange", "call,all", at, _device(member.interface, "RINGING")))
         return leg, out
 
@@ -223,7 +203,7 @@ class CallFactory:
         out.append(
             self._event("VarSet", "dialplan,all", answer, chan.snapshot(), _var("MEMBERINTERFACE", member.interface))
         )
-        out.append(self._event("QueueMemberStatus", "agent,all", answer, member.fields(queue, "2")))
+        out.append(self._event("QueueMemberStatus", "agent,all", answer, member_fields(queue, member, "2")))
         out.append(self._leave(chan, queue, answer))
         hold = [("HoldTime", str(int(answer - joined)))]
         agent = [("Queue", queue), ("Interface", member.interface), ("MemberName", member.name)]
@@ -247,7 +227,7 @@ class CallFactory:
         out.append(self._hangup(leg, end, "16"))
         member.calls_taken += 1
         member.last_call = int(end)
-        out.append(self._event("QueueMemberStatus", "agent,all", end, member.fields(queue, "1")))
+        out.append(self._event("QueueMemberStatus", "agent,all", end, member_fields(queue, member, "1")))
         return out
 
     def abandoned(
@@ -280,7 +260,9 @@ class CallFactory:
             out.append(self._dial("DialEnd", out_of_time, chan, leg, ("DialStatus", "NOANSWER")))
             out.append(self._dial("DialEnd", out_of_time, chan, leg, ("DialStatus", "CANCEL")))
             out.append(self._hangup(leg, out_of_time, "0"))
-            out.append(self._event("QueueMemberStatus", "agent,all", joined + ring_timeout_s, rung.fields(queue, "1")))
+            out.append(
+                self._event("QueueMemberStatus", "agent,all", joined + ring_timeout_s, member_fields(queue, rung, "1"))
+            )
             leg, ringing = self._ring(chan, queue, rung, joined + ring_timeout_s + 2)
             out += [event for event in ringing if event[0] < gone]
         out.append(self._event("HangupRequest", "call,all", gone, chan.snapshot()))
@@ -295,7 +277,7 @@ class CallFactory:
         out.append(self._event("SoftHangupRequest", "call,all", gone, chan.snapshot(), [("Cause", "16")]))
         if leg is not None and rung is not None:
             out.append(self._hangup(leg, gone, "0"))
-            out.append(self._event("QueueMemberStatus", "agent,all", gone, rung.fields(queue, "1")))
+            out.append(self._event("QueueMemberStatus", "agent,all", gone, member_fields(queue, rung, "1")))
         out.append(self._hangup(chan, gone, "0"))  # Asterisk reports Cause 0 for an abandon
         return sorted(out, key=lambda event: event[0])
 

@@ -26,7 +26,8 @@ NOT_IN_USE, IN_USE, UNAVAILABLE, RINGING = 1, 2, 5, 6
 class SimMember:
     interface: str
     name: str
-    state_interface: str
+    #: The device whose state the member follows; the interface itself when not given.
+    state_interface: str = ""
     membership: str = "dynamic"
     penalty: int = 0
     paused: bool = False
@@ -37,6 +38,28 @@ class SimMember:
     last_call: int = 0
     in_call: bool = False
     wrapuptime: int = 0
+
+    def __post_init__(self) -> None:
+        self.state_interface = self.state_interface or self.interface
+
+    @property
+    def endpoint(self) -> str:
+        """`PJSIP/1001` → `1001`: the name its channels carry."""
+        return self.interface.partition("/")[2] or self.interface
+
+
+def member_fields(queue: str, member: SimMember, status: int | str) -> Headers:
+    """The body of a QueueMember* event (Added, Removed, Status, Pause, Penalty), as Asterisk 22
+    writes it: the same keys in the same order in every one of them (trace 02, 05)."""
+    return [
+        ("Queue", queue), ("MemberName", member.name), ("Interface", member.interface),
+        ("StateInterface", member.state_interface), ("Membership", member.membership),
+        ("Penalty", str(member.penalty)), ("CallsTaken", str(member.calls_taken)),
+        ("LastCall", str(member.last_call)), ("LastPause", str(member.last_pause)),
+        ("LoginTime", str(member.login_time)), ("InCall", "1" if member.in_call else "0"),
+        ("Status", str(status)), ("Paused", "1" if member.paused else "0"),
+        ("PausedReason", member.paused_reason), ("Ringinuse", "0"), ("Wrapuptime", str(member.wrapuptime)),
+    ]  # fmt: skip
 
 
 @dataclass
@@ -160,29 +183,8 @@ class SimQueues:
         return self.device_states.get(member.state_interface, NOT_IN_USE)
 
     def _member_event(self, event: str, queue: str, member: SimMember) -> bytes:
-        return encode(
-            [
-                ("Event", event),
-                ("Privilege", "agent,all"),
-                ("Timestamp", f"{self.clock():.6f}"),
-                ("Queue", queue),
-                ("MemberName", member.name),
-                ("Interface", member.interface),
-                ("StateInterface", member.state_interface),
-                ("Membership", member.membership),
-                ("Penalty", str(member.penalty)),
-                ("CallsTaken", str(member.calls_taken)),
-                ("LastCall", str(member.last_call)),
-                ("LastPause", str(member.last_pause)),
-                ("LoginTime", str(member.login_time)),
-                ("InCall", "1" if member.in_call else "0"),
-                ("Status", str(self._status_of(member))),
-                ("Paused", "1" if member.paused else "0"),
-                ("PausedReason", member.paused_reason),
-                ("Ringinuse", "0"),
-                ("Wrapuptime", str(member.wrapuptime)),
-            ]
-        )
+        head = [("Event", event), ("Privilege", "agent,all"), ("Timestamp", f"{self.clock():.6f}")]
+        return encode([*head, *member_fields(queue, member, self._status_of(member))])
 
     def _add(self, action: AmiMessage) -> SimReply:
         queue_name, interface = action.get("Queue") or "", action.get("Interface") or ""

@@ -52,7 +52,6 @@ class DemoTraffic:
     _heap: list[tuple[float, int, bytes]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _busy_until: dict[str, float] = field(default_factory=dict)
-    _members: dict[str, Member] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.queues.queues:
@@ -71,15 +70,9 @@ class DemoTraffic:
     def on_duty(self, queue: str) -> list[Member]:
         """Members of the simulated queue who can take a call: not paused, phone reachable."""
         found = self.queues.queues.get(queue)
-        out = []
-        for sim in found.members.values() if found else []:
-            if sim.paused or self.queues.device_states.get(sim.state_interface) == UNAVAILABLE:
-                continue
-            member = self._members.setdefault(sim.interface, Member(sim.interface, sim.name))
-            member.name, member.login_time = sim.name, sim.login_time
-            member.calls_taken, member.last_call = sim.calls_taken, sim.last_call
-            out.append(member)
-        return out
+        members = found.members.values() if found else ()
+        unavailable = self.queues.device_states
+        return [m for m in members if not m.paused and unavailable.get(m.state_interface) != UNAVAILABLE]
 
     def new_call(self, at: float) -> None:
         """Decide one caller's fate and schedule the events of the whole call."""
@@ -139,7 +132,8 @@ class DemoTraffic:
 
     async def _originated(self, action: AmiMessage) -> None:
         interface = action.get("Channel") or ""
-        member = self._members.get(interface) or Member(interface, interface.partition("/")[2] or interface)
+        seated = (q.members.get(interface) for q in self.queues.queues.values())
+        member = next((m for m in seated if m is not None), None) or Member(interface, interface.partition("/")[2])
         now = self.clock()
         answered = self._busy_until.get(interface, 0.0) <= now
         talk = self.random.uniform(*self.profile.talk_s) if answered else 0.0
