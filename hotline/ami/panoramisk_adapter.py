@@ -168,6 +168,7 @@ class _Collector:
                 return self._done()
             return None
         if fields.get("EventList", "").lower() == "complete":
+            self.result.items.append(fields)  # ListItems lets the reader check nothing was lost
             return self._done()
         self.result.items.append(fields)
         return None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from hotline.ami.panoramisk_adapter import ListResult
+from hotline.ami.queue_status import parse_queue_status
 from hotline.bridge.resync import reconcile_channels, reconcile_queue_entries
 from hotline.call_tracker import BLOCKED_VARIABLE, CallRecord, CallTracker
 from hotline.live.model import AGENT_EVENTS, MEMBER_EVENTS, Changes, LiveModel
@@ -128,14 +129,12 @@ class BridgeCore:
                 len(report.updated),
             )
         elif result.action == "QueueStatus":
-            members = [i for i in result.items if i.get("Event") == "QueueMember"]
-            self.changes.merge(self.model.replace_members(members, now))
-            for params in result.items:
-                if params.get("Event") == "QueueParams" and params.get("Queue"):
-                    self.model.queue_names.add(params["Queue"])
-                    self.changes.queues.add(params["Queue"])
-            entries = [i for i in result.items if i.get("Event") == "QueueEntry"]
-            for call in reconcile_queue_entries(self.tracker, entries, now):
+            reply = parse_queue_status(result.items)
+            self.changes.merge(self.model.replace_members(reply.members, now))
+            self.model.queue_names.update(reply.members)
+            self.changes.queues.update(reply.members)
+            callers = [caller for queue in reply.callers.values() for caller in queue]
+            for call in reconcile_queue_entries(self.tracker, callers, now):
                 self.model.note_call(call, self.changes)
                 self.writer.submit(call)
 

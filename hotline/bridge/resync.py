@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hotline.ami.queue_status import QueueCaller
 from hotline.call_tracker import CallRecord, CallTracker, member_interface
 
 RESYNC = "resync"
@@ -109,18 +110,17 @@ def _queue_position(call: CallRecord, legs: list[Mapping[str, str]], now: float)
         call.reconciled_by = RESYNC
 
 
-def reconcile_queue_entries(tracker: CallTracker, entries: Iterable[Mapping[str, str]], now: float) -> list[CallRecord]:
-    """QueueStatus' QueueEntry items: who is waiting, in which queue, for how long."""
+def reconcile_queue_entries(tracker: CallTracker, callers: Iterable[QueueCaller], now: float) -> list[CallRecord]:
+    """QueueStatus' waiting callers: who is waiting, in which queue, for how long."""
     touched = []
     by_uniqueid = {uid: call for call in tracker.calls.values() for uid in call.open_channels}
-    for entry in entries:
-        call = by_uniqueid.get(entry.get("Uniqueid", ""))
+    for caller in callers:
+        call = by_uniqueid.get(caller.uniqueid)
         if call is None:
             continue
-        if call.offered_at is None or call.queue != entry.get("Queue"):
-            wait = entry.get("Wait", "0")
-            call.queue = entry.get("Queue") or call.queue
-            call.offered_at = now - (int(wait) if wait.isdigit() else 0)
+        if call.offered_at is None or call.queue != caller.queue:
+            call.queue = caller.queue or call.queue
+            call.offered_at = now - caller.wait_seconds
             call.left_queue_at = None
             call.reconciled_by = RESYNC
             touched.append(call)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from hotline.ami.queue_status import ActualMember
 from hotline.call_tracker import CallRecord
 
 #: app_queue member Status values (ast_device_state) that mean the phone cannot take a call.
@@ -254,25 +255,31 @@ class LiveModel:
                     changes.queues.update(agent.queues)
 
     # -- resync ---------------------------------------------------------------------------------
-    def replace_members(self, members: Iterable[Mapping[str, str]], at: float) -> Changes:
-        """Rebuild membership from QueueStatus' QueueMember items (keys as in the member events)."""
+    def replace_members(self, members: Mapping[str, Mapping[str, ActualMember]], at: float) -> Changes:
+        """Rebuild membership from a QueueStatus reply (queue -> interface -> member)."""
         changes = Changes(agents=set(self.agents), queues=set(self.queue_names))
         old = self.agents
         self.agents = {}
-        for member in members:
-            interface = member.get("Location") or member.get("Interface")
-            if not interface:
-                continue
-            previous = old.get(interface)
-            event = {**member, "Interface": interface, "MemberName": member.get("Name") or member.get("MemberName", "")}
-            self._member_event("QueueMemberStatus", event, at, changes)
-            agent = self.agents[interface]
-            if previous is not None:
-                agent.wrapup_until = previous.wrapup_until
-                agent.since = previous.since if previous.state is agent.state else at
-            if member.get("InCall") == "1" and agent.talking_on is None:
-                agent.talking_on = previous.talking_on if previous else None
-                self._refresh(agent, at)
+        for queue, seated in members.items():
+            for interface, member in seated.items():
+                previous = old.get(interface)
+                event = {
+                    "Queue": queue,
+                    "Interface": interface,
+                    "MemberName": member.name,
+                    "Status": str(member.status),
+                    "Paused": "1" if member.paused else "0",
+                    "PausedReason": member.paused_reason,
+                    "Penalty": str(member.penalty),
+                }
+                self._member_event("QueueMemberStatus", event, at, changes)
+                agent = self.agents[interface]
+                if previous is not None:
+                    agent.wrapup_until = previous.wrapup_until
+                    agent.since = previous.since if previous.state is agent.state else at
+                if member.in_call and agent.talking_on is None and previous is not None:
+                    agent.talking_on = previous.talking_on
+                    self._refresh(agent, at)
         changes.agents |= set(self.agents)
         return changes
 

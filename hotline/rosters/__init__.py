@@ -3,7 +3,7 @@
 Pure rules, standard library only: `model` (shifts and local times), `cells` (one cell: headers,
 dates, times, lists), `lookups` (lawyers and queues by the names a roster uses), `validate` (rows to
 shifts with every error), `membership` (desired queue members and the plan that gets Asterisk
-there), `queue_status` (QueueStatus to actual members), `coverage` (gaps and overlaps against
+there), `coverage` (gaps and overlaps against
 service hours).
 
 Adapters: `reader` (CSV/XLSX bytes to rows), `store` (the duty_shifts table), `service_hours`

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from hotline.ami.queue_status import ActualMember
 from hotline.rosters.model import Shift, local_wall_clock
 
 
@@ -31,24 +32,6 @@ class MemberSpec:
     penalty: int | None = None
     #: Only when the device to watch differs from the interface (Local/ channels).
     state_interface: str | None = None
-
-
-@dataclass(frozen=True)
-class ActualMember:
-    """A queue member as Asterisk reports it (QueueStatus's QueueMember)."""
-
-    interface: str
-    name: str
-    state_interface: str = ""
-    #: dynamic (added over AMI or the CLI), static (queues.conf) or realtime.
-    membership: str = "dynamic"
-    penalty: int = 0
-    paused: bool = False
-    paused_reason: str = ""
-    #: Device state: 1 not in use, 2 in use, 5 unavailable, 6 ringing (see the traces' README).
-    status: int = 0
-    in_call: bool = False
-    calls_taken: int = 0
 
 
 Desired = dict[str, dict[str, MemberSpec]]

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.ami.panoramisk_adapter import AmiActionError
+from hotline.ami.queue_status import parse_queue_status
 from hotline.rosters import store
 from hotline.rosters.membership import (
     MemberAction,
@@ -32,7 +33,6 @@ from hotline.rosters.membership import (
     stuck_members,
 )
 from hotline.rosters.model import Shift, local_wall_clock
-from hotline.rosters.queue_status import parse_queue_status
 
 logger = logging.getLogger(__name__)
 

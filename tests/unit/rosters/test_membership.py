@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from hotline.ami.queue_status import parse_queue_status
 from hotline.rosters.membership import (
     ActualMember,
     MemberSpec,
@@ -16,7 +17,6 @@ from hotline.rosters.membership import (
     plan_reconciliation,
     stuck_members,
 )
-from hotline.rosters.queue_status import parse_queue_status
 from tests.unit.rosters.helpers import needs_traces, shift, trace_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

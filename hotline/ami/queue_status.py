@@ -1,6 +1,7 @@
 """Asterisk's answer to QueueStatus, as queues, their members and their waiting callers.
 
-Standard library only. The answer is `Response: Success` (EventList: start), then QueueParams (one
+Read by the roster reconciler (who is a member) and by the bridge's resync (lawyers' states and who
+is waiting). Standard library only. The answer is `Response: Success` (EventList: start), then QueueParams (one
 per queue, even an empty one), QueueMember and QueueEntry items, then QueueStatusComplete with
 ListItems. QueueMember names the member `Name`/`Location`, not MemberName/Interface as the
 QueueMember* events do. Messages are anything with `.get(key)`: our AmiMessage or panoramisk's Message.
@@ -13,9 +14,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hotline.rosters.membership import ActualMember
-
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActualMember:
+    """A queue member as Asterisk reports it (QueueStatus's QueueMember)."""
+
+    interface: str
+    name: str
+    state_interface: str = ""
+    #: dynamic (added over AMI or the CLI), static (queues.conf) or realtime.
+    membership: str = "dynamic"
+    penalty: int = 0
+    paused: bool = False
+    paused_reason: str = ""
+    #: Device state: 1 not in use, 2 in use, 5 unavailable, 6 ringing (see the traces' README).
+    status: int = 0
+    in_call: bool = False
+    calls_taken: int = 0
 
 
 class Headers(Protocol):
@@ -33,7 +50,7 @@ class QueueCaller:
 
 
 @dataclass
-class QueueSnapshot:
+class QueueStatusReply:
     #: queue -> interface -> member, with an entry for every queue Asterisk reported (QueueParams).
     members: dict[str, dict[str, ActualMember]] = field(default_factory=dict)
     callers: dict[str, list[QueueCaller]] = field(default_factory=dict)
@@ -51,8 +68,8 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def parse_queue_status(messages: Iterable[Headers]) -> QueueSnapshot:
-    snapshot = QueueSnapshot()
+def parse_queue_status(messages: Iterable[Headers]) -> QueueStatusReply:
+    snapshot = QueueStatusReply()
     items = 0
     listed: int | None = None
     for message in messages:
