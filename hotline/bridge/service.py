@@ -58,6 +58,8 @@ class BridgeOptions:
     node: str = "default"
     #: How often wrap-ups are checked for their end (they end without an event).
     tick_s: float = 1.0
+    #: How often every queue's snapshot is restated (its updated_at), so readers know it is current.
+    snapshot_refresh_s: float = 15.0
 
 
 #: Work that needs the live connection (the roster loop): started after each resync, cancelled when
@@ -248,10 +250,16 @@ class Bridge:
                 self.client.resume_reading()
 
     async def _tick(self) -> None:
+        refreshed = 0.0
         while True:
             await asyncio.sleep(self.options.tick_s)
             changes = Changes()
-            self.model.tick(time.time(), changes)
+            now = time.time()
+            self.model.tick(now, changes)
+            if now - refreshed >= self.options.snapshot_refresh_s:
+                # Readers (the IVR) treat an old snapshot as unknown: a quiet queue is restated.
+                changes.queues.update(self.model.queue_names)
+                refreshed = now
             await self.publisher.check()
             if changes or self.publisher.needs_full:
                 await self.publisher.publish(changes)

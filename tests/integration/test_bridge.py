@@ -414,3 +414,33 @@ def test_a_voicemail_transcribed_before_the_call_row_is_written_fills_its_transc
         assert row.transcript is not None and "我想咨询工资拖欠" in row.transcript
 
     run(scenario())
+
+
+def test_the_ivr_reads_the_queue_snapshots_the_bridge_keeps_current(context: Context) -> None:
+    """The contract with the IVR (ivr.waiting): one hash field per queue, restated while nothing happens."""
+    from ivr.waiting import LIVE_QUEUES_KEY, parse_snapshot
+
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator, tick_s=0.05, snapshot_refresh_s=0.2):
+            messages = trace("05-queue-admin")
+            events = [m for m in messages if m.kind == "event"]
+            joined = next(i for i, m in enumerate(events) if m.name == "QueueCallerJoin")
+            await simulator.play(events[: joined + 1], speed=0)
+            live = context.redis.client
+            raw = await until(lambda: live.hget(LIVE_QUEUES_KEY, "legal-consult"), what="snapshot")
+            first = parse_snapshot(raw, "legal-consult")
+            assert first is not None and first.waiting == 1 and first.members_on_duty == 2
+            assert first.members_paused == 1 and first.oldest_joined_at is not None
+            # Nothing happens in the queue; its snapshot is still restated.
+            later = await until(
+                lambda: (
+                    (s := parse_snapshot(live.hget(LIVE_QUEUES_KEY, "legal-consult"), "legal-consult"))
+                    and s.updated_at > first.updated_at
+                    and s
+                ),
+                what="a restated snapshot",
+            )
+            assert later.waiting == 1
+
+    run(scenario())
