@@ -43,6 +43,8 @@ class BridgeOptions:
     #: "asterisk", or "simulator" in demo mode (shown on every console).
     source: str = "asterisk"
     ping_interval_s: float = 10.0
+    #: A resync while connected too: a missed Hangup cannot leave a call open longer than this.
+    resync_interval_s: float = 300.0
     action_timeout_s: float = 5.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
@@ -178,15 +180,20 @@ class Bridge:
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
         lost = asyncio.ensure_future(client.lost.wait())
         companions = [asyncio.create_task(work(client)) for work in self.while_connected]
+        last_resync = time.monotonic()
         try:
             while not lost.done():
                 # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
-                await asyncio.wait({lost}, timeout=options.ping_interval_s)
+                await asyncio.wait({lost}, timeout=min(options.ping_interval_s, options.resync_interval_s))
                 _raise_if_cancelled()
                 if lost.done():
                     break
                 try:
-                    await client.action("Ping", timeout=options.action_timeout_s)
+                    if time.monotonic() - last_resync >= options.resync_interval_s:
+                        await self.resync(client)  # its Ping is the keep-alive too
+                        last_resync = time.monotonic()
+                    else:
+                        await client.action("Ping", timeout=options.action_timeout_s)
                 except AmiActionError as exc:
                     logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
                     self.last_error = f"keep-alive: {exc.message}"

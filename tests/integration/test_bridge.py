@@ -444,3 +444,22 @@ def test_the_ivr_reads_the_queue_snapshots_the_bridge_keeps_current(context: Con
             assert later.waiting == 1
 
     run(scenario())
+
+
+def test_a_missed_hangup_is_healed_by_the_periodic_resync(context: Context) -> None:
+    """Asterisk never sends the Hangup (a bug, a lost frame): the call is closed at the next resync."""
+
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator, ping_interval_s=0.1, resync_interval_s=0.3) as bridge:
+            messages = trace("03-call-abandoned-empty-queue")
+            joined = next(i for i, m in enumerate(messages) if m.name == "QueueCallerJoin")
+            await simulator.play(messages[: joined + 1], speed=0)
+            await until(lambda: len(bridge.tracker.calls) == 1, what="the call tracked")
+            simulator.state.channels.clear()  # the channel is gone, and no event says so
+            await until(finished(context, 1), what="the call closed by a resync")
+            assert bridge.connections == 1 and bridge.resyncs >= 2
+        [row] = rows(context).values()
+        assert row.outcome == "unknown" and row.reconciled_by == "resync"
+
+    run(scenario())
