@@ -48,3 +48,11 @@ def test_only_placeholder_secrets() -> None:
             key, _, value = line.partition("=")
             if key.strip() in ("secret", "password"):
                 assert value.strip().startswith("change-me"), f"{path.name}: {line}"
+
+
+def test_the_dialplan_has_the_contexts_the_bridge_sends_calls_to() -> None:
+    from hotline.bridge.service import BridgeOptions
+
+    options = BridgeOptions("127.0.0.1", 5038, "hotline", "secret")
+    contexts = set(sections("extensions.conf"))
+    assert {options.callback_context, options.transfer_context} <= contexts
