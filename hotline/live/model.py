@@ -44,6 +44,7 @@ class CallState(StrEnum):
     RINGING = "ringing"  # waiting, and a lawyer's phone rings for it
     TALKING = "talking"
     AFTER = "after"  # left the queue unanswered but still up (voicemail, survey, transfer)
+    DIALLING = "dialling"  # a call-back: the lawyer's phone or the citizen is being rung
 
 
 @dataclass
@@ -107,6 +108,8 @@ class Agent:
 def call_state(call: CallRecord) -> CallState:
     if call.answered_at is not None:
         return CallState.TALKING
+    if call.direction != "inbound":
+        return CallState.DIALLING
     if call.ringing_interface:
         return CallState.RINGING
     if call.waiting:

@@ -248,7 +248,8 @@ def callback_sla_table(
 
 _AGENT_STATES = {"available": "空闲", "ringing": "振铃", "talking": "通话中", "wrapup": "话后整理",
                  "paused": "暂停", "unavailable": "离线"}  # fmt: skip
-_CALL_STATES = {"ivr": "语音导航", "waiting": "排队", "ringing": "振铃", "talking": "通话中", "after": "其他"}
+_CALL_STATES = {"ivr": "语音导航", "waiting": "排队", "ringing": "振铃", "talking": "通话中", "after": "其他",
+                "dialling": "回拨中"}  # fmt: skip
 
 
 @router.get("/live", summary="The live wallboard (queues, lawyers, calls in progress) as CSV or XLSX, at this moment")

@@ -5,7 +5,7 @@ import {
 } from "/static/common.js";
 
 const AGENT_LABELS = { available: "空闲", ringing: "振铃", talking: "通话中", wrapup: "话后整理", paused: "暂停", unavailable: "未注册" };
-const CALL_LABELS = { ivr: "语音导航", waiting: "排队中", ringing: "振铃", talking: "通话中", after: "留言/评价" };
+const CALL_LABELS = { ivr: "语音导航", waiting: "排队中", ringing: "振铃", talking: "通话中", after: "留言/评价", dialling: "回拨中" };
 const TARGET = 0.9;
 
 const live = { queues: new Map(), agents: new Map(), calls: new Map(), offset: 0, labels: {}, renderQueued: false };

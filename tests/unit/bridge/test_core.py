@@ -159,3 +159,16 @@ def test_a_bad_event_is_logged_and_the_stream_goes_on() -> None:
     bridge.process([{"Event": "QueueMemberStatus", "Queue": "q", "Interface": "PJSIP/1", "Wrapuptime": "x"}])
     bridge.process(events("03-call-abandoned-empty-queue"))
     assert bridge.events > 1 and bridge.tracker.calls == {}
+
+
+def test_a_call_back_is_dialling_until_the_citizen_answers() -> None:
+    from hotline.live.model import call_state
+
+    bridge, _ = core()
+    states = []
+    for event in events("06-originate-callback"):
+        bridge.process([event])
+        call = bridge.model.calls.get("1795449007.87")
+        if call is not None and (not states or states[-1] is not call_state(call)):
+            states.append(call_state(call))
+    assert states == [CallState.DIALLING, CallState.TALKING]
