@@ -202,6 +202,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     board.locator("#r-kpi .tile").first.wait_for(timeout=WAIT)
     screenshot(board, "report-monthly")
     lawyer.goto(f"{url}/console")
+    lawyer.locator("#shift-info", has_text="综合咨询").wait_for(timeout=WAIT)  # queues by their labels
     screenshot(lawyer, "console")
     login = browser.new_page(viewport={"width": 1366, "height": 768})
     login.goto(f"{url}/login")

@@ -52,7 +52,8 @@ async function changeDuty(target, reason) {
 
 function shiftText(shift) {
   if (!shift || !shift.shifts || !shift.shifts.length) return "今日无排班";
-  const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).join("、")}`);
+  const label = (queue) => (state.options && state.options.queues[queue]) || queue;
+  const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).map(label).join("、")}`);
   return `今日班次：${parts.join("；")}${shift.on_duty ? "（当前在班）" : ""}`;
 }
 
