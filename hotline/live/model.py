@@ -1,8 +1,9 @@
 """Live state as a pure function of AMI events: lawyers' states, callers waiting per queue, calls up.
 
-Calls come from the CallTracker (one record per Linkedid); this model adds what the tracker does not
-keep: queue membership and each lawyer's state (on duty, ringing, talking, wrap-up, paused with a
-reason). `apply` returns what changed, so the publisher writes only that. No I/O here.
+Calls come from the CallTracker (one record per Linkedid; how a call looks live is
+hotline.live.calls); this model adds what the tracker does not keep: queue membership and each
+lawyer's state (on duty, ringing, talking, wrap-up, paused with a reason). `apply` returns what
+changed, so the publisher writes only that. No I/O here.
 """
 
 from __future__ import annotations
@@ -36,15 +37,6 @@ class AgentState(StrEnum):
     WRAPUP = "wrapup"
     PAUSED = "paused"
     UNAVAILABLE = "unavailable"
-
-
-class CallState(StrEnum):
-    IVR = "ivr"  # in the voice menu or anywhere before a queue
-    WAITING = "waiting"
-    RINGING = "ringing"  # waiting, and a lawyer's phone rings for it
-    TALKING = "talking"
-    AFTER = "after"  # left the queue unanswered but still up (voicemail, survey, transfer)
-    DIALLING = "dialling"  # a call-back: the lawyer's phone or the citizen is being rung
 
 
 @dataclass
@@ -103,41 +95,6 @@ class Agent:
             "linkedid": self.talking_on or self.ringing_for,
             "wrapup_until": self.wrapup_until if self.state is AgentState.WRAPUP else None,
         }
-
-
-def call_state(call: CallRecord) -> CallState:
-    if call.answered_at is not None:
-        return CallState.TALKING
-    if call.direction != "inbound":
-        return CallState.DIALLING
-    if call.ringing_interface:
-        return CallState.RINGING
-    if call.waiting:
-        return CallState.WAITING
-    if call.left_queue_at is not None or call.abandoned_at is not None:
-        return CallState.AFTER
-    return CallState.IVR
-
-
-def call_view(call: CallRecord) -> dict[str, Any]:
-    """The live picture of a call (caller number included: the API masks it per role)."""
-    return {
-        "linkedid": call.linkedid,
-        "direction": call.direction,
-        "caller_number": call.caller_number,
-        "caller_name": call.caller_name,
-        "state": call_state(call).value,
-        "queue": call.queue,
-        "started_at": call.started_at,
-        "offered_at": call.offered_at,
-        "answered_at": call.answered_at,
-        "agent_interface": call.agent_interface or call.ringing_interface,
-        "agent_name": call.agent_name,
-        "priority": call.ivr_variables.get("HOTLINE_PRIORITY"),
-        "green": call.ivr_variables.get("HOTLINE_GREEN"),
-        "closed_hours": call.closed_hours,
-        "reconciled_by": call.reconciled_by,
-    }
 
 
 @dataclass

@@ -26,7 +26,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from hotline.live.model import Changes, LiveModel, call_view
+from hotline.live.calls import call_view
+from hotline.live.model import Changes, LiveModel
 from ticketing.domain.roles import mask_phone
 
 logger = logging.getLogger(__name__)

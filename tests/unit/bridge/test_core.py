@@ -6,7 +6,8 @@ from hotline.ami.panoramisk_adapter import ListResult
 from hotline.bridge.core import BridgeCore, wants
 from hotline.bridge.resync import duration_seconds, epoch_of
 from hotline.call_tracker import CallRecord, CallTracker, Outcome, member_interface
-from hotline.live.model import AgentState, CallState, LiveModel
+from hotline.live.calls import CallState
+from hotline.live.model import AgentState, LiveModel
 from tests.traces import events, list_items, needs_traces
 
 pytestmark = needs_traces
@@ -31,7 +32,7 @@ def test_an_answered_call_moves_the_lawyer_through_ringing_talking_and_wrap_up()
     bridge, rows = core(wrapup_s=5)
     states: list[AgentState] = []
     call_states: list[CallState] = []
-    from hotline.live.model import call_state
+    from hotline.live.calls import call_state
 
     for event in events("02-call-answered"):
         bridge.process([event])
@@ -162,7 +163,7 @@ def test_a_bad_event_is_logged_and_the_stream_goes_on() -> None:
 
 
 def test_a_call_back_is_dialling_until_the_citizen_answers() -> None:
-    from hotline.live.model import call_state
+    from hotline.live.calls import call_state
 
     bridge, _ = core()
     states = []
