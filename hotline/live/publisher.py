@@ -20,12 +20,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 
+from hotline.jobs import FEED_MAXLEN, FEED_STREAM
 from hotline.live.calls import call_view
 from hotline.live.model import Changes, LiveModel
 from ticketing.domain.roles import mask_phone
@@ -36,8 +37,6 @@ CALLS_KEY = "hotline:live:calls"
 AGENTS_KEY = "hotline:live:agents"
 QUEUES_KEY = "hotline:live:queues"
 META_KEY = "hotline:live:meta"
-FEED_STREAM = "hotline:feed"
-FEED_MAXLEN = 10_000
 
 
 def _json(value: dict[str, Any]) -> str:
@@ -62,18 +61,14 @@ class LivePublisher:
 
     async def publish(self, changes: Changes, extra_feed: list[dict[str, Any]] | None = None) -> bool:
         """Write what changed (everything after a Redis loss); False when Redis is unreachable."""
+        extra = extra_feed or []
         try:
-            if extra_feed:
-                pipe = self.client.pipeline(transaction=False)
-                for entry in extra_feed:
-                    pipe.xadd(FEED_STREAM, {"data": _json({**entry, "at": self.clock()})}, maxlen=FEED_MAXLEN)
-                await pipe.execute()
             if self.needs_full:
-                await self._publish_all()
+                await self._publish_all(extra)
                 self.needs_full = False
-            elif changes:
+            elif changes or extra:
                 pipe = self.client.pipeline(transaction=False)
-                self._stage(pipe, changes)
+                self._stage(pipe, changes, extra)
                 pipe.exists(META_KEY)
                 results = await pipe.execute()
                 if not results[-1]:
@@ -98,9 +93,10 @@ class LivePublisher:
         except (redis.RedisError, OSError):
             self.needs_full = True
 
-    def _stage(self, pipe: Any, changes: Changes) -> None:
+    def _stage(self, pipe: Any, changes: Changes, extra: Sequence[dict[str, Any]] = ()) -> None:
+        """Queue the writes for what changed, and the feed entries they make (after `extra` ones)."""
         now = self.clock()
-        feed: list[dict[str, Any]] = []
+        feed: list[dict[str, Any]] = [{**entry, "at": now} for entry in extra]
         model = self.model
         for linkedid in changes.calls:
             call = model.calls.get(linkedid)
@@ -151,7 +147,7 @@ class LivePublisher:
         for entry in feed:
             pipe.xadd(FEED_STREAM, {"data": _json(entry)}, maxlen=FEED_MAXLEN, approximate=True)
 
-    async def _publish_all(self) -> None:
+    async def _publish_all(self, extra: Sequence[dict[str, Any]] = ()) -> None:
         model = self.model
         now = self.clock()
         pipe = self.client.pipeline(transaction=True)
@@ -160,7 +156,7 @@ class LivePublisher:
         self._agent_states.clear()
         self._queue_states.clear()
         everything = Changes(calls=set(model.calls), agents=set(model.agents), queues=set(model.queue_names))
-        self._stage(pipe, everything)
+        self._stage(pipe, everything, extra)
         pipe.hset(META_KEY, mapping={"source": self.source, "epoch": self.epoch, "rewritten_at": now})
         await pipe.execute()
 
