@@ -84,7 +84,7 @@ def ivr_dropouts(
         Table("菜单中挂机 drop-outs", ["菜单节点 node", "次数 count", "占比 share"],
               [[n["node"], n["count"], n["share"]] for n in nodes]),
     ]  # fmt: skip
-    return _deliver(session, actor, "ivr-dropouts", format, params, body, tables, audit=format != "json")
+    return _deliver(session, actor, "ivr-dropouts", format, params, body, tables)
 
 
 def _node_expression(session: Session) -> ColumnElement[Any]:
@@ -127,7 +127,7 @@ def backlog(actor: Supervising, session: SessionDep, format: Format = "json") ->
         ["工作站 station", *labels, "合计 total", "逾期 overdue"],
         [[i["station"], *(i[s] for s in statuses), i["total"], i["overdue"]] for i in items],
     )
-    return _deliver(session, actor, "backlog", format, {}, body, [table], audit=format != "json")
+    return _deliver(session, actor, "backlog", format, {}, body, [table])
 
 
 @router.get("/satisfaction", summary="Call-back satisfaction (回访满意度) and post-call survey scores (一事一评)")
@@ -180,7 +180,7 @@ def satisfaction(
               [[c["label"], c["count"], c["share"]] for c in callbacks]),
         Table("通话评价 survey", ["分数 score", "次数 count"], [[s["score"], s["count"]] for s in survey]),
     ]  # fmt: skip
-    return _deliver(session, actor, "satisfaction", format, params, body, tables, audit=format != "json")
+    return _deliver(session, actor, "satisfaction", format, params, body, tables)
 
 
 KPI_COLUMNS = [
@@ -208,7 +208,7 @@ def kpi_table(
               "queue": queue, "granularity": granularity, "by_queue": by_queue}  # fmt: skip
     table = Table("接通指标 KPI", [label for _, label in KPI_COLUMNS],
                   [[row.get(key) for key, _ in KPI_COLUMNS] for row in body["rows"]])  # fmt: skip
-    return _deliver(session, actor, "kpi", format, params, body, [table], audit=format != "json")
+    return _deliver(session, actor, "kpi", format, params, body, [table])
 
 
 @router.get("/overdue", summary="The 督办 list (GET /api/supervision/overdue) as CSV or XLSX")
@@ -222,7 +222,7 @@ def overdue_table(actor: Supervising, session: SessionDep, format: Format = "csv
     ]  # fmt: skip
     table = Table("督办 overdue", ["工单 code", "状态 status", "类别 category", "工作站 station", "逾期 lapses",
                                   "督办至 escalated to"], rows)  # fmt: skip
-    return _deliver(session, actor, "overdue", format, {}, body, [table], audit=format != "json")
+    return _deliver(session, actor, "overdue", format, {}, body, [table])
 
 
 @router.get("/callback-sla", summary="The call-back SLA (GET /api/callbacks/sla) as CSV or XLSX")
@@ -243,7 +243,7 @@ def callback_sla_table(
     headers = ["范围 scope", "办结 closed", "按时 on time", "超时 late", "未完成未超时", "未完成已超时", "达标率 rate"]
     table = Table("回访时效 call-back SLA", headers, rows)
     params = {"start": body["start"][:10], "end": body["end"][:10]}
-    return _deliver(session, actor, "callback-sla", format, params, body, [table], audit=format != "json")
+    return _deliver(session, actor, "callback-sla", format, params, body, [table])
 
 
 _AGENT_STATES = {"available": "空闲", "ringing": "振铃", "talking": "通话中", "wrapup": "话后整理",
@@ -279,4 +279,4 @@ def live_tables(actor: Supervising, session: SessionDep, context: ContextDep, fo
     )  # fmt: skip
     body = {"at": at, "simulated": state["simulated"], "queues": state["queues"], "agents": state["agents"],
             "calls": state["calls"]}  # fmt: skip
-    return _deliver(session, actor, "live", format, {}, body, [queues, agents, calls], audit=format != "json")
+    return _deliver(session, actor, "live", format, {}, body, [queues, agents, calls])

@@ -54,8 +54,12 @@ def _deliver(
     body: dict[str, Any],
     tables: list[Table],
     *,
-    audit: bool,
+    audit: bool | None = None,
 ) -> Response:
+    """The report as JSON or a CSV/XLSX download. Downloads are audited (`audit`: by default
+    every format but plain JSON)."""
+    if audit is None:
+        audit = fmt != "json"
     if audit:
         rows = sum(len(t.rows) for t in tables)
         record_export(session, actor, report, fmt, params, rows, datetime.now(UTC))
@@ -119,7 +123,7 @@ def topics(
             [[s["bucket"], name, n] for s in series for name, n in s["by_category"].items()],
         ),
     ]
-    return _deliver(session, actor, "topics", format, params, body, tables, audit=format != "json")
+    return _deliver(session, actor, "topics", format, params, body, tables)
 
 
 @router.get("/stations", summary="Tickets per station, with each station's whole subtree rolled up")
@@ -146,7 +150,7 @@ def stations(
         [[r.name, r.level, r.own, r.total] for r in rows]
         + [["未转办 not forwarded", "", never_forwarded, never_forwarded]],
     )
-    return _deliver(session, actor, "stations", format, params, body, [table], audit=format != "json")
+    return _deliver(session, actor, "stations", format, params, body, [table])
 
 
 def _hot_tables(report: HotTopics) -> list[Table]:
