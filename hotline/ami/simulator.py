@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,8 @@ class AmiSimulator:
     #: Learn channels and queues from the events sent, to answer CoreShowChannels and QueueStatus.
     track_state: bool = True
     state: SimState = field(default_factory=SimState)
+    #: The latest actions clients sent (what Asterisk would have been asked), oldest first.
+    received: deque[AmiMessage] = field(default_factory=lambda: deque(maxlen=1000))
     #: Asked in order before the canned answers, for logged-in clients.
     handlers: list[ActionHandler] = field(default_factory=lambda: _default_handlers())
     _clients: list[_Client] = field(default_factory=list)
@@ -169,9 +172,12 @@ class AmiSimulator:
                     if isinstance(frame, FrameError):
                         # Asterisk ignores what it cannot parse; so do we, but say so.
                         logger.warning("simulator: unparsable client message skipped: %s", frame.reason)
-                    elif not await self._answer(client, frame):
+                        continue
+                    self.received.append(frame)
+                    if not await self._answer(client, frame):
                         return
-                    elif (hook := self.after_action.get((frame.get("Action") or "").lower())) and client.logged_in:
+                    hook = self.after_action.get((frame.get("Action") or "").lower())
+                    if hook is not None and client.logged_in:
                         await hook(frame)
                 await writer.drain()
         except ConnectionError:

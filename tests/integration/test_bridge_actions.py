@@ -37,14 +37,6 @@ def test_no_bridge_running_is_known_at_once(context: Context) -> None:
 def test_click_to_call_originates_from_the_lawyers_phone(context: Context) -> None:
     async def scenario() -> None:
         simulator = AmiSimulator()
-        received: list[Any] = []
-        original = simulator._answer
-
-        async def spy(client: Any, action: Any) -> bool:
-            received.append(action)
-            return await original(client, action)
-
-        simulator._answer = spy  # type: ignore[method-assign]
         async with running(context, simulator):
             bridge = client_for(context)
             await until(lambda: bridge.status(), what="heartbeat")
@@ -54,7 +46,7 @@ def test_click_to_call_originates_from_the_lawyers_phone(context: Context) -> No
                 number="+86 138-0808-1234",
                 variables={"HOTLINE_TASK": "17"},
             )
-            originate = next(a for a in received if a.get("Action") == "Originate")
+            originate = next(a for a in simulator.received if a.get("Action") == "Originate")
             assert originate.get("ActionID") == action_id and action_id.startswith("callback-")
             assert originate.get("Channel") == "PJSIP/1001" and originate.get("Exten") == "13808081234"
             assert originate.get("Context") == "hotline-callback" and originate.get("Async") == "true"
@@ -119,14 +111,6 @@ def test_bad_requests_and_refusals_are_clear(context: Context) -> None:
 def test_transfer_and_record_act_on_the_callers_channel(context: Context) -> None:
     async def scenario() -> None:
         simulator = AmiSimulator()
-        received: list[Any] = []
-        original = simulator._answer
-
-        async def spy(client: Any, action: Any) -> bool:
-            received.append(action)
-            return await original(client, action)
-
-        simulator._answer = spy  # type: ignore[method-assign]
         async with running(context, simulator) as running_bridge:
             messages = trace("02-call-answered")
             connect = next(i for i, m in enumerate(messages) if m.name == "AgentConnect")
@@ -139,7 +123,7 @@ def test_transfer_and_record_act_on_the_callers_channel(context: Context) -> Non
             }
             result = await asyncio.to_thread(bridge.transfer, "1795448931.75", "12345")
             assert result == {"channel": "PJSIP/sipp-in-0000004b", "exten": "12345"}
-            redirect = next(a for a in received if a.get("Action") == "Redirect")
+            redirect = next(a for a in simulator.received if a.get("Action") == "Redirect")
             assert (redirect.get("Context"), redirect.get("Priority")) == ("hotline-transfer", "1")
 
     run(scenario())
