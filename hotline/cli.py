@@ -108,6 +108,10 @@ def kpi_rebuild(
 @config_app.command("check")
 def config_check() -> None:
     """Validate settings and every file in config/, listing all problems at once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.config.calendar import build_calendar
     from hotline.config.files import load_config, walk_stations
     from hotline.config.settings import load_settings
     from ivr.menu_checks import load_ivr_config
@@ -116,11 +120,22 @@ def config_check() -> None:
         settings = load_settings()
         config = load_config(settings.config_dir)
         ivr = load_ivr_config(settings.config_dir, config)
-    typer.echo(
-        f"configuration OK: {len(walk_stations(config.stations.root))} stations, "
-        f"{len(config.categories.categories)} categories, {len(config.service_hours.queues)} queues, "
-        f"{len(ivr.nodes)} IVR menu nodes"
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    missing = build_calendar(config.service_hours.calendar).missing_years([today.year, today.year + 1])
+    summary = (
+        f"{len(walk_stations(config.stations.root))} stations, {len(config.categories.categories)} categories, "
+        f"{len(config.service_hours.queues)} queues, {len(ivr.nodes)} IVR menu nodes"
     )
+    if not missing:
+        typer.echo(f"configuration OK: {summary}")
+        return
+    typer.echo(f"configuration OK with warnings: {summary}")
+    for year in missing:
+        typer.echo(
+            f"warning: no public holiday list for {year} (节假日安排): working days fall back to Monday-Friday; "
+            f"add calendar.{year} to config/service_hours.yaml",
+            err=True,
+        )
 
 
 @app.command("setup")

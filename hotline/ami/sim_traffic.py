@@ -25,11 +25,16 @@ from hotline.ami.sim_queues import UNAVAILABLE, SimQueues
 from hotline.ami.simulator import AmiSimulator
 
 logger = logging.getLogger(__name__)
+#: How long a queue rings a lawyer before trying again (queues.conf `timeout`).
+RING_TIMEOUT_S = 20.0
 
 
 @dataclass
 class TrafficProfile:
-    calls_per_minute: float = 3.0
+    #: None sizes the traffic to the lawyers on duty (`occupancy` of their time busy); a number is a
+    #: fixed rate whatever the roster (HOTLINE_DEMO_CALLS_PER_MINUTE, for stress).
+    calls_per_minute: float | None = None
+    occupancy: float = 0.6
     ivr_s: tuple[float, float] = (4.0, 15.0)
     patience_s: tuple[float, float] = (20.0, 150.0)
     talk_s: tuple[float, float] = (40.0, 240.0)
@@ -87,15 +92,22 @@ class DemoTraffic:
         member = free[0] if free else None
         ready = max(joined + p.ring_s, self._busy_until.get(member.interface, 0.0) + p.wrapup_s) if member else None
         self.calls += 1
-        if member is not None and ready is not None and ready - joined <= patience:
+        idle = member is not None and self._busy_until.get(member.interface, 0.0) + p.wrapup_s <= joined
+        if member is not None and idle and patience > RING_TIMEOUT_S and rnd.random() < p.ring_out_share:
+            # The free lawyer does not pick up: the phone rings out (AgentRingNoAnswer), rings again,
+            # and the caller gives up. The phone is in use meanwhile (queues.conf: ringinuse = no).
+            events = self.factory.abandoned(
+                caller, queue, at, wait_s=patience, ivr_s=ivr, rung=member, ring_timeout_s=RING_TIMEOUT_S
+            )
+            self._busy_until[member.interface] = joined + patience
+        elif member is not None and ready is not None and ready - joined <= patience:
             talk = rnd.uniform(*p.talk_s)
             events = self.factory.answered(
                 caller, queue, member, at, wait_s=ready - joined, talk_s=talk, ivr_s=ivr, ring_s=p.ring_s
             )
             self._busy_until[member.interface] = ready + talk
-        else:
-            rung = member if member is not None and rnd.random() < p.ring_out_share * 3 else None
-            events = self.factory.abandoned(caller, queue, at, wait_s=patience, ivr_s=ivr, rung=rung)
+        else:  # every lawyer is busy for longer than the caller waits: nobody is rung
+            events = self.factory.abandoned(caller, queue, at, wait_s=patience, ivr_s=ivr)
         self.schedule(events)
 
     def scripted_call(
@@ -157,11 +169,26 @@ class DemoTraffic:
             self._busy_until[interface] = end
         self.schedule(events)
 
+    def lawyers_on_duty(self) -> int:
+        return len({m.interface for queue in self.queues.queues for m in self.on_duty(queue)})
+
+    def rate_per_s(self) -> float:
+        """Arrivals per second: the profile's fixed rate, or one that keeps the lawyers on duty
+        `occupancy` busy (a trickle when nobody is on duty, so the wallboard still shows callers)."""
+        p = self.profile
+        if p.calls_per_minute is not None:
+            return p.calls_per_minute / 60
+        cycle_s = sum(p.talk_s) / 2 + p.wrapup_s + p.ring_s
+        return max(p.occupancy * self.lawyers_on_duty() / cycle_s, 0.2 / 60)
+
+    def _next_arrival(self, now: float) -> float:
+        rate = self.rate_per_s()
+        # A rate of 0 means scripted calls only (HOTLINE_DEMO_CALLS_PER_MINUTE=0, browser tests).
+        return now + self.random.expovariate(rate) if rate > 0 else float("inf")
+
     async def run(self) -> None:
         """Arrivals at the profile's rate, events played when due, until cancelled."""
-        rate = self.profile.calls_per_minute / 60
-        # A rate of 0 means scripted calls only (HOTLINE_DEMO_CALLS_PER_MINUTE=0, browser tests).
-        next_arrival = self.clock() + self.random.expovariate(rate) if rate > 0 else float("inf")
+        next_arrival = self._next_arrival(self.clock())
         while True:
             now = self.clock()
             while self._heap and self._heap[0][0] <= now:
@@ -169,7 +196,7 @@ class DemoTraffic:
                 await self.simulator.send_event(raw)
             if now >= next_arrival:
                 self.new_call(now)
-                next_arrival = now + self.random.expovariate(rate)
+                next_arrival = self._next_arrival(now)
             due = min(next_arrival, self._heap[0][0] if self._heap else next_arrival)
             # Short naps rather than a wake-up event: call-backs scheduled meanwhile start on time.
             await asyncio.sleep(min(0.1, max(0.0, due - self.clock())))

@@ -16,6 +16,7 @@ from hotline.api.routes import (
     calls,
     forwarding,
     health,
+    labels,
     live,
     rosters,
     routing,
@@ -93,6 +94,9 @@ def create_app(
         title="12348 公共法律服务热线 API",
         description="Work orders, stations, staff and call data of the 12348 public legal service hotline.",
         version="0.1.0",
+        # /docs and /redoc are served by hotline.web.pages from npm packages (FastAPI's own load a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app)
@@ -111,6 +115,7 @@ def create_app(
 
     for module in (
         health,
+        labels,
         auth,
         tickets,
         calls,

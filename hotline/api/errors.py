@@ -107,6 +107,32 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "missing" and tuple(err.get("loc", ())) == ("body",) for err in exc.errors()):
+            return error_body(
+                422,
+                "invalid_request",
+                "请求体为空，请发送 JSON / the request body is empty; send a JSON object",
+                {"problems": [{"field": "body", "problem": "empty body", "type": "missing"}]},
+            )
+        broken = next((err for err in exc.errors() if err.get("type") == "json_invalid"), None)
+        if broken is not None:
+            where = broken.get("loc", ("body", 0))[-1]
+            reason = (broken.get("ctx") or {}).get("error", "")
+            return error_body(
+                422,
+                "invalid_request",
+                f"请求体不是有效的 JSON（第 {where} 个字符附近：{reason}） / "
+                f"the request body is not valid JSON (near character {where}: {reason})",
+                {
+                    "problems": [
+                        {
+                            "field": "body",
+                            "problem": f"invalid JSON near character {where}: {reason}",
+                            "type": "json_invalid",
+                        }
+                    ]
+                },
+            )
         problems = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ())),

@@ -103,6 +103,8 @@ class TicketEventOut(BaseModel):
     id: int
     at: datetime
     actor_id: int | None
+    #: Who did it (display name); None for the system (router, escalation sweep).
+    actor_name: str | None = None
     action: str
     from_status: str | None
     to_status: str | None

@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     sl_threshold_seconds: int = Field(20, ge=1, le=3600)
     #: Directory of a Vosk model; unset means transcription is unavailable.
     asr_model: Path | None = None
-    #: Demo mode: simulated callers per minute; 0 leaves only scripted calls (POST /api/demo/calls).
-    demo_calls_per_minute: float = Field(3.0, ge=0, le=600)
+    #: Demo mode: simulated callers per minute; unset sizes the traffic to the lawyers on duty (about
+    #: 60 % busy); a number is a fixed rate (stress); 0 leaves only scripted calls (POST /api/demo/calls).
+    demo_calls_per_minute: float | None = Field(None, ge=0, le=600)
     #: Browser softphone: Asterisk's SIP WebSocket (wss://pbx.example:8089/ws) and SIP domain.
     #: Unset: the lawyer console shows the softphone as not configured.
     sip_ws_url: str | None = Field(None, pattern=r"^wss?://[^\s\"'<>]+$")

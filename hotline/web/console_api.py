@@ -26,8 +26,9 @@ from hotline.api.errors import ApiError, Forbidden, ServiceUnavailable
 from hotline.api.routes.rosters import my_day
 from hotline.api.schemas import Body
 from hotline.bridge_client import BridgeClient, BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout
+from hotline.labels import GREEN_GROUPS
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
-from hotline.web.screenpop import GREEN_LABELS, screen_pop
+from hotline.web.screenpop import screen_pop
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import NotFound
@@ -104,7 +105,7 @@ def options(_actor: Desk, context: ContextDep) -> dict[str, Any]:
     return {
         "queues": {q.name: q.label for q in context.config.service_hours.queues},
         "pause_reasons": list(PAUSE_REASONS),
-        "green_channels": GREEN_LABELS,
+        "green_channels": GREEN_GROUPS,
         "callback_outcomes": {o.value: o.label for o in CallbackOutcome},
         "satisfaction": {s.value: s.label for s in Satisfaction},
         "simulated": context.settings.demo_mode,

@@ -20,8 +20,10 @@ from hotline.api.periods import local_period
 from hotline.api.routes.callbacks import sla as callback_sla
 from hotline.api.routes.calls import QueueName, kpi
 from hotline.api.routes.forwarding import overdue_list
+from hotline.api.routes.labels import labels_of
 from hotline.api.routes.live import live as live_state
 from hotline.api.routes.statistics import Format, _deliver
+from hotline.labels import IVR_EXITS
 from hotline.reports import Table
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import Satisfaction
@@ -32,16 +34,6 @@ from ticketing.orm import Call, CallbackTask, IvrSession, Station, Ticket
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 
-EXIT_LABELS = {
-    "queue": "进入队列",
-    "voicemail": "留言",
-    "callback": "预约回拨",
-    "overflow": "溢出转接",
-    "closed": "非工作时间",
-    "blocked": "黑名单",
-    "hangup": "菜单中挂机",
-    "error": "系统错误",
-}
 OPEN_WORK = (TicketStatus.FORWARDED, TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS, TicketStatus.RETURNED)
 
 
@@ -69,20 +61,22 @@ def ivr_dropouts(
     )
     dropped = sum(n for _, n in hangups)
     by_exit = [
-        {"exit": name, "label": EXIT_LABELS.get(name, name), "count": n, "share": round(n / total, 4)}
+        {"exit": name, "label": IVR_EXITS.get(name, name), "count": n, "share": round(n / total, 4)}
         for name, n in exits.most_common()
     ]
+    node_name = labels_of(context)["ivr_nodes"]
     nodes = [
-        {"node": name or "(进入菜单前)", "count": n, "share": round(n / dropped, 4) if dropped else None}
+        {"node": name, "label": node_name.get(name, name) if name else "进入菜单前", "count": n,
+         "share": round(n / dropped, 4) if dropped else None}
         for name, n in hangups
-    ]
+    ]  # fmt: skip
     params = {"start": begin.date().isoformat(), "end": finish.date().isoformat()}
     body = {**params, "sessions": total, "dropped": dropped, "by_exit": by_exit, "dropouts": nodes}
     tables = [
         Table("IVR 去向 exits", ["去向 exit", "说明 label", "次数 count", "占比 share"],
               [[e["exit"], e["label"], e["count"], e["share"]] for e in by_exit]),
         Table("菜单中挂机 drop-outs", ["菜单节点 node", "次数 count", "占比 share"],
-              [[n["node"], n["count"], n["share"]] for n in nodes]),
+              [[n["label"], n["count"], n["share"]] for n in nodes]),
     ]  # fmt: skip
     return _deliver(session, actor, "ivr-dropouts", format, params, body, tables)
 
@@ -206,8 +200,10 @@ def kpi_table(
     body = kpi(actor, session, context, start, end, queue, granularity, by_queue, None)
     params = {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
               "queue": queue, "granularity": granularity, "by_queue": by_queue}  # fmt: skip
+    queue_name = labels_of(context)["queues"]
+    rows = [{**row, "queue": queue_name.get(row.get("queue") or "", row.get("queue"))} for row in body["rows"]]
     table = Table("接通指标 KPI", [label for _, label in KPI_COLUMNS],
-                  [[row.get(key) for key, _ in KPI_COLUMNS] for row in body["rows"]])  # fmt: skip
+                  [[row.get(key) for key, _ in KPI_COLUMNS] for row in rows])  # fmt: skip
     return _deliver(session, actor, "kpi", format, params, body, [table])
 
 
@@ -246,33 +242,30 @@ def callback_sla_table(
     return _deliver(session, actor, "callback-sla", format, params, body, [table])
 
 
-_AGENT_STATES = {"available": "空闲", "ringing": "振铃", "talking": "通话中", "wrapup": "话后整理",
-                 "paused": "暂停", "unavailable": "离线"}  # fmt: skip
-_CALL_STATES = {"ivr": "语音导航", "waiting": "排队", "ringing": "振铃", "talking": "通话中", "after": "其他",
-                "dialling": "回拨中"}  # fmt: skip
-
-
 @router.get("/live", summary="The live wallboard (queues, lawyers, calls in progress) as CSV or XLSX, at this moment")
 def live_tables(actor: Supervising, session: SessionDep, context: ContextDep, format: Format = "csv") -> Response:
     state = live_state(context, actor)
+    names = labels_of(context)
+    queue_name = names["queues"]
     at = datetime.fromtimestamp(state["at"], UTC).isoformat()
     queues = Table(
         "队列 queues",
         ["队列 queue", "排队 waiting", "最长等待(秒) longest wait s", "在岗 on duty", "空闲 available",
          "暂停 paused", "通话 talking"],
-        [[q["queue"], q.get("waiting"), q.get("longest_wait_s"), q.get("members_on_duty"), q.get("members_available"),
-          q.get("members_paused"), q.get("talking")] for q in state["queues"]],
+        [[queue_name.get(q["queue"], q["queue"]), q.get("waiting"), q.get("longest_wait_s"), q.get("members_on_duty"),
+          q.get("members_available"), q.get("members_paused"), q.get("talking")] for q in state["queues"]],
     )  # fmt: skip
     agents = Table(
         "律师 lawyers",
         ["话机 interface", "姓名 name", "状态 state", "原因 reason", "队列 queues"],
-        [[a["interface"], a.get("name"), _AGENT_STATES.get(a.get("state", ""), a.get("state")), a.get("reason"),
-          "、".join(sorted(a.get("queues", {})))] for a in state["agents"]],
+        [[a["interface"], a.get("name"), names["agent_states"].get(a.get("state", ""), a.get("state")), a.get("reason"),
+          "、".join(sorted(queue_name.get(q, q) for q in a.get("queues", {})))] for a in state["agents"]],
     )  # fmt: skip
     calls = Table(
         "通话 calls",
         ["通话 linkedid", "来电 caller", "状态 state", "队列 queue", "律师 lawyer", "开始 started"],
-        [[c["linkedid"], c.get("caller_number"), _CALL_STATES.get(c.get("state", ""), c.get("state")), c.get("queue"),
+        [[c["linkedid"], c.get("caller_number"), names["call_states"].get(c.get("state", ""), c.get("state")),
+          queue_name.get(c.get("queue") or "", c.get("queue")),
           c.get("agent_interface"),
           datetime.fromtimestamp(c["started_at"], UTC).isoformat() if c.get("started_at") else None]
          for c in state["calls"]],

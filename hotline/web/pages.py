@@ -28,7 +28,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: npm installs the browser libraries here (scripts/_setup.sh runs `npm ci`).
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR_FILES = {"echarts.min.js": NODE_MODULES / "echarts" / "dist" / "echarts.min.js"}
-SIP_JS_DIR = NODE_MODULES / "sip.js" / "lib"
+#: URL prefix -> npm folder served as it is (SIP.js as ES modules; the API documentation's viewers).
+VENDOR_DIRS = {
+    "sip.js": NODE_MODULES / "sip.js" / "lib",
+    "swagger-ui": NODE_MODULES / "swagger-ui-dist",
+    "redoc": NODE_MODULES / "redoc" / "bundles",
+}
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,6 +107,25 @@ def root(request: Request) -> Response:
     return RedirectResponse(HOME[user.role] if user else "/login", status_code=303)
 
 
+@router.get("/docs", response_model=None)
+def swagger_ui() -> Response:
+    """Swagger UI on /openapi.json, from npm's swagger-ui-dist (no CDN, no inline script)."""
+    return FileResponse(STATIC_DIR / "docs.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/redoc", response_model=None)
+def redoc() -> Response:
+    """ReDoc on /openapi.json, from npm's redoc bundle."""
+    return FileResponse(STATIC_DIR / "redoc.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/favicon.ico", response_model=None)
+def favicon() -> Response:
+    return FileResponse(
+        STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 @router.get("/vendor/{name}", response_model=None)
 def vendor_file(name: str) -> Response:
     path = VENDOR_FILES.get(name)
@@ -114,7 +138,10 @@ def vendor_file(name: str) -> Response:
     return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
-def content_security_policy(sip_ws_url: str | None) -> str:
+def content_security_policy(sip_ws_url: str | None, inline_styles: bool = False) -> str:
+    """The pages' policy: scripts, styles, images and connections from this origin only (plus the SIP
+    WebSocket). `inline_styles` is for /redoc alone: ReDoc styles itself with styled-components,
+    which writes <style> elements; its scripts stay as strict as everywhere else."""
     connect = ["'self'"]
     if sip_ws_url:
         parts = urlsplit(sip_ws_url)
@@ -123,7 +150,7 @@ def content_security_policy(sip_ws_url: str | None) -> str:
         [
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self'",
+            "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
             "img-src 'self' data:",
             "media-src 'self' blob: mediastream:",
             f"connect-src {' '.join(connect)}",
@@ -138,12 +165,14 @@ def content_security_policy(sip_ws_url: str | None) -> str:
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    if SIP_JS_DIR.is_dir():
-        app.mount("/vendor/sip.js", StaticFiles(directory=SIP_JS_DIR), name="vendor-sip")
-    else:
-        logger.warning("browser libraries not installed (%s missing): run `npm ci`; the softphone is off", SIP_JS_DIR)
+    for prefix, folder in VENDOR_DIRS.items():
+        if folder.is_dir():
+            app.mount(f"/vendor/{prefix}", StaticFiles(directory=folder), name=f"vendor-{prefix}")
+        else:
+            logger.warning("browser library %s not installed (%s missing): run `npm ci`", prefix, folder)
     context: Context = app.state.context
     policy = content_security_policy(context.settings.sip_ws_url)
+    redoc_policy = content_security_policy(context.settings.sip_ws_url, inline_styles=True)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -153,6 +182,6 @@ def install(app: FastAPI) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
         if headers.get("content-type", "").startswith("text/html"):
-            headers["Content-Security-Policy"] = policy
+            headers["Content-Security-Policy"] = redoc_policy if request.url.path == "/redoc" else policy
             headers["Cache-Control"] = "no-store"
         return response

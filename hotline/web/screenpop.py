@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from hotline.labels import CALL_OUTCOMES, GREEN_GROUPS
 from hotline.web.audit import record_view
 from ticketing.domain.access import Actor, can_see
 from ticketing.domain.lifecycle import TicketStatus
@@ -24,13 +25,6 @@ OPEN_STATUSES = frozenset(
         TicketStatus.IN_PROGRESS,
     }
 )
-GREEN_LABELS = {
-    "migrant_worker": "农民工",
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "minor": "未成年人",
-    "veteran": "退役军人",
-}
 
 
 def _ts(value: Any) -> float | None:
@@ -74,6 +68,7 @@ def screen_pop(
                 "started_at": c.started_at,
                 "queue": c.queue,
                 "outcome": c.outcome,
+                "outcome_label": CALL_OUTCOMES.get(c.outcome or "", c.outcome),
                 "agent_interface": c.agent_interface,
                 "talk_seconds": c.talk_seconds,
             }
@@ -130,7 +125,7 @@ def screen_pop(
             "last_seen_at": caller.last_seen_at,
             "division_code": caller.division_code,
         },
-        "green_channel": [{"group": g, "label": GREEN_LABELS.get(g, g)} for g in groups],
+        "green_channel": [{"group": g, "label": GREEN_GROUPS.get(g, g)} for g in groups],
         "priority": live.get("priority") or (ivr.priority if ivr else None),
         "language": ivr.language if ivr else None,
         "ivr_path": path,

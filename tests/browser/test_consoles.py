@@ -116,7 +116,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     lawyer.locator("#call-view").wait_for(state="visible", timeout=WAIT)
     lawyer.locator("#pop-number", has_text=NUMBER).wait_for(timeout=WAIT)
     assert "老年人" in lawyer.inner_text("#pop-green")
-    assert "main 按2" in lawyer.inner_text("#pop-ivr")
+    assert "主菜单：按2 法律援助" in lawyer.inner_text("#pop-ivr")  # labels, not menu codes
     lawyer.locator("#pop-tickets", has_text="婚姻家庭").wait_for(timeout=WAIT)
     # The form is pre-filled from the call.
     assert lawyer.input_value("#f-number") == NUMBER

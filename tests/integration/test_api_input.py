@@ -26,6 +26,12 @@ def test_malformed_json_is_422(client: TestClient, staff: dict[str, Staff], raw:
     response = client.post("/api/tickets", content=raw, headers=headers)
     assert response.status_code == 422
     assert error_id(response) == "invalid_request"
+    message = response.json()["error"]["message"]
+    if raw:
+        assert "请求体不是有效的 JSON" in message and "not valid JSON" in message, message
+    else:
+        assert "请求体为空" in message and "empty" in message, message
+    assert "decode error" not in message
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,17 @@ def _days(start: date | None, end: date | None, context: Context) -> tuple[date,
     return local_days(start, end, context.policy.tz, default_start=this_month)
 
 
+def export_name(report: str, params: dict[str, Any]) -> str:
+    """A download's file name from the report and its filters: kpi-2026-12-01-2026-12-04-by-queue
+    (a true switch by its name, false and unset ones and the default granularity `all` left out)."""
+    parts = [report]
+    for key, value in params.items():
+        if value is None or value is False or value == "all":
+            continue
+        parts.append(key.replace("_", "-") if value is True else str(value))
+    return _UNSAFE_FILENAME.sub("", "-".join(parts))
+
+
 def _deliver(
     session: Session,
     actor: Actor,
@@ -64,7 +75,7 @@ def _deliver(
         rows = sum(len(t.rows) for t in tables)
         record_export(session, actor, report, fmt, params, rows, datetime.now(UTC))
         session.commit()
-    stem = _UNSAFE_FILENAME.sub("", "-".join([report, *(str(v) for v in params.values() if v is not None)]))
+    stem = export_name(report, params)
     if fmt == "json":
         headers = {"Content-Disposition": f'attachment; filename="{stem}.json"'} if audit else None
         return JSONResponse(body, headers=headers)

@@ -66,7 +66,12 @@ def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
 def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> TicketDetail:
     return TicketDetail(
         **ticket_out(ticket, actor),  # type: ignore[arg-type]
-        events=[TicketEventOut.model_validate(e, from_attributes=True) for e in ticket.events],
+        events=[
+            TicketEventOut.model_validate(e, from_attributes=True).model_copy(
+                update={"actor_name": e.actor.display_name if e.actor is not None else None}
+            )
+            for e in ticket.events
+        ],
         call_linkedids=[c.linkedid for c in ticket.calls],
         callback_due=callback_due,
     )
@@ -159,4 +164,5 @@ def transition(
         note=body.note,
     )
     session.commit()
+    session.expire(ticket)  # read it again: a forward changes the station the answer names
     return read(code, actor, session)

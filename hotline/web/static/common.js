@@ -85,6 +85,15 @@ export function fmtDateTime(value) {
   return d ? d.toLocaleString("zh-CN", { timeZone: TZ, hour12: false, year: "numeric", month: "2-digit",
     day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "—";
 }
+/** A deadline that ends at local midnight is the end of the day before: 2026/12/07 24:00, not 12/08 00:00. */
+export function fmtDeadline(value) {
+  const d = toDate(value);
+  if (!d) return "—";
+  const local = d.toLocaleString("sv-SE", { timeZone: TZ, hour12: false });
+  if (local.slice(11, 16) !== "00:00") return fmtDateTime(value);
+  const before = new Date(d.getTime() - 1).toLocaleDateString("sv-SE", { timeZone: TZ });
+  return `${before.replaceAll("-", "/")} 24:00`;
+}
 export function fmtDuration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
   const s = Math.max(0, Math.round(seconds));
@@ -125,6 +134,42 @@ export async function initHeader() {
   });
   return me;
 }
+
+// ---------------------------------------------------------------------------------- labels
+// Every display name comes from the server (GET /api/labels, written once in hotline/labels.py).
+const labelState = { labels: {}, simulated: false, transcription: { available: false } };
+
+/** Load the labels once per page; also says whether the PBX is simulated and ASR is on. */
+export async function loadLabels() {
+  const answer = await api("/api/labels");
+  Object.assign(labelState, answer);
+  markSimulated(answer.simulated);
+  return answer;
+}
+
+/** The Chinese name of `code` in `group` (agent_states, ticket_statuses, flags, queues, …). */
+export function label(group, code) {
+  if (code === null || code === undefined || code === "") return "—";
+  const table = labelState.labels[group] || {};
+  return table[code] ?? code;
+}
+
+export function labelsOf(group) { return labelState.labels[group] || {}; }
+
+/** Flags as one line: 危机、群体性 (green:elderly as 绿色通道·老年人). */
+export function flagText(flags) {
+  return (flags || []).map((f) => (f.startsWith("green:") ? `绿色通道·${label("green_groups", f.slice(6))}` : label("flags", f))).join("、");
+}
+
+/** One IVR choice as the caller made it: 主菜单：按8 绿色通道. */
+export function ivrStep(step) {
+  const where = label("ivr_nodes", step.node);
+  if (step.key === null || step.key === undefined || step.key === "") return where;
+  const chosen = (labelState.labels.ivr_keys || {})[`${step.node}:${step.key}`];
+  return `${where}：按${step.key}${chosen ? ` ${chosen}` : ""}`;
+}
+
+export function transcriptionOn() { return Boolean(labelState.transcription && labelState.transcription.available); }
 
 export function markSimulated(simulated) {
   for (const node of document.querySelectorAll(".sim-only")) node.classList.toggle("hidden", !simulated);

@@ -1,17 +1,10 @@
 // 值班律师工作台: duty state, softphone, screen-pop, ticket form with the router's suggestion, call-backs.
 import {
-  $, api, connStatus, el, Feed, fill, fmtDateTime, fmtDuration, fmtTime, initHeader, markSimulated,
-  reportError, table, text, toast,
+  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDuration, fmtTime, initHeader, ivrStep, label,
+  labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
 } from "/static/common.js";
 import { Softphone } from "/static/softphone.js";
 
-const STATE_LABELS = {
-  available: "在线 · 空闲", ringing: "振铃中", talking: "通话中", wrapup: "话后整理", paused: "暂停",
-  unavailable: "话机未注册", off_duty: "下线",
-};
-const CALL_STATES = { ringing: "振铃中", talking: "通话中", ended: "通话结束 · 请完成工单", waiting: "排队中" };
-const OUTCOMES = { reached: "已接通", no_answer: "无人接听", busy: "占线", refused: "拒绝回访", wrong_number: "号码错误" };
-const SATISFACTION = { satisfied: "满意", fairly_satisfied: "基本满意", dissatisfied: "不满意" };
 
 const state = {
   me: null, options: null, categories: null, call: null, touched: new Set(), routeTimer: null,
@@ -23,7 +16,7 @@ function showDuty(duty, agent) {
   const node = $("#duty-state");
   node.dataset.state = duty;
   node.className = `state-big state-${duty}`;
-  text(node, STATE_LABELS[duty] || duty);
+  text(node, label("agent_states", duty));
   const reason = agent && agent.reason && duty === "paused" ? `原因：${agent.reason}` : "";
   text($("#duty-reason"), reason || " ");
   $("#btn-on-duty").disabled = duty !== "off_duty" && duty !== "paused";
@@ -52,8 +45,7 @@ async function changeDuty(target, reason) {
 
 function shiftText(shift) {
   if (!shift || !shift.shifts || !shift.shifts.length) return "今日无排班";
-  const label = (queue) => (state.options && state.options.queues[queue]) || queue;
-  const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).map(label).join("、")}`);
+  const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).map((q) => label("queues", q)).join("、")}`);
   return `今日班次：${parts.join("；")}${shift.on_duty ? "（当前在班）" : ""}`;
 }
 
@@ -123,7 +115,7 @@ function setCallState(callState) {
   const node = $("#call-state");
   node.dataset.state = callState;
   node.className = `badge ${callState === "ended" ? "warn" : "bad"}`;
-  text(node, CALL_STATES[callState] || callState);
+  text(node, callState === "ended" ? `${label("call_states", "ended")} · 请完成工单` : label("call_states", callState));
 }
 
 async function loadPop() {
@@ -143,24 +135,20 @@ async function loadPop() {
   text($("#pop-count"), pop.caller ? `${pop.caller.call_count} 次（首次 ${fmtDateTime(pop.caller.first_seen_at)}）` : "首次来电");
   text($("#pop-queue"), queueLabel(pop.queue));
   fill($("#pop-ivr"), pop.ivr_path.length
-    ? pop.ivr_path.map((s) => el("span", { className: "chip", text: `${s.node}${s.key ? ` 按${s.key}` : ""}` })) : "—");
+    ? pop.ivr_path.map((s) => el("span", { className: "chip", text: ivrStep(s) })) : "—");
   text($("#pop-waited"), pop.waited_s === null ? null : `${fmtDuration(pop.waited_s)}（${Math.round(pop.waited_s)} 秒）`);
   text($("#pop-open"), pop.open_tickets.length ? pop.open_tickets.join("、") : "无");
   fill($("#pop-tickets"), pop.previous_tickets.length ? table(["工单", "日期", "类别", "状态", "工作站"],
     pop.previous_tickets.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name]))
     : el("span", { className: "muted", text: "无" }));
   fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", "队列", "结果", "通话"],
-    pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), c.outcome, fmtDuration(c.talk_seconds)]))
+    pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), label("call_outcomes", c.outcome), fmtDuration(c.talk_seconds)]))
     : el("span", { className: "muted", text: "无" }));
   if (first) prefill(pop);
   showTranscript(pop.transcript);
 }
 
-function queueLabel(queue) {
-  if (!queue) return null;
-  const label = state.options && state.options.queues[queue];
-  return label ? `${label}（${queue}）` : queue;
-}
+function queueLabel(queue) { return queue ? label("queues", queue) : null; }
 
 // --------------------------------------------------------------------------------- ticket form
 function resetForm() {
@@ -192,15 +180,16 @@ function prefill(pop) {
   setField("#f-name", pop.caller_name);
   if (pop.green_channel.length) { setFlag("green_channel", true); setField("#f-priority", "high"); }
   // The menu the caller chose is a first guess at the category until the router says more.
-  const label = state.options && state.options.queues[pop.queue];
-  if (label && state.categories.categories.some((c) => c.name === label)) setField("#f-category", label);
+  const menu = pop.queue ? label("queues", pop.queue) : null;
+  if (menu && state.categories.categories.some((c) => c.name === menu)) setField("#f-category", menu);
 }
 
 function showTranscript(transcript) {
   const node = $("#f-transcript");
   if (transcript === null || transcript === undefined) {
     node.textContent = "";
-    text($("#transcript-state"), state.call && state.call.state === "ended" ? "（等待语音转写…）" : "（通话结束后自动转写）");
+    if (!transcriptionOn()) text($("#transcript-state"), "（语音转写未开启：未配置语音识别模型）");
+    else text($("#transcript-state"), state.call && state.call.state === "ended" ? "（等待语音转写…）" : "（通话结束后自动转写）");
     return;
   }
   const changed = !state.call || state.call.transcript !== transcript;
@@ -253,7 +242,7 @@ function showSuggestion(d) {
       d.needs_triage ? el("span", { className: "badge warn", text: "置信度低，需人工确认" }) : null),
     el("div", { className: "chips" }, "关键词：", words.length ? words : "—"),
     el("div", {}, `建议工作站：${station.name || "—"}`, station.rule ? el("span", { className: "muted", text: `（${station.explanation || station.rule}）` }) : null),
-    (d.flags || []).length ? el("div", {}, `标记：${d.flags.join("、")}`) : null,
+    (d.flags || []).length ? el("div", {}, `标记：${flagText(d.flags)}`) : null,
     el("button", { type: "button", className: "secondary", text: "全部采用建议", onclick: () => applySuggestion(d, true) }));
 }
 
@@ -343,10 +332,12 @@ async function loadCallbacks() {
 
 function callbackActions(task) {
   const status = el("span", { className: "muted", dataset: { task: task.id } });
-  const outcome = el("select", { "aria-label": "回访结果" },
-    Object.entries(OUTCOMES).map(([v, l]) => el("option", { value: v, text: l })));
+  // No outcome is chosen for the lawyer: a default would record calls that never happened as reached.
+  const outcome = el("select", { "aria-label": "回访结果", required: true },
+    el("option", { value: "", text: "— 回访结果 —" }),
+    Object.entries(labelsOf("callback_outcomes")).map(([v, l]) => el("option", { value: v, text: l })));
   const satisfaction = el("select", { "aria-label": "满意度" },
-    el("option", { value: "", text: "满意度" }), Object.entries(SATISFACTION).map(([v, l]) => el("option", { value: v, text: l })));
+    el("option", { value: "", text: "满意度" }), Object.entries(labelsOf("satisfaction")).map(([v, l]) => el("option", { value: v, text: l })));
   const comment = el("input", { placeholder: "备注", maxlength: 2000, size: 8, "aria-label": "回访备注" });
   const dial = el("button", { type: "button", className: "secondary", text: "拨打", onclick: async () => {
     dial.disabled = true;
@@ -358,6 +349,7 @@ function callbackActions(task) {
     dial.disabled = false;
   } });
   const save = el("button", { type: "button", text: "记录结果", onclick: async () => {
+    if (!outcome.value) { toast("请选择回访结果", true); outcome.focus(); return; }
     const body = { outcome: outcome.value };
     if (outcome.value === "reached") {
       if (!satisfaction.value) { toast("已接通的回访请选择满意度", true); return; }
@@ -380,7 +372,7 @@ function originated(entry) {
   const pending = state.dialling.get(entry.action_id);
   if (!pending) return;
   state.dialling.delete(entry.action_id);
-  pending.status.textContent = entry.ok ? "回访电话已接通" : `未接通（${OUTCOMES[entry.outcome] || entry.outcome}）`;
+  pending.status.textContent = entry.ok ? "回访电话已接通" : `未接通（${label("callback_outcomes", entry.outcome)}）`;
   if (entry.linkedid) pending.status.dataset.linkedid = entry.linkedid;
 }
 
@@ -405,7 +397,6 @@ function selectTab(name) {
 function onSnapshot(snapshot) {
   const live = snapshot.live;
   if (!live) return;
-  markSimulated(live.simulated);
   const mine = state.me.interface;
   const agent = live.agents.find((a) => a.interface === mine);
   showDuty(dutyFromAgent(agent), agent);
@@ -447,10 +438,9 @@ function callEnded() {
 async function main() {
   await initHeader();
   const [me, options, categories, stations] = await Promise.all([
-    api("/api/console/me"), api("/api/console/options"), api("/api/categories"), api("/api/stations"),
+    api("/api/console/me"), api("/api/console/options"), api("/api/categories"), api("/api/stations"), loadLabels(),
   ]);
   state.me = me; state.options = options; state.categories = categories;
-  markSimulated(me.simulated);
   text($("#shift-info"), shiftText(me.shift));
   showDuty(me.duty, me.agent);
   fill($("#pause-reason"), me.pause_reasons.map((r) => el("option", { value: r, text: r })));

@@ -1,12 +1,12 @@
 // 监控大屏: the live wallboard (pushed over the feed), KPIs for a period, work orders and audits.
 import {
-  $, api, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, markSimulated, pct,
+  $, api, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, label, loadLabels, pct,
   reportError, table, text, today,
 } from "/static/common.js";
 
-const AGENT_LABELS = { available: "空闲", ringing: "振铃", talking: "通话中", wrapup: "话后整理", paused: "暂停", unavailable: "未注册" };
-const CALL_LABELS = { ivr: "语音导航", waiting: "排队中", ringing: "振铃", talking: "通话中", after: "留言/评价", dialling: "回拨中" };
 const TARGET = 0.9;
+const SL_HELP = (t) => `服务水平 SL = ${t} 秒内接通的来电 ÷ 接通的来电；SL2 = （${t} 秒内接通 + ${t} 秒内放弃）÷（接通 + 放弃），与 Asterisk app_queue 的定义相同`;
+const RATE_HELP = "接通率 = 接通的来电 ÷ 工作时间内进入队列的来电（非工作时间来电另计）；目标 90%";
 
 const live = { queues: new Map(), agents: new Map(), calls: new Map(), offset: 0, labels: {}, renderQueued: false };
 const charts = {};
@@ -17,7 +17,6 @@ function serverNow() { return Date.now() / 1000 + live.offset; }
 function onSnapshot(snapshot) {
   const state = snapshot.live;
   if (!state) { text($("#wall-updated"), snapshot.error || "实时状态不可用"); return; }
-  markSimulated(state.simulated);
   live.offset = state.at - Date.now() / 1000;
   live.queues = new Map(state.queues.map((q) => [q.queue, q]));
   live.agents = new Map(state.agents.map((a) => [a.interface, a]));
@@ -61,7 +60,7 @@ function agentName(interface_) {
   return agent ? `${agent.name}` : interface_;
 }
 
-function queueName(queue) { return live.labels[queue] || queue || "—"; }
+function queueName(queue) { return label("queues", queue); }
 
 function render() {
   live.renderQueued = false;
@@ -82,10 +81,10 @@ function render() {
     { rowClass: (i) => (queues[i].waiting ? "due-soon" : null) }));
   fill($("#wall-agents"), table(["律师", "分机", "状态", "持续"],
     agents.sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.interface,
-      `${AGENT_LABELS[a.state] || a.state}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
+      `${label("agent_states", a.state)}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
   const calls = [...live.calls.values()].sort((a, b) => (a.since || 0) - (b.since || 0));
   fill($("#wall-calls"), table(["来电", "队列", "状态", "律师", "时长"],
-    calls.map((c) => [c.caller, queueName(c.queue), CALL_LABELS[c.state] || c.state, c.agent ? agentName(c.agent) : "—",
+    calls.map((c) => [c.caller, queueName(c.queue), label("call_states", c.state), c.agent ? agentName(c.agent) : "—",
       c.since ? fmtDuration(now - c.since) : "—"]),
     { rowClass: (i) => (calls[i].state === "waiting" ? "due-soon" : null) }));
 }
@@ -97,43 +96,79 @@ function qs(params) { return new URLSearchParams(Object.entries(params).filter((
 
 function chart(id) {
   if (!window.echarts) { fill($(`#${id}`), el("p", { className: "muted", text: "图表组件未安装（npm ci）" })); return null; }
-  charts[id] = charts[id] || window.echarts.init($(`#${id}`));
+  if (!charts[id]) { fill($(`#${id}`)); charts[id] = window.echarts.init($(`#${id}`)); }
   return charts[id];
+}
+
+/** A bucket as people read it: 04:00 for an hour of one day, 12-04 for a day, 2026-12 for a month. */
+function bucketLabel(bucket, granularity) {
+  const d = new Date(bucket);
+  if (Number.isNaN(d.getTime())) return String(bucket);
+  const local = d.toLocaleString("sv-SE", { timeZone: "Asia/Shanghai", hour12: false });
+  if (granularity === "hour") return `${local.slice(11, 13)}:00`;
+  if (granularity === "month") return local.slice(0, 7);
+  return local.slice(5, 10);
+}
+
+function periodTitle(p) { return p.start === p.end ? p.start : `${p.start} 至 ${p.end}`; }
+
+/** An empty chart says what is empty and why, instead of blank axes. */
+function emptyChart(id, message) {
+  if (charts[id]) { charts[id].dispose(); delete charts[id]; }
+  fill($(`#${id}`), el("p", { className: "muted empty", text: message }));
+}
+
+function tile(labelText, value, { alert = false, help = null } = {}) {
+  return el("div", { className: `tile${alert ? " alert" : ""}`, title: help },
+    el("div", { className: "v", text: value }), el("div", { className: "l", text: labelText }));
 }
 
 async function loadKpis() {
   const p = period();
+  const granularity = p.start === p.end ? "hour" : "day";
+  text($("#kpi-chart-title"), `${periodTitle(p)} ${granularity === "hour" ? "按小时" : "按日"}（接通率目标 90%）`);
   try {
     const [overall, hourly, byQueue] = await Promise.all([
       api(`/api/kpi?${qs({ ...p, granularity: "all" })}`),
-      api(`/api/kpi?${qs({ ...p, granularity: p.start === p.end ? "hour" : "day" })}`),
+      api(`/api/kpi?${qs({ ...p, granularity })}`),
       api(`/api/kpi?${qs({ ...p, granularity: "all", by_queue: true })}`),
     ]);
     const k = overall.rows[0] || {};
-    const tiles = [
-      ["呼入", k.offered ?? 0], ["接通", k.answered ?? 0],
-      ["接通率", pct(k.connection_rate), k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET],
-      [`服务水平（${overall.threshold_s} 秒）`, pct(k.service_level)], ["平均应答", k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`],
-      ["放弃率", pct(k.abandon_rate)], ["平均处理", k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht)],
-      ["非工作时间来电", k.closed_hours ?? 0],
-    ];
-    fill($("#kpi-tiles"), tiles.map(([label, value, alert]) => el("div", { className: `tile${alert ? " alert" : ""}` },
-      el("div", { className: "v", text: value }), el("div", { className: "l", text: label }))));
-    fill($("#kpi-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "平均应答", "放弃率"],
+    const t = overall.threshold_s;
+    fill($("#kpi-tiles"), [
+      tile("呼入", k.offered ?? 0, { help: "工作时间内进入队列的来电" }),
+      tile("接通", k.answered ?? 0, { help: "律师接起（AgentConnect）的来电；进行中的来电在结束后计入" }),
+      tile("接通率", pct(k.connection_rate), { alert: k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET, help: RATE_HELP }),
+      tile(`服务水平 SL（${t} 秒）`, pct(k.service_level), { help: SL_HELP(t) }),
+      tile("平均应答", k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`, { help: "接通来电的平均等待时长" }),
+      tile("放弃率", pct(k.abandon_rate), { help: "排队中挂机（QueueCallerAbandon）÷ 呼入" }),
+      tile("平均处理", k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht), { help: "平均通话时长 + 话后整理" }),
+      tile("非工作时间来电", k.closed_hours ?? 0, { help: "队列关闭时打进的来电，另计，不计入接通率" }),
+    ]);
+    fill($("#kpi-queues"), byQueue.rows.length ? table(["队列", "呼入", "接通", "接通率", "SL", "平均应答", "放弃率"],
       byQueue.rows.map((r) => [queueName(r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level),
-        r.asa === null ? "—" : `${Math.round(r.asa)} 秒`, pct(r.abandon_rate)])));
+        r.asa === null ? "—" : `${Math.round(r.asa)} 秒`, pct(r.abandon_rate)]))
+      : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有已结束的来电：还没有人来电，或来电仍在进行中` }));
     fill($("#kpi-export"), exportLinks(`/api/dashboard/kpi?${qs({ ...p, granularity: "all", by_queue: true })}`));
+    if (!hourly.rows.some((r) => r.offered || r.closed_hours)) {
+      emptyChart("chart-hourly", `${periodTitle(p)} 没有来电数据：还没有已结束的来电`);
+      return;
+    }
     const c = chart("chart-hourly");
     if (c) {
       c.setOption({
-        tooltip: { trigger: "axis" }, legend: { data: ["呼入", "接通", "接通率"] }, grid: { left: 40, right: 40, top: 30, bottom: 24 },
-        xAxis: { type: "category", data: hourly.rows.map((r) => r.bucket) },
-        yAxis: [{ type: "value", name: "通" }, { type: "value", max: 1, axisLabel: { formatter: (v) => `${v * 100}%` } }],
+        tooltip: { trigger: "axis" },
+        legend: { data: ["呼入", "接通", "接通率"], top: 0, left: "center" },
+        grid: { left: 44, right: 48, top: 44, bottom: 28 },
+        xAxis: { type: "category", data: hourly.rows.map((r) => bucketLabel(r.bucket, granularity)) },
+        yAxis: [{ type: "value", name: "来电（通）", minInterval: 1, nameTextStyle: { align: "left" } },
+          { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } }],
         series: [
           { name: "呼入", type: "bar", data: hourly.rows.map((r) => r.offered) },
           { name: "接通", type: "bar", data: hourly.rows.map((r) => r.answered) },
           { name: "接通率", type: "line", yAxisIndex: 1, data: hourly.rows.map((r) => r.connection_rate),
-            markLine: { symbol: "none", data: [{ yAxis: TARGET, name: "目标 90%" }], lineStyle: { color: "#c62828" } } },
+            markLine: { symbol: "none", data: [{ yAxis: TARGET, name: "目标 90%" }], lineStyle: { color: "#c62828" },
+              label: { formatter: "目标 90%", position: "insideEndTop" } } },
         ],
       }, true);
     }
@@ -142,21 +177,34 @@ async function loadKpis() {
 
 async function loadIvr() {
   const p = period();
+  text($("#ivr-title"), `语音导航流失点（${periodTitle(p)}）`);
   try {
     const d = await api(`/api/dashboard/ivr-dropouts?${qs(p)}`);
-    fill($("#ivr-table"), table(["去向", "次数", "占比"], d.by_exit.map((e) => [e.label, e.count, pct(e.share)])));
+    fill($("#ivr-table"), d.by_exit.length ? table(["去向", "次数", "占比"], d.by_exit.map((e) => [e.label, e.count, pct(e.share)]))
+      : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有经过语音导航的来电` }));
     fill($("#ivr-export"), exportLinks(`/api/dashboard/ivr-dropouts?${qs(p)}`));
+    if (!d.dropouts.length) {
+      emptyChart("chart-ivr", d.sessions ? `${periodTitle(p)} 没有来电在菜单中挂机` : `${periodTitle(p)} 没有语音导航记录`);
+      return;
+    }
     const c = chart("chart-ivr");
-    if (c) c.setOption({ tooltip: {}, grid: { left: 90, right: 16, top: 10, bottom: 20 },
-      xAxis: { type: "value" }, yAxis: { type: "category", data: d.dropouts.map((n) => n.node) },
-      series: [{ name: "菜单中挂机", type: "bar", data: d.dropouts.map((n) => n.count) }] }, true);
+    const rows = [...d.dropouts].reverse();  // the largest at the top
+    if (c) c.setOption({ tooltip: {}, grid: { left: 110, right: 24, top: 10, bottom: 24 },
+      xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: rows.map((n) => n.label || label("ivr_nodes", n.node)) },
+      series: [{ name: "菜单中挂机", type: "bar", data: rows.map((n) => n.count) }] }, true);
   } catch (exc) { reportError(exc, "读取语音导航统计失败"); }
 }
 
 async function loadTopics() {
   const p = period();
   try {
+    text($("#topics-title"), `咨询热点（${periodTitle(p)}）`);
     const d = await api(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`);
+    if (!d.categories.length) {
+      emptyChart("chart-topics", `${periodTitle(p)} 没有受理工单`);
+      fill($("#topics-export"), exportLinks(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`));
+      return;
+    }
     fill($("#topics-export"), exportLinks(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`));
     const c = chart("chart-topics");
     if (c) c.setOption({ tooltip: { trigger: "item" }, series: [{ type: "pie", radius: ["35%", "65%"],
@@ -175,7 +223,8 @@ async function loadSatisfaction() {
     fill($("#sat-export"), el("span", { className: "row" }, "时效", exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
       "满意度", exportLinks(`/api/dashboard/satisfaction?${qs(p)}`)));
     const c = chart("chart-sat");
-    if (c) c.setOption({ tooltip: {}, grid: { left: 70, right: 16, top: 10, bottom: 20 }, xAxis: { type: "value" },
+    if (!sat.callbacks.some((x) => x.count)) { emptyChart("chart-sat", `${periodTitle(p)} 没有完成的回访`); return; }
+    if (c) c.setOption({ tooltip: {}, grid: { left: 70, right: 16, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: sat.callbacks.map((x) => x.label) },
       series: [{ type: "bar", data: sat.callbacks.map((x) => x.count) }] }, true);
   } catch (exc) { reportError(exc, "读取回访统计失败"); }
@@ -210,9 +259,9 @@ async function loadOverdue() {
 async function loadAudit() {
   try {
     const [views, exports] = await Promise.all([api("/api/audit/views?limit=20"), api("/api/statistics/exports?limit=20")]);
-    fill($("#audit-views"), table(["时间", "用户", "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, v.kind, v.subject])));
+    fill($("#audit-views"), table(["时间", "用户", "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, label("audit_views", v.kind), v.subject])));
     fill($("#audit-exports"), table(["时间", "用户", "导出报表", "格式", "行数"],
-      exports.map((e) => [fmtDateTime(e.at), e.username, e.report, e.format, e.rows])));
+      exports.map((e) => [fmtDateTime(e.at), e.username, label("reports", e.report), String(e.format).toUpperCase(), e.rows])));
   } catch (exc) { reportError(exc, "读取审计记录失败"); }
 }
 
@@ -220,10 +269,8 @@ function loadPeriod() { loadKpis(); loadIvr(); loadTopics(); loadSatisfaction();
 
 async function main() {
   await initHeader();
-  const options = await api("/api/console/options");
-  live.labels = options.queues;
+  await loadLabels();
   fill($("#wall-export"), exportLinks("/api/dashboard/live"));
-  markSimulated(options.simulated);
   const day = today();
   $("#p-start").value = day; $("#p-end").value = day;
   $("#period").addEventListener("submit", (e) => { e.preventDefault(); loadPeriod(); });

@@ -1,5 +1,5 @@
 // 月度报表: one month on one printable page.
-import { $, api, el, fill, initHeader, pct, reportError, table, text, today } from "/static/common.js";
+import { $, api, el, fill, initHeader, label, loadLabels, pct, reportError, table, text, today } from "/static/common.js";
 
 function lastDay(month) {
   const [y, m] = month.split("-").map(Number);
@@ -13,11 +13,11 @@ async function build(month) {
   text($("#report-title"), `公共法律服务热线月度报表（${month.replace("-", " 年 ")} 月）`);
   text($("#report-sub"), `统计区间 ${start} 至 ${end} · 生成于 ${new Date().toLocaleString("zh-CN", { hour12: false })}`);
   try {
-    const [overall, daily, queues, ivr, topics, hot, sla, sat, backlog, options] = await Promise.all([
+    const [overall, daily, queues, ivr, topics, hot, sla, sat, backlog] = await Promise.all([
       api(`/api/kpi?${p}`), api(`/api/kpi?${p}&granularity=day`), api(`/api/kpi?${p}&by_queue=true`),
       api(`/api/dashboard/ivr-dropouts?${p}`), api(`/api/statistics/topics?${p}&granularity=month`),
       api(`/api/statistics/hot-topics?month=${month}`), api(`/api/callbacks/sla?${p}`),
-      api(`/api/dashboard/satisfaction?${p}`), api("/api/dashboard/backlog"), api("/api/console/options"),
+      api(`/api/dashboard/satisfaction?${p}`), api("/api/dashboard/backlog"),
     ]);
     const k = overall.rows[0] || {};
     fill($("#r-kpi"), [["呼入", k.offered ?? 0], ["接通", k.answered ?? 0], ["接通率（目标 90%）", pct(k.connection_rate)],
@@ -36,8 +36,8 @@ async function build(month) {
       });
     }
     fill($("#r-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "放弃率"], queues.rows.map((r) =>
-      [options.queues[r.queue] || r.queue, r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
-    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.node, n.count, pct(n.share)])));
+      [label("queues", r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
+    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)])));
     fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count])));
     fill($("#r-hot"), el("div", {},
       table(["排名", "类别", "件数", "占比", "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous])),
@@ -50,7 +50,7 @@ async function build(month) {
 }
 
 async function main() {
-  await initHeader();
+  await Promise.all([initHeader(), loadLabels()]);
   const params = new URLSearchParams(location.search);
   const month = /^\d{4}-\d{2}$/.test(params.get("month") || "") ? params.get("month") : today().slice(0, 7);
   $("#month").value = month;

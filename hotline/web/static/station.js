@@ -1,16 +1,9 @@
 // 工作站待办: forwarded tickets of this station and those below it; accept, return, report, finish.
-import { $, api, connStatus, el, Feed, fill, fmtDateTime, initHeader, reportError, table, text, toast } from "/static/common.js";
+import {
+  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, loadLabels, reportError,
+  table, text, toast,
+} from "/static/common.js";
 
-const PRIORITY = { normal: "普通", high: "优先", urgent: "紧急" };
-const ACTIONS = {
-  create: "受理", forward: "转办", accept: "接收", return: "退回", start: "开始办理", progress: "进展",
-  finish: "办结", resolve: "办结", follow_up: "回访", reopen: "重新打开", archive: "归档", escalate: "督办",
-  route: "智能分类", alert: "预警",
-};
-const STATUS = {
-  accepted: "已受理", forwarded: "已转办", received: "已接收", returned: "已退回", in_progress: "办理中",
-  closed: "已办结", followed_up: "已回访", archived: "已归档",
-};
 const state = { items: [], selected: null };
 
 function deadlineOf(t) { return t.status === "forwarded" ? t.accept_due_at : t.finish_due_at; }
@@ -36,7 +29,7 @@ async function loadInbox() {
   fill($("#inbox"), page.items.length ? table(["工单", "状态", "类别", "优先级", "工作站", "期限", "剩余"],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); select(t.code); } }),
-      t.status_label, t.category, PRIORITY[t.priority] || t.priority, t.station_name, fmtDateTime(deadlineOf(t)), remaining(t),
+      t.status_label, t.category, label("priorities", t.priority), t.station_name, fmtDeadline(deadlineOf(t)), remaining(t),
     ]), { rowClass: (i) => [urgency(page.items[i]), page.items[i].code === state.selected ? "selected" : null].filter(Boolean).join(" ") || null })
     : el("p", { className: "muted", text: "暂无待办工单" }));
 }
@@ -51,10 +44,13 @@ async function select(code) {
   text($("#d-status"), t.status_label);
   text($("#d-caller"), [t.caller_name, t.caller_number].filter(Boolean).join(" "));
   text($("#d-category"), [t.category, t.subcategory].filter(Boolean).join(" / "));
-  text($("#d-priority"), PRIORITY[t.priority] || t.priority);
+  text($("#d-priority"), label("priorities", t.priority));
+  fill($("#d-flags"), (t.flags || []).length
+    ? t.flags.map((f) => el("span", { className: `badge ${f === "crisis" ? "bad" : f === "green_channel" || f.startsWith("green:") ? "green" : "warn"}`, text: flagText([f]) }))
+    : "—");
   text($("#d-station"), t.station_name);
-  text($("#d-accept-due"), fmtDateTime(t.accept_due_at));
-  text($("#d-finish-due"), fmtDateTime(t.finish_due_at));
+  text($("#d-accept-due"), fmtDeadline(t.accept_due_at));
+  text($("#d-finish-due"), fmtDeadline(t.finish_due_at));
   $("#d-description").textContent = t.description;
   $("#d-note").value = "";
   text($("#d-error"), " ");
@@ -69,8 +65,9 @@ async function select(code) {
     el("button", { type: "button", className: cls, text: label, dataset: { action: target }, onclick: () => act(t.code, target) }))
     : el("span", { className: "muted", text: "当前状态无需工作站操作" }));
   fill($("#d-history"), t.events.map((e) => el("li", {},
-    el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), ACTIONS[e.action] || e.action,
-    e.to_status && e.to_status !== e.from_status ? ` → ${STATUS[e.to_status] || e.to_status}` : "", e.note ? `：${e.note}` : "")));
+    el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
+    e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
+    e.actor_name ? el("span", { className: "who", text: `（${e.actor_name}）` }) : "", e.note ? `：${e.note}` : "")));
   loadInbox();
 }
 
@@ -110,7 +107,7 @@ function onEntry(entry) {
 }
 
 async function main() {
-  await initHeader();
+  await Promise.all([initHeader(), loadLabels()]);
   $("#btn-refresh").addEventListener("click", loadInbox);
   await loadInbox();
   new Feed({ onSnapshot: () => {}, onEntry, onStatus: connStatus($("#conn")) }).start();

@@ -40,7 +40,8 @@ def test_ivr_drop_outs_by_exit_and_by_the_menu_left(
     body = client.get("/api/dashboard/ivr-dropouts", headers=staff["supervisor"].headers).json()
     assert body["sessions"] == 8 and body["dropped"] == 4
     assert [(e["exit"], e["count"]) for e in body["by_exit"]] == [("hangup", 4), ("queue", 3), ("voicemail", 1)]
-    assert [(n["node"], n["count"]) for n in body["dropouts"]] == [("main", 2), ("(进入菜单前)", 1), ("topics", 1)]
+    assert [(n["node"], n["count"]) for n in body["dropouts"]] == [("main", 2), (None, 1), ("topics", 1)]
+    assert [n["label"] for n in body["dropouts"]][:2] == ["主菜单", "进入菜单前"]
     assert body["by_exit"][0]["label"] == "菜单中挂机"
     for who in ("lawyer1", "county"):
         assert client.get("/api/dashboard/ivr-dropouts", headers=staff[who].headers).status_code == 403
