@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
 from hotline.api.routes import (
+    admin,
+    alerts,
     auth,
     callbacks,
     calls,
@@ -127,6 +129,8 @@ def create_app(
         callbacks,
         statistics,
         routing,
+        alerts,
+        admin,
     ):
         app.include_router(module.router)
     install_web(app)

@@ -38,7 +38,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PhoneNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?\d{3,20}$")]
 Flag = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Linkedid = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
-Channel = Literal["phone", "voicemail", "callback_request", "web"]
+Channel = Literal["phone", "voicemail", "callback_request", "web", "walk_in", "letter"]
 Priority = Literal["normal", "high", "urgent"]
 
 

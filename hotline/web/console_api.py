@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import redis
 from fastapi import APIRouter, Depends, Path
 from pydantic import StringConstraints
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, CurrentUser, SessionDep, require_roles
 from hotline.api.errors import ApiError, Forbidden, ServiceUnavailable
@@ -33,7 +33,7 @@ from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import NotFound
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, User
+from ticketing.orm import Call, TicketDraft, User
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"])
@@ -223,3 +223,57 @@ def transfer(
         raise bridge_failed(exc, "转接失败") from None
     logger.info("call %s transferred to %s by user %d at %s", linkedid, body.exten, user.id, datetime.now(UTC))
     return {"linkedid": linkedid, **result}
+
+
+# ------------------------------------------------------------------------------------- drafts
+DraftKey = Annotated[str, Path(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
+MAX_DRAFTS = 20
+MAX_DRAFT_BYTES = 40_000
+
+
+class DraftBody(Body):
+    #: The form's fields as the console keeps them (description, category, flags, station, ...).
+    data: dict[str, Any]
+
+
+def _draft_out(draft: TicketDraft) -> dict[str, Any]:
+    return {"key": draft.key, "data": draft.data, "created_at": draft.created_at, "updated_at": draft.updated_at}
+
+
+@router.get("/drafts", summary="My unsaved ticket forms, one per call (or per ticket without a call), newest first")
+def drafts(_actor: Lawyer, user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
+    found = session.scalars(
+        select(TicketDraft).where(TicketDraft.user_id == user.id).order_by(TicketDraft.updated_at.desc())
+    )
+    return [_draft_out(d) for d in found]
+
+
+@router.put("/drafts/{key}", summary="Keep a ticket form as it is now (the next call's screen-pop never touches it)")
+def save_draft(
+    key: DraftKey, body: DraftBody, _actor: Lawyer, user: CurrentUser, session: SessionDep
+) -> dict[str, Any]:
+    size = len(json.dumps(body.data, ensure_ascii=False).encode())
+    if size > MAX_DRAFT_BYTES:
+        raise ApiError(f"草稿过大 / draft over {MAX_DRAFT_BYTES} bytes", size=size, limit=MAX_DRAFT_BYTES)
+    now = datetime.now(UTC)
+    draft = session.scalar(select(TicketDraft).where(TicketDraft.user_id == user.id, TicketDraft.key == key))
+    if draft is None:
+        count = session.scalar(select(func.count()).where(TicketDraft.user_id == user.id)) or 0
+        if count >= MAX_DRAFTS:
+            raise ApiError(
+                f"未完成的草稿已有 {MAX_DRAFTS} 份，请先提交或删除 / {MAX_DRAFTS} open drafts already", limit=MAX_DRAFTS
+            )
+        draft = TicketDraft(user_id=user.id, key=key, created_at=now)
+        session.add(draft)
+    draft.data = body.data
+    draft.updated_at = now
+    session.commit()
+    return _draft_out(draft)
+
+
+@router.delete("/drafts/{key}", status_code=204, summary="Drop a draft (its ticket was submitted, or it is not wanted)")
+def drop_draft(key: DraftKey, _actor: Lawyer, user: CurrentUser, session: SessionDep) -> None:
+    draft = session.scalar(select(TicketDraft).where(TicketDraft.user_id == user.id, TicketDraft.key == key))
+    if draft is not None:
+        session.delete(draft)
+        session.commit()

@@ -7,6 +7,7 @@ write Call rows through these classes.
 from ticketing.orm.audit import PersonalDataView
 from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller, CallStatsHourly
+from ticketing.orm.consoles import AccountAudit, TicketDraft
 from ticketing.orm.ivr import CallbackRequest, IvrSession
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
@@ -24,6 +25,7 @@ from ticketing.orm.transcripts import Transcript
 from ticketing.orm.workflow import DataExport, TicketEscalation
 
 __all__ = [
+    "AccountAudit",
     "AuthSession",
     "Base",
     "Call",
@@ -40,6 +42,7 @@ __all__ = [
     "Station",
     "Ticket",
     "TicketCodeCounter",
+    "TicketDraft",
     "TicketEscalation",
     "TicketEvent",
     "Transcript",

@@ -23,7 +23,7 @@ from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
 from ticketing.orm import CallbackTask, Ticket
-from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
+from ticketing.tickets import NewTicket, create_ticket, get_ticket, record_event, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
@@ -82,6 +82,10 @@ def create(body: TicketCreate, actor: DeskActor, session: SessionDep, context: C
     now = datetime.now(UTC)
     new = NewTicket(**body.model_dump())
     ticket = create_ticket(session, actor, new, context.policy, now)
+    if "crisis" in (ticket.flags or []):  # the lawyer marked it 危机: supervisors are alerted at once
+        record_event(
+            session, ticket, actor, "alert", ticket.status, now, note="律师标记危机 / marked crisis by the lawyer"
+        )
     session.commit()
     return read(ticket.code, actor, session)
 
@@ -97,7 +101,9 @@ def list_tickets(
     mine: bool = False,
     created_from: date | None = None,
     created_to: date | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="code, caller's number or name, or words in the description")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
@@ -119,7 +125,12 @@ def list_tickets(
     if q:
         pattern = q.replace("\x00", "")
         query = query.where(
-            or_(Ticket.code.contains(pattern, autoescape=True), Ticket.description.contains(pattern, autoescape=True))
+            or_(
+                Ticket.code.contains(pattern, autoescape=True),
+                Ticket.description.contains(pattern, autoescape=True),
+                Ticket.caller_number.contains(pattern, autoescape=True),
+                Ticket.caller_name.contains(pattern, autoescape=True),
+            )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
@@ -164,5 +175,6 @@ def transition(
         note=body.note,
     )
     session.commit()
-    session.expire(ticket)  # read it again: a forward changes the station the answer names
+    if body.to is TicketStatus.FORWARDED:  # the answer names the station it now goes to
+        session.refresh(ticket, attribute_names=["station"])
     return read(code, actor, session)

@@ -144,6 +144,10 @@ export async function loadLabels() {
   const answer = await api("/api/labels");
   Object.assign(labelState, answer);
   markSimulated(answer.simulated);
+  for (const node of document.querySelectorAll("[data-label]")) {
+    const [group, code] = node.dataset.label.split(":");
+    node.textContent = label(group, code);
+  }
   return answer;
 }
 

@@ -1,13 +1,13 @@
 // 值班律师工作台: duty state, softphone, screen-pop, ticket form with the router's suggestion, call-backs.
 import {
-  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDuration, fmtTime, initHeader, ivrStep, label,
+  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, fmtDuration, fmtTime, initHeader, ivrStep, label,
   labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
 } from "/static/common.js";
 import { Softphone } from "/static/softphone.js";
 
 
 const state = {
-  me: null, options: null, categories: null, call: null, touched: new Set(), routeTimer: null,
+  me: null, options: null, categories: null, call: null, calls: new Map(), touched: new Set(), routeTimer: null,
   routeSeq: 0, transcriptTimer: null, dialling: new Map(),
 };
 
@@ -96,17 +96,63 @@ async function transfer(phone) {
 }
 
 // ---------------------------------------------------------------------------------- screen-pop
+// Every call (and every ticket begun without a call) has its own form, kept as a draft on the server
+// (PUT /api/console/drafts/{key}) while it is filled in. A call that rings while another form holds
+// unsaved work never replaces it: it waits as a tab in the drafts bar until the lawyer switches.
+function newEntry(key, fields) {
+  return { key, linkedid: null, state: null, ticket: null, transcript: null, pop: null, routed: null,
+    data: null, touched: new Set(), prefilled: false, label: "", channel: "phone", ...fields };
+}
+
 async function openCall(linkedid, callState) {
-  if (state.call && state.call.linkedid === linkedid) { setCallState(callState); return; }
-  state.call = { linkedid, state: callState, ticket: null, transcript: null, pop: null, routed: null };
-  state.touched = new Set();
+  const known = state.calls.get(linkedid);
+  if (known) {
+    known.state = callState;
+    if (known === state.call) setCallState(callState);
+    renderDrafts();
+    return;
+  }
+  const entry = newEntry(linkedid, { linkedid, state: callState, label: `来电 ${fmtTime(Date.now() / 1000)}` });
+  state.calls.set(linkedid, entry);
+  if (state.call && formDirty()) {
+    // Unsaved work stays on screen; the new call waits in the drafts bar and is saved as a draft.
+    saveDraft(entry);
+    renderDrafts();
+    toast("新来电已在上方草稿栏等待：当前工单未完成，不会被覆盖。点击切换。");
+    loadPop(entry);
+    return;
+  }
+  await activate(entry);
+}
+
+function formDirty() {
+  if (!state.call) return false;
+  return Boolean($("#f-description").value.trim() || $("#f-result").value.trim()
+    || [...state.touched].some((t) => t !== "#f-number" && t !== "#f-name"));
+}
+
+/** Show `entry` in the call view: the form as it was left, its screen-pop, its state. */
+async function activate(entry) {
+  if (state.call && state.call !== entry) {
+    state.call.data = snapshotForm();
+    state.call.touched = state.touched;
+    saveDraft(state.call);
+  }
+  state.call = entry;
+  state.touched = entry.touched;
   resetForm();
+  if (entry.data) restoreForm(entry.data);
   $("#no-call").classList.add("hidden");
   $("#call-view").classList.remove("hidden");
-  text($("#call-title"), `来电 ${fmtTime(Date.now() / 1000)}`);
-  setCallState(callState);
+  text($("#call-title"), entry.linkedid ? entry.label : `新工单（${label("channels", entry.channel)}）`);
+  $("#f-channel-field").classList.toggle("hidden", Boolean(entry.linkedid));
+  $("#screen-pop").classList.toggle("hidden", !entry.linkedid);
+  $("#f-channel").value = entry.channel;
+  if (entry.state) setCallState(entry.state); else fill($("#call-state"), "");
+  renderDrafts();
   selectTab("call");
-  await loadPop();
+  if (!entry.linkedid) { showTranscript(null); return; }
+  if (entry.pop) showPop(entry); else await loadPop(entry);
 }
 
 function setCallState(callState) {
@@ -118,16 +164,21 @@ function setCallState(callState) {
   text(node, callState === "ended" ? `${label("call_states", "ended")} · 请完成工单` : label("call_states", callState));
 }
 
-async function loadPop() {
-  const call = state.call;
-  if (!call) return;
+async function loadPop(entry = state.call) {
+  if (!entry || !entry.linkedid) return;
   let pop;
   try {
-    pop = await api(`/api/console/calls/${encodeURIComponent(call.linkedid)}`);
+    pop = await api(`/api/console/calls/${encodeURIComponent(entry.linkedid)}`);
   } catch (exc) { reportError(exc, "读取来电信息失败"); return; }
-  if (state.call !== call) return;
-  const first = !call.pop;
-  call.pop = pop;
+  entry.pop = pop;
+  if (!entry.label.includes("·")) entry.label = `${entry.label} · ${pop.caller_number || "未知号码"}`;
+  renderDrafts();
+  if (state.call === entry) showPop(entry);
+}
+
+function showPop(entry) {
+  const pop = entry.pop;
+  text($("#call-title"), entry.label);
   text($("#pop-number"), pop.caller_number);
   text($("#pop-name"), pop.caller_name);
   fill($("#pop-green"), pop.green_channel.length
@@ -144,8 +195,86 @@ async function loadPop() {
   fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", "队列", "结果", "通话"],
     pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), label("call_outcomes", c.outcome), fmtDuration(c.talk_seconds)]))
     : el("span", { className: "muted", text: "无" }));
-  if (first) prefill(pop);
-  showTranscript(pop.transcript);
+  if (!entry.prefilled) { entry.prefilled = true; prefill(pop); }
+  showTranscript(pop.transcript ?? entry.transcript);
+}
+
+// -------------------------------------------------------------------------------------- drafts
+const FORM_FIELDS = ["#f-number", "#f-name", "#f-description", "#f-result", "#f-category", "#f-subcategory",
+  "#f-service-line", "#f-priority", "#f-station"];
+
+function snapshotForm() {
+  const data = {};
+  for (const id of FORM_FIELDS) data[id.slice(3)] = $(id).value;
+  data.flags = [...document.querySelectorAll("#f-flags input:checked")].map((b) => b.value);
+  data.channel = $("#f-channel").value;
+  return data;
+}
+
+function restoreForm(data) {
+  for (const id of FORM_FIELDS) {
+    if (data[id.slice(3)] === undefined) continue;
+    $(id).value = data[id.slice(3)];
+    if (id === "#f-category") fillSubcategories();
+  }
+  for (const box of document.querySelectorAll("#f-flags input")) box.checked = (data.flags || []).includes(box.value);
+}
+
+/** Keep the entry's form on the server (debounced while typing). */
+function saveDraft(entry, delay = 0) {
+  clearTimeout(entry.saveTimer);
+  entry.saveTimer = setTimeout(async () => {
+    const data = entry === state.call ? snapshotForm() : (entry.data || {});
+    entry.data = data;
+    const meta = { linkedid: entry.linkedid, label: entry.label, channel: entry.channel, ticket: entry.ticket,
+      touched: [...(entry === state.call ? state.touched : entry.touched)] };
+    try {
+      await api(`/api/console/drafts/${encodeURIComponent(entry.key)}`, { method: "PUT", body: { data: { ...data, meta } } });
+      entry.saved = true;
+      if (entry === state.call) text($("#draft-state"), `草稿已保存 ${fmtTime(Date.now() / 1000)}`);
+    } catch (exc) {
+      if (entry === state.call) text($("#draft-state"), `草稿未保存：${exc.message}`);
+    }
+  }, delay);
+}
+
+async function dropDraft(entry) {
+  clearTimeout(entry.saveTimer);
+  state.calls.delete(entry.key);
+  try { await api(`/api/console/drafts/${encodeURIComponent(entry.key)}`, { method: "DELETE" }); } catch (exc) { /* kept; shown again on reload */ }
+}
+
+function renderDrafts() {
+  const entries = [...state.calls.values()];
+  $("#drafts-bar").classList.toggle("hidden", entries.length === 0);
+  fill($("#drafts"), entries.map((e) => el("button", {
+    type: "button",
+    className: `draft${e === state.call ? " active" : ""}${e.state === "ringing" || e.state === "talking" ? " live" : ""}`,
+    dataset: { key: e.key },
+    text: `${e.linkedid ? e.label : `新工单（${label("channels", e.channel)}）`}${e.state && e.state !== "ended" ? ` · ${label("call_states", e.state)}` : ""}`,
+    onclick: () => activate(e),
+  })));
+}
+
+async function loadDrafts() {
+  let found;
+  try { found = await api("/api/console/drafts"); } catch (exc) { reportError(exc, "读取草稿失败"); return; }
+  for (const d of found.reverse()) {
+    if (state.calls.has(d.key)) continue;
+    const meta = d.data.meta || {};
+    state.calls.set(d.key, newEntry(d.key, { linkedid: meta.linkedid || null, label: meta.label || d.key,
+      channel: meta.channel || "phone", ticket: meta.ticket || null, data: d.data, prefilled: true,
+      touched: new Set(meta.touched || []), state: meta.linkedid ? "ended" : null }));
+  }
+  renderDrafts();
+}
+
+function newTicket() {
+  const key = `new-${Date.now().toString(36)}`;
+  const entry = newEntry(key, { channel: "walk_in", label: "新工单", prefilled: true });
+  state.calls.set(key, entry);
+  activate(entry);
+  $("#f-description").focus();
 }
 
 function queueLabel(queue) { return queue ? label("queues", queue) : null; }
@@ -266,7 +395,7 @@ function formBody() {
   const number = $("#f-number").value.trim();
   const flags = [...document.querySelectorAll("#f-flags input:checked")].map((b) => b.value);
   const body = {
-    channel: "phone",
+    channel: state.call && state.call.linkedid ? "phone" : $("#f-channel").value,
     description: $("#f-description").value.trim(),
     caller_name: $("#f-name").value.trim() || null,
     category: $("#f-category").value || null,
@@ -274,7 +403,7 @@ function formBody() {
     service_line: $("#f-service-line").value || null,
     priority: $("#f-priority").value,
     flags,
-    call_linkedids: state.call ? [state.call.linkedid] : [],
+    call_linkedids: state.call && state.call.linkedid ? [state.call.linkedid] : [],
   };
   if (number) body.caller_number = number;
   return body;
@@ -293,7 +422,8 @@ async function submit(disposition) {
   try {
     if (!state.call || !state.call.ticket) {
       const ticket = await api("/api/tickets", { method: "POST", body });
-      if (state.call) state.call.ticket = ticket.code; else state.call = { ticket: ticket.code };
+      state.call.ticket = ticket.code;
+      saveDraft(state.call);
     }
     const code = state.call.ticket;
     const step = disposition === "closed" ? { to: "closed", result } : { to: "forwarded", station_id: Number(station) };
@@ -311,7 +441,12 @@ async function submit(disposition) {
 
 function finishCall() {
   clearInterval(state.transcriptTimer);
+  const done = state.call;
   state.call = null;
+  if (done) dropDraft(done);
+  const next = [...state.calls.values()].pop();
+  if (next) { activate(next); return; }
+  renderDrafts();
   $("#call-view").classList.add("hidden");
   $("#no-call").classList.remove("hidden");
 }
@@ -378,12 +513,77 @@ function originated(entry) {
 
 // -------------------------------------------------------------------------------------- tickets
 async function loadTickets() {
+  const params = new URLSearchParams({ page_size: "50" });
+  const q = $("#ticket-q").value.trim();
+  if (q) params.set("q", q);
+  if ($("#ticket-status").value) params.set("status", $("#ticket-status").value);
   let page;
-  try { page = await api("/api/tickets?page_size=30"); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  try { page = await api(`/api/tickets?${params}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
   fill($("#tickets"), page.items.length ? table(["工单", "受理时间", "类别", "状态", "工作站", "问题描述"],
-    page.items.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name,
-      t.description.length > 60 ? `${t.description.slice(0, 60)}…` : t.description]))
-    : el("p", { className: "muted", text: "暂无工单" }));
+    page.items.map((t) => [
+      el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); showTicket(t.code); } }),
+      fmtDateTime(t.created_at), t.category, t.status_label, t.station_name,
+      t.description.length > 40 ? `${t.description.slice(0, 40)}…` : t.description]),
+    { rowClass: (i) => (page.items[i].status === "returned" ? "due-soon" : null) })
+    : el("p", { className: "muted", text: q ? `没有找到与「${q}」相符的工单` : "暂无工单" }));
+}
+
+const ACTION_TEXT = { closed: "办结", forwarded: "转办", followed_up: "回访完成", accepted: "重新打开", archived: "归档" };
+
+/** One ticket: what it is, its history with who did each step, and what this user may do next. */
+async function showTicket(code) {
+  let t;
+  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  $("#ticket-view").classList.remove("hidden");
+  $("#ticket-view").dataset.code = t.code;
+  text($("#tv-code"), t.code);
+  text($("#tv-status"), t.status_label);
+  text($("#tv-channel"), label("channels", t.channel));
+  text($("#tv-caller"), [t.caller_name, t.caller_number].filter(Boolean).join(" "));
+  text($("#tv-category"), [t.category, t.subcategory].filter(Boolean).join(" / ") || "待分类");
+  fill($("#tv-flags"), (t.flags || []).length ? t.flags.map((f) => el("span", { className: "badge", text: flagText([f]) })) : "—");
+  text($("#tv-station"), t.station_name);
+  text($("#tv-due"), t.finish_due_at ? `办结 ${fmtDeadline(t.finish_due_at)}` : null);
+  text($("#tv-callback"), t.callback_due ? `应回访日 ${t.callback_due}` : null);
+  $("#tv-description").textContent = t.description;
+  text($("#tv-transcript"), t.transcript || (transcriptionOn() ? "（无转写）" : "（语音转写未开启）"));
+  fill($("#tv-history"), t.events.map((e) => el("li", {},
+    el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
+    e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
+    el("span", { className: "who", text: `（${e.actor_name || "系统"}）` }), e.note ? `：${e.note}` : "")));
+  const returned = t.events.filter((e) => e.action === "return").pop();
+  const note = el("textarea", { rows: 2, maxlength: 10000, placeholder: "办结答复 / 转办说明", "aria-label": "办理说明" });
+  const station = el("select", { "aria-label": "转办工作站" }, [...$("#f-station").options].map((o) => el("option", { value: o.value, text: o.textContent })));
+  const error = el("span", { className: "error", role: "alert" });
+  const buttons = t.allowed_next.map((target) => el("button", { type: "button", text: ACTION_TEXT[target] || label("ticket_statuses", target),
+    dataset: { action: target }, onclick: () => ticketAction(t.code, target, note, station, error) }));
+  fill($("#tv-actions"), buttons.length ? [
+    returned && t.status === "returned" ? el("p", { className: "warn-text", text: `工作站退回原因：${returned.note || "—"}` }) : null,
+    t.allowed_next.includes("forwarded") ? station : null, note, el("div", { className: "row mt6" }, buttons, error),
+  ] : el("span", { className: "muted", text: "当前状态下您无需操作" }));
+}
+
+async function ticketAction(code, target, note, station, error) {
+  error.textContent = "";
+  const body = { to: target };
+  const words = note.value.trim();
+  if (target === "forwarded") {
+    if (!station.value) { error.textContent = "转办请选择工作站"; return; }
+    body.station_id = Number(station.value);
+    if (words) body.note = words;
+  } else if (target === "closed") {
+    if (!words) { error.textContent = "办结请填写答复"; return; }
+    body.result = words;
+  } else if (target === "accepted") {
+    if (!words) { error.textContent = "请填写原因"; return; }
+    body.reason = words;
+  }
+  try {
+    const done = await api(`/api/tickets/${code}/transitions`, { method: "POST", body });
+    toast(`工单 ${done.code} ${done.status_label}${done.station_name && target === "forwarded" ? `：${done.station_name}` : ""}`);
+  } catch (exc) { error.textContent = exc.message; return; }
+  showTicket(code);
+  loadTickets();
 }
 
 function selectTab(name) {
@@ -410,10 +610,12 @@ function onEntry(entry) {
     showDuty(dutyFromAgent(entry.state === "off_duty" ? null : entry), entry);
   } else if (entry.type === "call") {
     if (entry.agent === mine && ["ringing", "talking"].includes(entry.state)) openCall(entry.linkedid, entry.state);
-    else if (state.call && entry.linkedid === state.call.linkedid && entry.state === "ended") callEnded();
-  } else if (entry.type === "transcript" && state.call
-    && (entry.linkedid === state.call.linkedid || (entry.ticket_code && entry.ticket_code === state.call.ticket))) {
-    loadPop();
+    else if (entry.state === "ended" && state.calls.has(entry.linkedid)) {
+      const ended = state.calls.get(entry.linkedid);
+      if (ended === state.call) callEnded(); else { ended.state = "ended"; renderDrafts(); }
+    }
+  } else if (entry.type === "transcript" && state.calls.has(entry.linkedid)) {
+    loadPop(state.calls.get(entry.linkedid));
   } else if (entry.type === "originate") {
     originated(entry);
   } else if (entry.type === "ticket.event" && entry.to === "closed") {
@@ -443,6 +645,9 @@ async function main() {
   state.me = me; state.options = options; state.categories = categories;
   text($("#shift-info"), shiftText(me.shift));
   showDuty(me.duty, me.agent);
+  fill($("#f-priority"), Object.entries(labelsOf("priorities")).map(([v, l]) => el("option", { value: v, text: l })));
+  fill($("#f-channel"), Object.entries(labelsOf("channels")).filter(([v]) => v !== "callback_request")
+    .map(([v, l]) => el("option", { value: v, text: l })));
   fill($("#pause-reason"), me.pause_reasons.map((r) => el("option", { value: r, text: r })));
   fill($("#transfer-targets"), me.transfer_targets.map((t) => el("option", { value: t.exten, text: t.label })));
   fill($("#f-category"), el("option", { value: "", text: "— 待分类 —" }),
@@ -458,14 +663,24 @@ async function main() {
   $("#btn-forward").addEventListener("click", () => submit("forwarded"));
   $("#btn-refresh-callbacks").addEventListener("click", loadCallbacks);
   $("#btn-refresh-tickets").addEventListener("click", loadTickets);
+  $("#ticket-search").addEventListener("submit", (e) => { e.preventDefault(); loadTickets(); });
+  fill($("#ticket-status"), el("option", { value: "", text: "全部状态" }),
+    Object.entries(labelsOf("ticket_statuses")).map(([v, l]) => el("option", { value: v, text: l })));
   for (const button of document.querySelectorAll(".tabs button")) button.addEventListener("click", () => selectTab(button.dataset.tab));
   $("#ticket-form").addEventListener("input", (e) => {
     const id = e.target.closest("#f-flags") ? `flag:${e.target.value}` : `#${e.target.id}`;
     state.touched.add(id);
     if (e.target.id === "f-category") fillSubcategories();
     if (e.target.id === "f-description") scheduleRoute();
+    if (state.call) saveDraft(state.call, 800);
   });
+  $("#ticket-form").addEventListener("change", () => { if (state.call) saveDraft(state.call, 300); });
+  $("#btn-new-ticket").addEventListener("click", newTicket);
+  $("#f-channel").addEventListener("change", () => { if (state.call) { state.call.channel = $("#f-channel").value; renderDrafts(); } });
   initSoftphone(me.softphone);
+  await loadDrafts();
+  const latest = [...state.calls.values()].pop();
+  if (latest) activate(latest);
   new Feed({ onSnapshot, onEntry, onStatus: connStatus($("#conn")) }).start();
   loadCallbacks();
 }
