@@ -137,6 +137,7 @@ def user_row(user: User, locked: bool | None = None) -> dict[str, Any]:
         "role_label": Role(user.role).label,
         "station_id": user.station_id,
         "station_name": user.station.name if user.station else None,
+        "station_code": user.station.division_code if user.station else None,
         "interface": user.interface,
         "is_active": user.is_active,
         "created_at": user.created_at,

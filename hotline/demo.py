@@ -29,7 +29,14 @@ DEMO_USERS = (
     DemoUser("supervisor", "demo-supervisor-12348", Role.SUPERVISOR, "王班长"),
     DemoUser("lawyer1", "demo-lawyer-12348", Role.LAWYER, "张律师", interface="PJSIP/1001"),
     DemoUser("lawyer2", "demo-lawyer-12348", Role.LAWYER, "李律师", interface="PJSIP/1002"),
-    DemoUser("county", "demo-station-12348", Role.STATION_STAFF, "乐至县中心 陈主任", station_code="512022"),
+    DemoUser(
+        "county",
+        "demo-station-12348",
+        Role.STATION_STAFF,
+        "乐至县中心 陈主任",
+        station_code="512022",
+        interface="PJSIP/2001",
+    ),
     DemoUser("township", "demo-station-12348", Role.STATION_STAFF, "石佛镇工作站 刘站长", station_code="512022101"),
 )
 

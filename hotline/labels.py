@@ -27,6 +27,7 @@ AGENT_STATES = {
     "paused": "暂停",
     "unavailable": "话机未注册",
     "off_duty": "下线",
+    "unknown": "状态未知（实时服务中断）",
 }
 #: A call in progress (live state) and a finished one.
 CALL_STATES = {

@@ -114,16 +114,18 @@ def options(_actor: Desk, context: ContextDep) -> dict[str, Any]:
 
 @router.get("/me", summary="The lawyer's account, shift today, duty state and softphone settings")
 def me(_actor: Lawyer, user: CurrentUser, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+    live_ok = True
     try:
         agent = _agent(context.redis.client, user.interface)
     except redis.RedisError:
-        agent = None
+        agent, live_ok = None, False
     return {
         "user": {"id": user.id, "username": user.username, "display_name": user.display_name},
         "interface": user.interface,
         "shift": my_day(user, session, context),
         "agent": agent,
-        "duty": duty_state(agent),
+        # With Redis down the state is not known: "unknown", never a misleading 下线.
+        "duty": duty_state(agent) if live_ok else "unknown",
         "pause_reasons": list(PAUSE_REASONS),
         "transfer_targets": list(TRANSFER_TARGETS),
         "softphone": _softphone(context, user),

@@ -49,6 +49,7 @@ PAGES = {
     "/dashboard": Page("dashboard.html", frozenset({Role.SUPERVISOR, Role.ADMIN})),
     "/report/monthly": Page("report.html", frozenset({Role.SUPERVISOR, Role.ADMIN})),
     "/station": Page("station.html", frozenset({Role.STATION_STAFF, Role.SUPERVISOR, Role.ADMIN})),
+    "/admin": Page("admin.html", frozenset({Role.ADMIN})),
 }
 
 

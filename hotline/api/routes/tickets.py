@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
+from hotline.api.deps import ContextDep, CurrentActor, CurrentUser, DialerDep, SessionDep, require_roles
 from hotline.api.schemas import (
     Channel,
     Page,
@@ -19,6 +19,7 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
+from hotline.dialing import classify_dial_error
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
@@ -178,3 +179,42 @@ def transition(
     if body.to is TicketStatus.FORWARDED:  # the answer names the station it now goes to
         session.refresh(ticket, attribute_names=["station"])
     return read(code, actor, session)
+
+
+@router.post(
+    "/{code}/dial",
+    summary="Call the citizen about this ticket through the bridge: your phone rings, then theirs",
+    responses={
+        422: {"description": "your account has no phone, or the ticket no number"},
+        502: {"description": "Asterisk refused the call"},
+        503: {"description": "no telephony bridge is available"},
+    },
+)
+def dial_citizen(
+    code: TicketCode, actor: CurrentActor, user: CurrentUser, session: SessionDep, dialer: DialerDep
+) -> dict[str, object]:
+    """Station staff reach the citizen without ever seeing the number (it stays masked for them);
+    the call is written on the ticket's history with who placed it."""
+    from hotline.api.routes.callbacks import DialFailed
+
+    ticket = get_ticket(session, actor, code, for_update=True)
+    if not user.interface:
+        raise DialFailed(
+            422, "not_dialable", "您的账号未配置话机，请联系管理员 / your account has no phone interface; ask an admin"
+        )
+    if not ticket.caller_number:
+        raise DialFailed(422, "not_dialable", f"工单 {code} 没有来电号码 / the ticket has no caller number")
+    try:
+        call_id = dialer.originate_callback(
+            lawyer_interface=user.interface, number=ticket.caller_number, variables={"HOTLINE_TICKET": code}
+        )
+    except Exception as exc:
+        mapped = classify_dial_error(exc)
+        if mapped is None:
+            raise
+        status_code, error_id, message = mapped
+        reason = str(getattr(exc, "reason", "") or exc)
+        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason) from None
+    record_event(session, ticket, actor, "dial", ticket.status, datetime.now(UTC), data={"call_id": call_id})
+    session.commit()
+    return {"ticket_code": code, "call_id": call_id, "interface": user.interface}

@@ -221,3 +221,38 @@ export function exportLinks(url) {
     el("a", { href: `${url}${sep}format=csv`, download: "", className: "export", text: "导出 CSV" }),
     el("a", { href: `${url}${sep}format=xlsx`, download: "", className: "export", text: "导出 XLSX" }));
 }
+
+// ----------------------------------------------------------------------------------- outages
+/** What /api/health says is down or stale, shown instead of a quiet-looking wallboard. */
+export async function checkHealth() {
+  let h;
+  let status = 200;
+  try {
+    const response = await fetch("/api/health", { headers: { Accept: "application/json" } });
+    status = response.status;
+    h = await response.json();
+  } catch (exc) { h = null; }
+  const problems = [];
+  if (!h) problems.push("服务无响应");
+  else {
+    if (h.database && h.database.ok === false) problems.push(`数据库中断${h.database.error ? `（${h.database.error}）` : ""}`);
+    if (h.redis && h.redis.ok === false) problems.push("实时状态服务（Redis）中断：大屏数据停在中断前");
+    if (h.bridge && h.bridge.running === false) problems.push("电话桥接未运行：来电与律师状态不再更新");
+    else if (h.bridge && h.bridge.connected === false) problems.push("电话桥接与交换机（Asterisk）断开：来电与律师状态不再更新");
+    for (const [name, c] of Object.entries(h.components || {})) {
+      if (c && (c.ok === false || c.status === "down" || c.status === "stale")) {
+        problems.push(`${label("health", c.status || "down")}：${c.label || name}${c.since ? `，自 ${fmtDateTime(c.since)} 起` : ""}`);
+      }
+    }
+  }
+  let node = $("#outage");
+  if (!node) { node = el("div", { id: "outage", className: "outage hidden", role: "status" }); document.querySelector(".topbar").after(node); }
+  if (problems.length) {
+    if (!node.dataset.since) node.dataset.since = String(Date.now() / 1000);
+    fill(node, el("strong", { text: "⚠ 服务异常" }), ` ${problems.join("；")} · 首次发现于 ${fmtDateTime(Number(node.dataset.since))}，下列实时数据可能已过时`);
+  } else {
+    delete node.dataset.since;
+  }
+  node.classList.toggle("hidden", problems.length === 0 && status < 500);
+}
+

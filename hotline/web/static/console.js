@@ -1,6 +1,6 @@
 // 值班律师工作台: duty state, softphone, screen-pop, ticket form with the router's suggestion, call-backs.
 import {
-  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, fmtDuration, fmtTime, initHeader, ivrStep, label,
+  $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, fmtDuration, fmtTime, initHeader, ivrStep, label,
   labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
 } from "/static/common.js";
 import { Softphone } from "/static/softphone.js";
@@ -683,6 +683,8 @@ async function main() {
   if (latest) activate(latest);
   new Feed({ onSnapshot, onEntry, onStatus: connStatus($("#conn")) }).start();
   loadCallbacks();
+  checkHealth();
+  setInterval(checkHealth, 15000);
 }
 
 function stationOptions(nodes, depth) {

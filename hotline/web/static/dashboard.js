@@ -1,7 +1,7 @@
 // 监控大屏: the live wallboard (pushed over the feed), KPIs for a period, work orders and audits.
 import {
-  $, api, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, label, loadLabels, pct,
-  reportError, table, text, today,
+  $, api, checkHealth, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, label, loadLabels, pct,
+  reportError, table, text, toast, today,
 } from "/static/common.js";
 
 const TARGET = 0.9;
@@ -44,6 +44,9 @@ function onEntry(entry) {
       live.calls.set(entry.linkedid, { linkedid: entry.linkedid, caller: entry.caller, queue: entry.queue,
         state: entry.state, agent: entry.agent, since: previous.state === entry.state ? previous.since : entry.at });
     }
+  } else if (entry.type === "ticket.event" && (entry.action === "alert" || entry.action === "alert_ack")) {
+    loadAlerts(entry.action === "alert");
+    scheduleWorkOrders();
   } else if (entry.type === "ticket.escalated") {
     loadOverdue();
   } else if (entry.type === "ticket.event") {
@@ -233,7 +236,7 @@ async function loadSatisfaction() {
 let workOrdersTimer = null;
 function scheduleWorkOrders() {
   clearTimeout(workOrdersTimer);
-  workOrdersTimer = setTimeout(() => { loadBacklog(); loadOverdue(); }, 2000);  // bursts of ticket events load once
+  workOrdersTimer = setTimeout(() => { loadBacklog(); loadOverdue(); loadTriage(); }, 2000);  // bursts of ticket events load once
 }
 
 async function loadBacklog() {
@@ -265,11 +268,91 @@ async function loadAudit() {
   } catch (exc) { reportError(exc, "读取审计记录失败"); }
 }
 
+// ------------------------------------------------------------------------------- crisis alerts
+let beepContext = null;
+function beep() {
+  try {
+    beepContext = beepContext || new AudioContext();
+    const osc = beepContext.createOscillator();
+    const gain = beepContext.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.2;
+    osc.connect(gain).connect(beepContext.destination);
+    osc.start(); osc.stop(beepContext.currentTime + 0.6);
+  } catch (exc) { /* no audio device: the banner still shows */ }
+}
+
+const shownAlerts = new Set();
+async function loadAlerts(sound = false) {
+  let d;
+  try { d = await api("/api/alerts"); } catch (exc) { reportError(exc, "读取危机预警失败"); return; }
+  const node = $("#alerts");
+  node.classList.toggle("hidden", d.items.length === 0);
+  const fresh = d.items.some((a) => !shownAlerts.has(a.event_id));
+  d.items.forEach((a) => shownAlerts.add(a.event_id));
+  if (fresh && sound) beep();
+  fill(node, d.items.map((a) => {
+    const note = el("input", { placeholder: "处置说明（可选）", maxlength: 2000, size: 18, "aria-label": "处置说明" });
+    const ack = el("button", { type: "button", className: "ack", text: "确认已处置", dataset: { code: a.code }, onclick: async () => {
+      ack.disabled = true;
+      try {
+        await api(`/api/alerts/${a.code}/ack`, { method: "POST", body: note.value.trim() ? { note: note.value.trim() } : {} });
+        toast(`已确认预警：${a.code}（${$("#user-name").textContent}）`);
+      } catch (exc) { reportError(exc, "确认预警失败"); ack.disabled = false; }
+      loadAlerts();
+    } });
+    return el("div", { className: "alert-row", dataset: { code: a.code } },
+      el("strong", { text: "⚠ 危机预警" }), ` ${fmtDateTime(a.at)} 工单 ${a.code} · ${a.category || "待分类"} · ${label("priorities", a.priority)}`,
+      a.note ? ` · ${a.note}` : "", note, ack);
+  }));
+}
+
+// -------------------------------------------------------------------------------------- triage
+let triageStations = [];
+async function loadTriage() {
+  let d;
+  try { d = await api("/api/triage?page_size=50"); } catch (exc) { reportError(exc, "读取待分派工单失败"); return; }
+  if (!d.items.length) { fill($("#triage"), el("p", { className: "muted", text: "没有待分派的工单" })); return; }
+  const categories = (await categoriesOnce()).categories;
+  fill($("#triage"), table(["工单", "原因", "问题描述", "建议", "类别", "工作站", ""], d.items.map((t) => {
+    const category = el("select", { "aria-label": "类别" }, el("option", { value: "", text: "— 类别 —" }),
+      categories.map((c) => el("option", { value: c.name, text: c.name, selected: c.name === t.category })));
+    const station = el("select", { "aria-label": "工作站" }, el("option", { value: "", text: "— 不转办 —" }),
+      triageStations.map(([id, name]) => el("option", { value: id, text: name })));
+    const decide = el("button", { type: "button", text: "分派", dataset: { code: t.code }, onclick: async () => {
+      if (!category.value) { toast("请选择类别", true); return; }
+      decide.disabled = true;
+      try {
+        const done = await api(`/api/triage/${t.code}/decision`, { method: "POST",
+          body: { category: category.value, ...(station.value ? { station_id: Number(station.value) } : {}) } });
+        toast(`工单 ${done.code}：${done.category}${done.station_name ? ` → ${done.station_name}` : ""}`);
+        loadTriage();
+      } catch (exc) { reportError(exc, "分派失败"); decide.disabled = false; }
+    } });
+    const why = [t.triage_reason_label, t.triage_note].filter(Boolean).join("：");
+    const routing = t.routing || {};
+    return [t.code, why, t.description.length > 50 ? `${t.description.slice(0, 50)}…` : t.description,
+      t.confidence !== undefined && t.confidence !== null ? `置信度 ${Math.round(t.confidence * 100)}%` : (routing.category || "—"),
+      category, station, decide];
+  }), { rowClass: (i) => (d.items[i].priority === "urgent" ? "overdue" : null) }));
+}
+
+let categoriesCache = null;
+async function categoriesOnce() {
+  if (!categoriesCache) {
+    const [categories, stations] = await Promise.all([api("/api/categories"), api("/api/stations")]);
+    const flat = (nodes, depth) => nodes.flatMap((n) => [[n.id, `${"　".repeat(depth)}${n.name}`], ...flat(n.children || [], depth + 1)]);
+    triageStations = flat(stations, 0);
+    categoriesCache = categories;
+  }
+  return categoriesCache;
+}
+
 function loadPeriod() { loadKpis(); loadIvr(); loadTopics(); loadSatisfaction(); }
 
 async function main() {
-  await initHeader();
+  const me = await initHeader();
   await loadLabels();
+  $("#nav-admin").classList.toggle("hidden", me.role !== "admin");
   fill($("#wall-export"), exportLinks("/api/dashboard/live"));
   const day = today();
   $("#p-start").value = day; $("#p-end").value = day;
@@ -280,7 +363,10 @@ async function main() {
   setInterval(render, 1000);  // waits and durations tick without any request
   setInterval(() => { loadKpis(); loadAudit(); }, 60000);
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
-  loadPeriod(); loadBacklog(); loadOverdue(); loadAudit();
+  $("#btn-refresh-triage").addEventListener("click", loadTriage);
+  setInterval(checkHealth, 15000);
+  setInterval(() => loadAlerts(true), 10000);  // the feed announces alerts at once; this covers a feed or worker that is away
+  loadPeriod(); loadBacklog(); loadOverdue(); loadAudit(); loadAlerts(true); loadTriage(); checkHealth();
 }
 
 main().catch((exc) => reportError(exc, "大屏加载失败"));

@@ -1,6 +1,6 @@
 // 工作站待办: forwarded tickets of this station and those below it; accept, return, report, finish.
 import {
-  $, api, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, loadLabels, reportError,
+  $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, loadLabels, reportError,
   table, text, toast,
 } from "/static/common.js";
 
@@ -24,14 +24,20 @@ function remaining(t) {
 
 async function loadInbox() {
   let page;
-  try { page = await api("/api/forwarding/inbox?page_size=200"); } catch (exc) { reportError(exc, "读取待办失败"); return; }
+  const done = $("#list-kind").value === "done";
+  const q = $("#station-q").value.trim();
+  const url = done || q
+    ? `/api/tickets?${new URLSearchParams([...(done ? [["status", "closed"], ["status", "followed_up"], ["status", "archived"]] : []),
+      ...(q ? [["q", q]] : []), ["page_size", "100"]])}`
+    : "/api/forwarding/inbox?page_size=200";
+  try { page = await api(url); } catch (exc) { reportError(exc, "读取待办失败"); return; }
   state.items = page.items;
   fill($("#inbox"), page.items.length ? table(["工单", "状态", "类别", "优先级", "工作站", "期限", "剩余"],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); select(t.code); } }),
       t.status_label, t.category, label("priorities", t.priority), t.station_name, fmtDeadline(deadlineOf(t)), remaining(t),
     ]), { rowClass: (i) => [urgency(page.items[i]), page.items[i].code === state.selected ? "selected" : null].filter(Boolean).join(" ") || null })
-    : el("p", { className: "muted", text: "暂无待办工单" }));
+    : el("p", { className: "muted", text: q ? `没有找到与「${q}」相符的工单` : done ? "暂无已办结工单" : "暂无待办工单" }));
 }
 
 async function select(code) {
@@ -53,6 +59,8 @@ async function select(code) {
   text($("#d-finish-due"), fmtDeadline(t.finish_due_at));
   $("#d-description").textContent = t.description;
   $("#d-note").value = "";
+  if ($("#detail-body").dataset.code !== t.code) text($("#dial-state"), " ");
+  $("#detail-body").dataset.code = t.code;
   text($("#d-error"), " ");
   const buttons = [];
   const allowed = new Set(t.allowed_next);
@@ -69,6 +77,18 @@ async function select(code) {
     e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
     e.actor_name ? el("span", { className: "who", text: `（${e.actor_name}）` }) : "", e.note ? `：${e.note}` : "")));
   loadInbox();
+}
+
+async function dialCitizen() {
+  const code = state.selected;
+  if (!code) return;
+  $("#btn-dial").disabled = true;
+  try {
+    await api(`/api/tickets/${encodeURIComponent(code)}/dial`, { method: "POST" });
+    text($("#dial-state"), "正在呼叫：请先接听您的话机，系统随后拨打来电人");
+    select(code);
+  } catch (exc) { text($("#dial-state"), exc.message); }
+  $("#btn-dial").disabled = false;
 }
 
 async function act(code, target) {
@@ -109,9 +129,14 @@ function onEntry(entry) {
 async function main() {
   await Promise.all([initHeader(), loadLabels()]);
   $("#btn-refresh").addEventListener("click", loadInbox);
+  $("#station-search").addEventListener("submit", (e) => { e.preventDefault(); loadInbox(); });
+  $("#list-kind").addEventListener("change", loadInbox);
+  $("#btn-dial").addEventListener("click", dialCitizen);
   await loadInbox();
   new Feed({ onSnapshot: () => {}, onEntry, onStatus: connStatus($("#conn")) }).start();
   setInterval(loadInbox, 120000);  // deadlines move on even when nothing is announced
+  checkHealth();
+  setInterval(checkHealth, 15000);
 }
 
 main().catch((exc) => reportError(exc, "待办加载失败"));
