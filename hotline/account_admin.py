@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts import AccountError, create_user
 from hotline.security import hash_password
+from storage.tables import AccountAudit, AuthSession, Station, User
 from ticketing.domain.errors import InvalidReference, NotFound
 from ticketing.domain.roles import Role
-from ticketing.orm import AccountAudit, AuthSession, Station, User
 
 #: Redis keys of failed sign-ins (hotline.api.routes.auth): one per address and username.
 LOGIN_FAILURES_PREFIX = "hotline:login-failures:"

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage.tables import AccountAudit, Ticket, TicketEvent
 from tests.browser.conftest import PASSWORDS, LiveApp, screenshot, sign_in
-from ticketing.orm import AccountAudit, Ticket, TicketEvent
 
 WAIT = 15_000
 FIRST, SECOND, THIRD = "13700001111", "13700002222", "13700003333"

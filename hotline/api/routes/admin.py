@@ -17,9 +17,9 @@ from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
 from hotline.api.routes.auth import MAX_FAILURES
 from hotline.api.schemas import Body, Name, UserCreate
+from storage.tables import AccountAudit, User
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
-from ticketing.orm import AccountAudit, User
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]

@@ -22,11 +22,11 @@ from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
 from hotline.api.routes.tickets import TicketCode, read
 from hotline.api.schemas import Body, Id, Note, TicketDetail
+from storage.tables import Ticket, TicketEvent
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.orm import Ticket, TicketEvent
 from ticketing.tickets import get_ticket, record_event, transition_ticket
 
 router = APIRouter(tags=["alerts"])

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
+from storage.tables import AccountAudit
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, PASSWORD, Staff
-from ticketing.orm import AccountAudit
 
 
 def test_drafts_are_kept_per_lawyer_and_call(client: TestClient, staff: dict[str, Staff]) -> None:

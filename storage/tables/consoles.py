@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketing.orm.base import Base, utcnow
+from storage.tables.base import Base, utcnow
 
 
 class TicketDraft(Base):

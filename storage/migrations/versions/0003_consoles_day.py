@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0003_consoles_day"
 down_revision = "0002_consoles"
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_ticket_drafts_user_id_users"), ondelete="CASCADE"
         ),
@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "account_audit",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
