@@ -223,6 +223,22 @@ def test_a_working_day(browser: Any, live_app: LiveApp) -> None:
     county.select_option("#list-kind", "done")
     county.locator("#inbox", has_text="暂无已办结工单").wait_for(timeout=WAIT)
 
+    # --- An outage is shown as one, with what is stale and since when (from /api/health).
+    down = {"status": "degraded", "database": {"ok": True}, "redis": {"ok": False, "error": "connection refused"},
+            "bridge": {"running": True, "connected": False}}  # fmt: skip
+    board.route("**/api/health", lambda route: route.fulfill(status=503, json=down))
+    board.evaluate("window.hotlineCheckHealth()")
+    assert board.locator("#outage").is_hidden()  # one look is not yet an outage
+    board.evaluate("window.hotlineCheckHealth()")
+    outage = board.locator("#outage")
+    outage.wait_for(state="visible", timeout=WAIT)
+    assert "实时状态服务（Redis）中断" in outage.inner_text() and "首次发现于" in outage.inner_text()
+    assert "断开" in outage.inner_text()
+    screenshot(board, "dashboard-outage")
+    board.unroute("**/api/health")
+    board.evaluate("window.hotlineCheckHealth()")
+    outage.wait_for(state="hidden", timeout=WAIT)
+
     assert errors == []
     for ctx in (admin_ctx, one_ctx, two_ctx, board_ctx, station_ctx):
         ctx.close()
