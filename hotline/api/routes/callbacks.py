@@ -162,6 +162,21 @@ def add_attempt(
     return read_task(task_id, actor, session, context)
 
 
+def originate(dialer: Any, interface: str, number: str, variables: dict[str, str], **details: Any) -> str:
+    """Ring `interface`, then the citizen; a bridge or Asterisk refusal becomes a DialFailed the
+    person at the console can act on (503 no bridge, 502 refused, 504 no answer)."""
+    try:
+        return str(dialer.originate_callback(lawyer_interface=interface, number=number, variables=variables))
+    except Exception as exc:
+        mapped = classify_dial_error(exc)
+        if mapped is None:
+            raise
+        status_code, error_id, message = mapped
+        reason = str(getattr(exc, "reason", "") or exc)
+        logger.warning("ticket %s: dial failed (%s): %s", variables.get("HOTLINE_TICKET"), error_id, reason)
+        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason, **details) from None
+
+
 @router.post(
     "/{task_id}/dial",
     status_code=202,
@@ -196,15 +211,6 @@ def dial(task_id: TaskId, actor: Calling, user: CurrentUser, session: SessionDep
             task_id=task.id,
         )
     variables = {"HOTLINE_CALLBACK_TASK": str(task.id), "HOTLINE_TICKET": task.ticket.code}
-    try:
-        call_id = dialer.originate_callback(lawyer_interface=user.interface, number=number, variables=variables)
-    except Exception as exc:
-        mapped = classify_dial_error(exc)
-        if mapped is None:
-            raise
-        status_code, error_id, message = mapped
-        reason = str(getattr(exc, "reason", "") or exc)
-        logger.warning("ticket %s call-back task %d: dial failed (%s): %s", task.ticket.code, task.id, error_id, reason)
-        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason, task_id=task.id) from None
+    call_id = originate(dialer, user.interface, number, variables, task_id=task.id)
     logger.info("ticket %s call-back task %d: dialling from %s", task.ticket.code, task.id, user.interface)
     return {"task_id": task.id, "ticket_code": task.ticket.code, "call_id": call_id, "interface": user.interface}

@@ -19,7 +19,6 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
-from hotline.dialing import classify_dial_error
 from storage.tables import CallbackTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
@@ -195,7 +194,7 @@ def dial_citizen(
 ) -> dict[str, object]:
     """Station staff reach the citizen without ever seeing the number (it stays masked for them);
     the call is written on the ticket's history with who placed it."""
-    from hotline.api.routes.callbacks import DialFailed
+    from hotline.api.routes.callbacks import DialFailed, originate
 
     ticket = get_ticket(session, actor, code, for_update=True)
     if not user.interface:
@@ -204,17 +203,7 @@ def dial_citizen(
         )
     if not ticket.caller_number:
         raise DialFailed(422, "not_dialable", f"工单 {code} 没有来电号码 / the ticket has no caller number")
-    try:
-        call_id = dialer.originate_callback(
-            lawyer_interface=user.interface, number=ticket.caller_number, variables={"HOTLINE_TICKET": code}
-        )
-    except Exception as exc:
-        mapped = classify_dial_error(exc)
-        if mapped is None:
-            raise
-        status_code, error_id, message = mapped
-        reason = str(getattr(exc, "reason", "") or exc)
-        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason) from None
+    call_id = originate(dialer, user.interface, ticket.caller_number, {"HOTLINE_TICKET": code})
     record_event(session, ticket, actor, "dial", ticket.status, datetime.now(UTC), data={"call_id": call_id})
     session.commit()
     return {"ticket_code": code, "call_id": call_id, "interface": user.interface}

@@ -4,10 +4,10 @@ by name, triage decisions, and account administration (all audited)."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.bootstrap import Context
-from storage.tables import AccountAudit
+from storage.tables import AccountAudit, User
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, PASSWORD, Staff
 
@@ -141,3 +141,25 @@ def sign_in_status(client: TestClient, username: str, password: str) -> int:
     response = client.post("/api/auth/login", json={"username": username, "password": password})
     client.cookies.clear()
     return response.status_code
+
+
+def test_a_station_calls_the_citizen_only_through_the_bridge(
+    context: Context, client: TestClient, staff: dict[str, Staff]
+) -> None:
+    with context.sessions() as session:
+        county = station_id(session, COUNTY)
+    lawyer = staff["lawyer1"].headers
+    code = client.post(
+        "/api/tickets", json={"description": "欠薪", "caller_number": "13912340000"}, headers=lawyer
+    ).json()["code"]
+    client.post(f"/api/tickets/{code}/transitions", json={"to": "forwarded", "station_id": county}, headers=lawyer)
+    station = staff["county"].headers
+    no_phone = client.post(f"/api/tickets/{code}/dial", headers=station)
+    assert no_phone.status_code == 422 and "未配置话机" in no_phone.json()["error"]["message"]
+    with context.sessions.begin() as session:
+        session.execute(update(User).where(User.username == "county").values(interface="PJSIP/2001"))
+    no_bridge = client.post(f"/api/tickets/{code}/dial", headers=station)
+    assert no_bridge.status_code == 503  # no bridge runs here: said at once, nothing recorded
+    assert client.post(f"/api/tickets/{code}/dial", headers=staff["other"].headers).status_code == 404
+    shown = client.get(f"/api/tickets/{code}", headers=station).json()
+    assert shown["caller_number"] == "139****0000" and "dial" not in [e["action"] for e in shown["events"]]
