@@ -72,10 +72,11 @@ def free_ports(count: int, kind: int = socket.SOCK_STREAM) -> list[int]:
     return ports
 
 
-def free_port_range(width: int) -> int:
-    """The first of `width` consecutive UDP ports free on 127.0.0.1 (Asterisk's RTP range)."""
+def free_port_range(width: int, low: int = 20000, high: int = 50000) -> int:
+    """The first of `width` consecutive UDP ports free on 127.0.0.1, even, within [low, high).
+    Asterisk's RTP ranges come from 20000-50000, SIPp's media ports from 50000-60000."""
     for _ in range(50):
-        start = 20000 + secrets.randbelow(30000) // 2 * 2
+        start = low + secrets.randbelow(high - low - width) // 2 * 2
         socks = []
         try:
             for port in range(start, start + width):
@@ -339,6 +340,8 @@ class Asterisk:
         self.etc = home / "etc"
         self.log = home / "asterisk.log"
         self.monitor_dir = home / "spool" / "monitor"
+        self.messages = home / "log" / "messages.log"
+        self._messages_offset = 0
 
     @property
     def ports(self) -> Ports:
@@ -462,6 +465,12 @@ class Asterisk:
                 queues[current].append(match.group(1))
         return queues
 
+    def log_since_reset(self) -> str:
+        """Asterisk's messages log (notices, warnings, errors, verbose) since the last reset()."""
+        with self.messages.open("rb") as log:
+            log.seek(self._messages_offset)
+            return log.read().decode(errors="replace")
+
     def reset(self) -> None:
         """Between tests: no channels, no dynamic queue members, queue statistics at zero."""
         self.cli("channel request hangup all")
@@ -472,3 +481,4 @@ class Asterisk:
         deadline = time.monotonic() + 10
         while "0 active channels" not in self.cli("core show channels count") and time.monotonic() < deadline:
             time.sleep(0.1)
+        self._messages_offset = self.messages.stat().st_size if self.messages.exists() else 0

@@ -24,7 +24,7 @@ from hotline.bootstrap import Context
 from hotline.bridge.runner import run_bridge
 from hotline.config.files import load_config
 from storage.tables import Call, IvrSession
-from tests.pbx.asterisk import REPO, Asterisk, free_ports
+from tests.pbx.asterisk import REPO, Asterisk, free_port_range
 from tests.pbx.sipp import Caller, Phone, Sipp, SippRun
 
 T = TypeVar("T")
@@ -40,6 +40,11 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 20, what: str = "co
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(step)
+
+
+def sipp_media_port() -> int:
+    """SIPp's -mp: it binds that port and the next three (audio, video, their RTCP)."""
+    return free_port_range(4, 50000, 60000)
 
 
 def pbx_config_dir(target: Path, sounds: Path, voicemail: Path, closed_queues: tuple[str, ...] = ()) -> Path:
@@ -166,14 +171,14 @@ class HotlinePbx:
         """Place a call from a carrier port (callers must not outnumber Ports.callers at once)."""
         port = self._free_callers.pop(0)
         self._free_callers.append(port)
-        run = self.sipp.call(caller, port, free_ports(1)[0], calls, rate)
+        run = self.sipp.call(caller, port, sipp_media_port(), calls, rate)
         self._runs.append(run)
         return run
 
     def phone(self, name: str, phone: Phone) -> SippRun:
         """Answer as the lawyer's SIP phone PJSIP/<name> (2001…2004), or "carrier" for the citizen side."""
         port = self.asterisk.ports.carrier if name == "carrier" else self.asterisk.ports.phones[name]
-        run = self.sipp.phone(phone, port, free_ports(1)[0])
+        run = self.sipp.phone(phone, port, sipp_media_port())
         self._runs.append(run)
         return run
 

@@ -5,9 +5,10 @@ Each scenario is generated from a short script, so a test reads as what the call
     Caller(keys=[Key("1", at_ms=1500), Key("2", at_ms=800, method="info")], hangup_after_ms=4000)
 
 - A caller dials 12348 from one of the ports the carrier is identified by, offers PCMU/PCMA and
-  telephone-event 101, and presses keys by RFC 2833 (the RTP events of sip-tester's
-  `dtmf_2833_*.pcap`) or SIP INFO (`application/dtmf-relay`), each after a pause counted from the
-  previous step. It then hangs up after a while, or waits for the PBX to hang up.
+  telephone-event 101, and presses keys by RFC 2833 (RTP event packets written here, each key with
+  its own RTP timestamp: sip-tester's `dtmf_2833_*.pcap` all share one, so Asterisk takes a repeated
+  key for the same event) or SIP INFO (`application/dtmf-relay`), each after a pause counted from
+  the previous step. It then hangs up after a while, or waits for the PBX to hang up.
 - A phone (a lawyer's SIP phone, or the citizen/overflow side of the carrier) answers INVITEs after
   ringing for a while (or never: the PBX cancels), talks, and hangs up or waits for the BYE.
 """
@@ -15,13 +16,13 @@ Each scenario is generated from a short script, so a test reads as what the call
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-PCAPS = Path("/usr/share/sip-tester")
-PCAP_NAMES = {"*": "star", "#": "pound"}
+EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 SDP = (
     "v=0\r\no=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]\r\ns=-\r\n"
     "c=IN IP[media_ip_type] [media_ip]\r\nt=0 0\r\nm=audio [media_port] RTP/AVP 0 8 101\r\n"
@@ -62,6 +63,25 @@ class Phone:
     calls: int = 1
 
 
+def dtmf_pcap(path: Path, digit: str, index: int) -> Path:
+    """An RFC 2833 key press as SIPp's play_pcap_audio replays it: three updates 20 ms apart, then the
+    end packet three times, payload type 101; `index` sets its own sequence numbers and timestamp."""
+    event = EVENTS[digit]
+    timestamp = 160_000 + index * 16_000
+    packets = []
+    for n in range(6):
+        end = n >= 3
+        duration = 160 * min(n + 1, 4)
+        rtp = struct.pack("!BBHII", 0x80, (0x80 if n == 0 else 0) | 101, 1000 + index * 10 + n, timestamp, 0x12348)
+        payload = rtp + struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+        udp = struct.pack("!HHHH", 5000, 5000, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n, 0, 64, 17, 0, bytes(4), bytes(4)) + udp
+        frame = bytes(12) + b"\x08\x00" + ip
+        packets.append(struct.pack("<IIII", 0, n * 20_000, len(frame), len(frame)) + frame)
+    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + b"".join(packets))
+    return path
+
+
 def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -70,7 +90,7 @@ def _message(body: str) -> str:
     return f"<![CDATA[\n{body}\n]]>"
 
 
-def caller_scenario(caller: Caller) -> str:
+def caller_scenario(caller: Caller, workdir: Path, label: str) -> str:
     invite = (
         "INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n"
         "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
@@ -95,10 +115,10 @@ def caller_scenario(caller: Caller) -> str:
         "<send>" + _message(ack) + "</send>",
     ]
     cseq = 2
-    for key in caller.keys:
+    for index, key in enumerate(caller.keys):
         steps.append(f'<pause milliseconds="{key.at_ms}"/>')
         if key.method == "rfc2833":
-            pcap = PCAPS / f"dtmf_2833_{PCAP_NAMES.get(key.digit, key.digit)}.pcap"
+            pcap = dtmf_pcap(workdir / f"{label}-key{index}.pcap", key.digit, index)
             steps.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
             steps.append('<pause milliseconds="300"/>')
         else:
@@ -266,7 +286,7 @@ class Sipp:
         """Place `calls` calls from `port` (one the carrier is identified by)."""
         label = self._label("caller")
         extra = ["-p", str(port), "-s", caller.service, "-m", str(calls), "-r", str(rate), "-l", str(calls)]
-        return self._run(label, caller_scenario(caller), [*extra, self.target], media_port)
+        return self._run(label, caller_scenario(caller, self.workdir, label), [*extra, self.target], media_port)
 
     def phone(self, phone: Phone, port: int, media_port: int) -> SippRun:
         """A phone listening on `port` (a lawyer's PJSIP/20xx contact, or the carrier's)."""
