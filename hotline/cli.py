@@ -241,9 +241,9 @@ def worker(
     import redis
     from rq import Worker
 
-    from hotline.asr.jobs import ASR_QUEUE
     from hotline.asr.model import preload
     from hotline.config.settings import load_settings
+    from hotline.jobs.transcription import ASR_QUEUE
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:

@@ -212,7 +212,7 @@ def wallboard(args: argparse.Namespace) -> None:
 
     from hotline.api.app import create_app
     from hotline.demo import DEMO_USERS, load_demo_users
-    from hotline.jobs import FEED_STREAM
+    from hotline.live.feed import FEED_STREAM
     from storage.migrate import upgrade
     from ticketing.stations import import_stations
 

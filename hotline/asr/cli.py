@@ -105,7 +105,7 @@ def _transcribe(path: Path, model: Any) -> dict[str, Any]:
 def _transcribe_and_store(context: Any, path: Path, linkedid: str | None, model: Any, force: bool) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from hotline.asr.jobs import process_recording
+    from hotline.jobs.transcription import process_recording
     from storage.tables import Transcript
 
     process_recording(context, str(path), linkedid, model=model, force=force)

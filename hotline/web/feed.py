@@ -29,7 +29,7 @@ from sqlalchemy import select
 from hotline.api.errors import NotAuthenticated
 from hotline.api.routes.live import live
 from hotline.bootstrap import Context
-from hotline.jobs import FEED_STREAM
+from hotline.live.feed import FEED_STREAM
 from hotline.web.sessions import signed_in
 from storage.tables import Station
 from ticketing.domain.access import Actor

@@ -1,7 +1,7 @@
 """The transcription job: a recording path in, a transcript on the call and ticket out; safe to run twice.
 
-The bridge enqueues it through the outbox for every recording of a finished call, the IVR for
-each voicemail with its ticket code (`enqueue_transcription`). Failures that more attempts
+Started by the `RecordingFinished` event, which the bridge records for every recording of a
+finished call and the IVR for each voicemail with its ticket code. Failures that more attempts
 cannot fix (no model, an empty, corrupt, truncated or unsupported file) are stored with their
 reason and end the job; only transient ones (the file not there yet, the database or Redis
 away) raise, so rq runs the job again, at most `RETRY.max` times. A worker killed mid-job
@@ -10,7 +10,6 @@ leaves the job in rq's started registry, which hands it back to the queue with t
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -24,27 +23,18 @@ from hotline.asr import store
 from hotline.asr.errors import AsrError, Reason, RecordingMissing
 from hotline.asr.model import LoadedModel, configured_model
 from hotline.bootstrap import Context
-from hotline.jobs import FEED_MAXLEN, FEED_STREAM, worker_context
-from storage.tables import OutboxMessage, Transcript
+from hotline.jobs import worker
+from hotline.live.feed import append_to_feed
+from storage.tables import Transcript
 from storage.tables.base import utcnow
 
 logger = logging.getLogger(__name__)
 
 ASR_QUEUE = "asr"
-TRANSCRIBE_JOB = "hotline.asr.jobs.transcribe_recording"
 RETRY = Retry(max=3, interval=[30, 120, 600])
 #: rq options for this job, used by the outbox relay. A two-hour call at a real-time factor of 0.5
 #: takes an hour; a stuck job is stopped after this and stored as failed (timeout).
 ENQUEUE_OPTIONS: dict[str, Any] = {"job_timeout": 3 * 3600, "retry": RETRY}
-
-
-def enqueue_transcription(
-    session: Session, path: str, linkedid: str | None = None, ticket_code: str | None = None
-) -> OutboxMessage:
-    """Add the job to the outbox in the caller's transaction (it reaches rq after the commit)."""
-    message = OutboxMessage(job=TRANSCRIBE_JOB, args=[path, linkedid, ticket_code], queue=ASR_QUEUE)
-    session.add(message)
-    return message
 
 
 def transcribe_recording(
@@ -53,7 +43,7 @@ def transcribe_recording(
     """rq job: transcribe `path`, store it, attach it to call `linkedid` and ticket `ticket_code`."""
     job = get_current_job()
     may_retry = job is not None and job.retries_left is not None and job.retries_left > 0
-    return process_recording(context or worker_context(), path, linkedid, ticket_code, may_retry=may_retry)
+    return process_recording(context or worker.worker_context(), path, linkedid, ticket_code, may_retry=may_retry)
 
 
 def process_recording(
@@ -143,9 +133,7 @@ def _finish(context: Context, row_id: int, label: str) -> dict[str, Any]:
         }
         announce = row.announced_at is None
     if announce:
-        context.redis.client.xadd(
-            FEED_STREAM, {"data": json.dumps(notice, ensure_ascii=False)}, maxlen=FEED_MAXLEN, approximate=True
-        )
+        append_to_feed(context.redis.client, notice)
         with context.sessions.begin() as session:
             _row(session, row_id).announced_at = utcnow()
         logger.info("%s: transcript %d %s announced", label, row_id, notice["status"])

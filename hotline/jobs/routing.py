@@ -1,7 +1,7 @@
 """rq job: route a ticket (category, flags, suggested station) once it exists or its text changed.
 
-Enqueued through the outbox by `create_ticket` (job name `ticketing.tickets.ROUTE_JOB`); enqueue it
-again, e.g. after a transcript arrives, and it re-reads the ticket. Safe to run twice: the same
+Started by the `TicketNeedsRouting` event, which `create_ticket` records and the transcript store
+records again when a transcript arrives; each run re-reads the ticket. Safe to run twice: the same
 decision changes nothing.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hotline import jobs
 from hotline.bootstrap import Context
+from hotline.jobs import worker
 from storage.tables import Ticket
 from ticketing.routing.service import route_ticket as route_ticket_in_session
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def route_ticket(ticket_id: int, context: Context | None = None) -> dict[str, Any] | None:
     """Route the ticket with id `ticket_id`; returns the stored decision, or None if it is gone."""
-    context = context or jobs.worker_context()
+    context = context or worker.worker_context()
     router = context.router  # built before the row lock is taken: the first build takes seconds
     with context.sessions.begin() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from rq import Queue
 
 from hotline.bootstrap import Context
+from hotline.jobs.periodic import escalate_overdue_tickets, purge_personal_data
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +29,15 @@ TICK_S = 5.0
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    #: Dotted path of an importable job function that takes no arguments.
-    job: str
+    #: An importable job function that takes no arguments.
+    job: Callable[[], Any]
     every_s: int
     queue: str = "default"
 
 
 PERIODIC_JOBS = (
-    PeriodicJob("escalate-overdue", "hotline.jobs.escalate_overdue_tickets", 60),
-    PeriodicJob("purge-personal-data", "hotline.jobs.purge_personal_data", 3600),
+    PeriodicJob("escalate-overdue", escalate_overdue_tickets, 60),
+    PeriodicJob("purge-personal-data", purge_personal_data, 3600),
 )
 
 
