@@ -94,7 +94,7 @@ FROM tickets WHERE status IN ('closed', 'followed_up')
 
 def _context(url: str, redis_url: str | None, data_dir: Path) -> Any:
     from hotline.bootstrap import build_context
-    from hotline.config.settings import Settings
+    from settings.env import Settings
 
     settings = Settings(database_url=url, redis_url=redis_url, data_dir=data_dir, config_dir=REPO / "config")
     return build_context(settings)

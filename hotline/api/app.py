@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request, Response
 from hotline.api.errors import error_body, install_error_handlers
 from hotline.api.routes import (
     auth,
-    callbacks,
     calls,
+    follow_up,
     forwarding,
     health,
     live,
@@ -119,7 +119,7 @@ def create_app(
         stations,
         users,
         forwarding,
-        callbacks,
+        follow_up,
         statistics,
         routing,
     ):

@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from hotline.config.files import ServiceHoursFile
 from hotline.rosters import store
 from hotline.rosters.coverage import CoverageReport, coverage_report
 from hotline.rosters.model import RowError, Shift
 from hotline.rosters.reader import read_roster
 from hotline.rosters.service_hours import closed_days, opening_hours, queue_directory
 from hotline.rosters.validate import validate_table
+from settings.files import ServiceHoursFile
 from ticketing.domain.workdays import WorkCalendar
 
 logger = logging.getLogger(__name__)

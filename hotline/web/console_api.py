@@ -30,8 +30,8 @@ from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
 from hotline.web.screenpop import GREEN_LABELS, screen_pop
 from storage.tables import Call, User
 from ticketing.domain.access import Actor
-from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import NotFound
+from ticketing.domain.follow_up import FollowUpOutcome, Satisfaction
 from ticketing.domain.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def options(_actor: Desk, context: ContextDep) -> dict[str, Any]:
         "queues": {q.name: q.label for q in context.config.service_hours.queues},
         "pause_reasons": list(PAUSE_REASONS),
         "green_channels": GREEN_LABELS,
-        "callback_outcomes": {o.value: o.label for o in CallbackOutcome},
+        "callback_outcomes": {o.value: o.label for o in FollowUpOutcome},
         "satisfaction": {s.value: s.label for s in Satisfaction},
         "simulated": context.settings.demo_mode,
     }

@@ -17,15 +17,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.periods import local_period
-from hotline.api.routes.callbacks import sla as callback_sla
 from hotline.api.routes.calls import QueueName, kpi
+from hotline.api.routes.follow_up import sla as callback_sla
 from hotline.api.routes.forwarding import overdue_list
 from hotline.api.routes.live import live as live_state
 from hotline.api.routes.statistics import Format, _deliver
 from hotline.reports import Table
-from storage.tables import Call, CallbackTask, IvrSession, Station, Ticket
+from storage.tables import Call, FollowUpTask, IvrSession, Station, Ticket
 from ticketing.domain.access import Actor
-from ticketing.domain.callbacks import Satisfaction
+from ticketing.domain.follow_up import Satisfaction
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 
@@ -142,10 +142,10 @@ def satisfaction(
     begin, finish = local_period(start, end, context.policy.tz)
     rated = dict(
         session.execute(
-            select(CallbackTask.satisfaction, func.count())
-            .where(CallbackTask.completed_at >= begin, CallbackTask.completed_at < finish)
-            .where(CallbackTask.satisfaction.is_not(None))
-            .group_by(CallbackTask.satisfaction)
+            select(FollowUpTask.satisfaction, func.count())
+            .where(FollowUpTask.completed_at >= begin, FollowUpTask.completed_at < finish)
+            .where(FollowUpTask.satisfaction.is_not(None))
+            .group_by(FollowUpTask.satisfaction)
         ).all()
     )
     answered = sum(rated.values())

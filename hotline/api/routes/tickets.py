@@ -19,7 +19,7 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
-from storage.tables import CallbackTask, Ticket
+from storage.tables import FollowUpTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
@@ -131,7 +131,7 @@ def list_tickets(
 def read(code: TicketCode, actor: CurrentActor, session: SessionDep) -> TicketDetail:
     ticket = get_ticket(session, actor, code)
     due = session.scalar(
-        select(CallbackTask.due_date).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.id.desc())
+        select(FollowUpTask.due_date).where(FollowUpTask.ticket_id == ticket.id).order_by(FollowUpTask.id.desc())
     )
     return ticket_detail(ticket, actor, due)
 

@@ -55,7 +55,7 @@ def test_without_a_model_it_says_how_to_get_one(isolated_env: dict[str, str]) ->
 
 
 def test_store_back_fills_transcripts_onto_their_calls(asr_context: Context, korean_model: LoadedModel) -> None:
-    from hotline.asr.cli import run
+    from hotline.cli.asr import run
 
     path = str(HELLO["alaw"])
     with asr_context.sessions.begin() as session:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ivr.callbacks import request_callback
 from ivr.phone import callable_number
 from ivr.prompts import spoken_digits
 from ivr.session import Exit
+from ivr.virtual_hold import request_callback
 
 if TYPE_CHECKING:
     from ivr.flow import IvrCall

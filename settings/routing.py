@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from ticketing.domain.routing import CategoryRules, FlagRules, Place, PlaceIndex, RoutingRules
 
 if TYPE_CHECKING:
-    from hotline.config.files import CategoriesFile, StationNode, StationsFile
+    from settings.files import CategoriesFile, StationNode, StationsFile
 
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20, pattern=r"^\S+$")]
 #: A keyword, or a phrase of up to four words separated by single spaces.
@@ -89,7 +89,7 @@ class RoutingFile(_Strict):
 
 def cross_check(routing: RoutingFile, categories: CategoriesFile, stations: StationsFile) -> list[tuple[str, str]]:
     """(field path, problem) for every name routing.yaml uses that the other files do not define."""
-    from hotline.config.files import walk_stations
+    from settings.files import walk_stations
 
     problems = []
     known = {c.name: c for c in categories.categories}

@@ -6,16 +6,14 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hotline.errors import ConfigError
-from hotline.rosters.cli import roster_app
-from ivr.cli import ivr_app
+from hotline.cli.common import config_errors_exit
+from hotline.cli.ivr import ivr_app
+from hotline.cli.rosters import roster_app
 
 app = typer.Typer(
     help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
@@ -44,16 +42,6 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug lo
     setup_logging("DEBUG" if verbose else "INFO")
 
 
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Configuration problems end the command with their message, not a traceback."""
-    try:
-        yield
-    except ConfigError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(2) from None
-
-
 def _context():  # type: ignore[no-untyped-def]
     from hotline.bootstrap import build_context
 
@@ -63,11 +51,11 @@ def _context():  # type: ignore[no-untyped-def]
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema."""
-    from hotline.config.settings import load_settings
+    from settings.env import load_settings
     from storage.db import make_engine
     from storage.migrate import current_revision, upgrade
 
-    with _clear_errors():
+    with config_errors_exit():
         settings = load_settings()
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
@@ -86,7 +74,7 @@ def kpi_rebuild(
 
     from hotline.kpi import rebuild
 
-    with _clear_errors():
+    with config_errors_exit():
         context = _context()
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
@@ -108,11 +96,11 @@ def kpi_rebuild(
 @config_app.command("check")
 def config_check() -> None:
     """Validate settings and every file in config/, listing all problems at once."""
-    from hotline.config.files import load_config, walk_stations
-    from hotline.config.settings import load_settings
     from ivr.menu_checks import load_ivr_config
+    from settings.env import load_settings
+    from settings.files import load_config, walk_stations
 
-    with _clear_errors():
+    with config_errors_exit():
         settings = load_settings()
         config = load_config(settings.config_dir)
         ivr = load_ivr_config(settings.config_dir, config)
@@ -135,7 +123,7 @@ def setup(
     from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
-    with _clear_errors():
+    with config_errors_exit():
         context = _context()
     try:
         upgrade(context.engine)
@@ -175,7 +163,7 @@ def user_create(
         typer.echo(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}", err=True)
         raise typer.Exit(2) from None
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True)
-    with _clear_errors():
+    with config_errors_exit():
         context = _context()
     try:
         with context.sessions.begin() as session:
@@ -202,13 +190,13 @@ def classify(
 
     from hotline.bootstrap import build_router
     from hotline.classify import classify_jsonl, describe
-    from hotline.config.files import load_config
-    from hotline.config.settings import load_settings
+    from settings.env import load_settings
+    from settings.files import load_config
 
     if jsonl == (text is not None):
         typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
         raise typer.Exit(2)
-    with _clear_errors():
+    with config_errors_exit():
         router = build_router(load_config(load_settings().config_dir))
     if jsonl:
         read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
@@ -227,8 +215,8 @@ def worker(
     from rq import Worker
 
     from hotline.asr.model import preload
-    from hotline.config.settings import load_settings
     from hotline.jobs.transcription import ASR_QUEUE
+    from settings.env import load_settings
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:
@@ -236,7 +224,7 @@ def worker(
         raise typer.Exit(2)
     queues = queues or ["default", ASR_QUEUE]
     if ASR_QUEUE in queues:
-        with _clear_errors():
+        with config_errors_exit():
             settings = load_settings()
         preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
     # The scheduler runs retries that wait (a transcription whose recording is not there yet).
@@ -252,7 +240,7 @@ def bridge() -> None:
 
     from hotline.bridge.runner import bridge_options, run_bridge
 
-    with _clear_errors():
+    with config_errors_exit():
         context = _context()
         if not context.settings.demo_mode:
             bridge_options(context)  # report missing credentials before starting
@@ -301,7 +289,7 @@ def serve(
     from hotline.api.app import create_app
     from storage.migrate import current_revision
 
-    with _clear_errors():
+    with config_errors_exit():
         context = _context()
     settings = context.settings
     host, port = host or settings.host, port or settings.port
@@ -333,7 +321,7 @@ def serve(
     if with_bridge and not settings.demo_mode:
         from hotline.bridge.runner import bridge_options
 
-        with _clear_errors():
+        with config_errors_exit():
             bridge_options(context)
     app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
@@ -357,14 +345,10 @@ def transcribe(
     force: Annotated[bool, typer.Option(help="With --store: transcribe again files already done")] = False,
 ) -> None:
     """Transcribe recordings with the configured Vosk model (HOTLINE_ASR_MODEL); prints the real-time factor."""
-    from hotline.asr.cli import run
-    from hotline.config.settings import load_settings
+    from hotline.cli.asr import run
+    from settings.env import load_settings
 
-    with _clear_errors():
+    with config_errors_exit():
         settings = load_settings()
         status = run(settings, paths, as_json, store, force)
     raise typer.Exit(status)
-
-
-if __name__ == "__main__":
-    app()

@@ -13,17 +13,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.bootstrap import Context
-from storage.tables import CallbackTask
+from storage.tables import FollowUpTask
 from tests.integration.conftest import Staff
 from tests.integration.workflow_support import beijing, move, new_ticket, person, ticket_row
-from ticketing.callbacks import NewAttempt, get_task, record_attempt
 from ticketing.domain.access import Actor
-from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import AlreadyCompleted
+from ticketing.domain.follow_up import FollowUpOutcome, Satisfaction
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
+from ticketing.follow_up import NewAttempt, get_task, record_attempt
 
-Outcome = CallbackOutcome
+Outcome = FollowUpOutcome
 CLOSED_AT = beijing(2025, 9, 30, 15)  # Tue, eve of National Day 2025 (Oct 1-8 off, Sat Oct 11 worked)
 
 
@@ -37,7 +37,7 @@ def closed(context: Context, lawyer: Actor, at: datetime = CLOSED_AT) -> tuple[s
     move(context, lawyer, code, TicketStatus.CLOSED, at, result="已解答")
     with context.sessions() as session:
         task_id = session.scalar(
-            select(CallbackTask.id).where(CallbackTask.ticket.has(code=code)).order_by(CallbackTask.id.desc())
+            select(FollowUpTask.id).where(FollowUpTask.ticket.has(code=code)).order_by(FollowUpTask.id.desc())
         )
         assert task_id is not None
         return code, task_id
@@ -55,7 +55,7 @@ def call(
 def test_due_date_counts_working_days_across_the_holiday(context: Context, lawyer: Actor) -> None:
     _code, task_id = closed(context, lawyer)
     with context.sessions() as session:
-        task = session.get(CallbackTask, task_id)
+        task = session.get(FollowUpTask, task_id)
         assert task is not None and task.due_date.isoformat() == "2025-10-11"  # Oct 9, 10, make-up Sat 11
 
 
@@ -147,7 +147,7 @@ def test_two_lawyers_recording_at_once_settle_the_task_exactly_once(context: Con
         thread.join()
     assert sorted(outcomes) == ["refused", "won"]
     with context.sessions() as session:
-        task = session.get(CallbackTask, task_id)
+        task = session.get(FollowUpTask, task_id)
         assert task is not None and len(task.attempts) == 1
         follow_ups = [e for e in task.ticket.events if e.action == "follow_up"]
         assert len(follow_ups) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from hotline.api.deps import get_dialer
 from hotline.bootstrap import Context
 from hotline.dialing import DialerUnavailable, DialRefused, DialTimedOut
-from storage.tables import Call, CallbackTask, User
+from storage.tables import Call, FollowUpTask, User
 from tests.integration.conftest import Staff
 from tests.integration.test_tickets_api import move, new_ticket
 
@@ -242,4 +242,4 @@ def test_without_a_bridge_client_dialling_is_503(
     assert response.status_code == 503
     assert "bridge" in response.json()["error"]["message"]
     with context.sessions() as session:
-        assert session.scalar(select(CallbackTask.status)) == "pending"
+        assert session.scalar(select(FollowUpTask.status)) == "pending"

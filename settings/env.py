@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from hotline.errors import ConfigError
+from settings.errors import ConfigError
 
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "example")
 

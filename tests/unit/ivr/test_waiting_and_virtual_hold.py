@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ivr.callback_order import PendingCallback, next_to_serve, serving_order
 from ivr.phone import callable_number, caller_key
 from ivr.prompts import spoken_count, spoken_digits
+from ivr.virtual_hold_order import PendingCallback, next_to_serve, serving_order
 from ivr.waiting import QueueSnapshot, estimate_wait, parse_snapshot, wait_minutes
 
 NOW = 1_795_449_000.0

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hotline.cli.common import config_errors_exit
+
 if TYPE_CHECKING:
-    from hotline.config.files import HotlineConfig
-    from hotline.config.settings import Settings
     from ivr.menu_config import IvrFile
+    from settings.env import Settings
+    from settings.files import HotlineConfig
 
 ivr_app = typer.Typer(
     help="The IVR (FastAGI voice menus): run it alone, check config/ivr.yaml, prompt files.",
@@ -21,18 +23,14 @@ ivr_app.add_typer(prompts_app, name="prompts")
 
 def _load() -> tuple[Settings, HotlineConfig, IvrFile]:
     """Settings, the other config files and ivr.yaml, or exit 2 with every problem listed."""
-    from hotline.config.files import load_config
-    from hotline.config.settings import load_settings
-    from hotline.errors import ConfigError
     from ivr.menu_checks import load_ivr_config
+    from settings.env import load_settings
+    from settings.files import load_config
 
-    try:
+    with config_errors_exit():
         settings = load_settings()
         hotline = load_config(settings.config_dir)
         return settings, hotline, load_ivr_config(settings.config_dir, hotline)
-    except ConfigError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(2) from None
 
 
 @ivr_app.callback()
@@ -48,15 +46,11 @@ def ivr(
     import signal
 
     from hotline.bootstrap import build_context
-    from hotline.errors import ConfigError
     from ivr.app import start_ivr_server
     from storage.migrate import current_revision
 
-    try:
+    with config_errors_exit():
         context = build_context()
-    except ConfigError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(2) from None
     if current_revision(context.engine) is None:
         context.close()
         typer.echo("the database has no schema yet: run `hotline setup` (or `hotline db upgrade`) first", err=True)
@@ -77,10 +71,8 @@ def ivr(
         await server.wait_closed()
 
     try:
-        asyncio.run(run())
-    except ConfigError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(2) from None
+        with config_errors_exit():
+            asyncio.run(run())
     except OSError as exc:
         typer.echo(f"cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None

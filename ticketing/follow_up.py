@@ -14,21 +14,21 @@ from enum import StrEnum
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.tables import Call, CallbackAttempt, CallbackTask, Ticket
+from storage.tables import Call, CallbackAttempt, FollowUpTask, Ticket
 from ticketing.domain.access import Actor
-from ticketing.domain.callbacks import (
+from ticketing.domain.errors import NotFound, TransitionNotPermitted
+from ticketing.domain.follow_up import (
     Attempt,
-    CallbackOutcome,
-    CallbackSla,
-    CallbackStatus,
     Closing,
+    FollowUpOutcome,
+    FollowUpSla,
+    FollowUpStatus,
     Satisfaction,
     callback_sla,
     check_attempt,
     failed_days,
     settle,
 )
-from ticketing.domain.errors import NotFound, TransitionNotPermitted
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
@@ -49,36 +49,36 @@ class TaskState(StrEnum):
     DONE = "done"
 
 
-def visible_tasks(actor: Actor) -> Select[tuple[CallbackTask]]:
+def visible_tasks(actor: Actor) -> Select[tuple[FollowUpTask]]:
     """Lawyers see their own tasks and unassigned ones; supervisors and admins all; others none."""
-    query = select(CallbackTask)
+    query = select(FollowUpTask)
     if actor.sees_everything:
         return query
     if actor.role is Role.LAWYER:
         return query.where(
-            or_(CallbackTask.assigned_lawyer_id.is_(None), CallbackTask.assigned_lawyer_id == actor.user_id)
+            or_(FollowUpTask.assigned_lawyer_id.is_(None), FollowUpTask.assigned_lawyer_id == actor.user_id)
         )
-    return query.where(CallbackTask.id.is_(None))
+    return query.where(FollowUpTask.id.is_(None))
 
 
-def task_query(actor: Actor, state: TaskState | None, today: date, mine: bool = False) -> Select[tuple[CallbackTask]]:
-    query = visible_tasks(actor).options(selectinload(CallbackTask.ticket), selectinload(CallbackTask.attempts))
-    pending = CallbackTask.status == CallbackStatus.PENDING.value
+def task_query(actor: Actor, state: TaskState | None, today: date, mine: bool = False) -> Select[tuple[FollowUpTask]]:
+    query = visible_tasks(actor).options(selectinload(FollowUpTask.ticket), selectinload(FollowUpTask.attempts))
+    pending = FollowUpTask.status == FollowUpStatus.PENDING.value
     if state is TaskState.DUE:
-        query = query.where(pending, CallbackTask.due_date >= today)
+        query = query.where(pending, FollowUpTask.due_date >= today)
     elif state is TaskState.OVERDUE:
-        query = query.where(pending, CallbackTask.due_date < today)
+        query = query.where(pending, FollowUpTask.due_date < today)
     elif state is TaskState.OPEN:
         query = query.where(pending)
     elif state is TaskState.DONE:
         query = query.where(~pending)
     if mine:
-        query = query.where(CallbackTask.assigned_lawyer_id == actor.user_id)
-    return query.order_by(CallbackTask.due_date, CallbackTask.id)
+        query = query.where(FollowUpTask.assigned_lawyer_id == actor.user_id)
+    return query.order_by(FollowUpTask.due_date, FollowUpTask.id)
 
 
-def get_task(session: Session, actor: Actor, task_id: int, *, for_update: bool = False) -> CallbackTask:
-    query = visible_tasks(actor).where(CallbackTask.id == task_id).options(selectinload(CallbackTask.ticket))
+def get_task(session: Session, actor: Actor, task_id: int, *, for_update: bool = False) -> FollowUpTask:
+    query = visible_tasks(actor).where(FollowUpTask.id == task_id).options(selectinload(FollowUpTask.ticket))
     if for_update:
         query = query.with_for_update()
     task = session.scalar(query)
@@ -89,14 +89,14 @@ def get_task(session: Session, actor: Actor, task_id: int, *, for_update: bool =
 
 @dataclass(frozen=True)
 class NewAttempt:
-    outcome: CallbackOutcome
+    outcome: FollowUpOutcome
     satisfaction: Satisfaction | None = None
     comment: str | None = None
     linkedid: str | None = None
 
 
 def record_attempt(
-    session: Session, actor: Actor, task: CallbackTask, new: NewAttempt, policy: TicketPolicy, now: datetime
+    session: Session, actor: Actor, task: FollowUpTask, new: NewAttempt, policy: TicketPolicy, now: datetime
 ) -> CallbackAttempt:
     """Record one call to the citizen and settle the task and the ticket from all attempts so far."""
     if actor.role not in CALLING_ROLES:
@@ -106,7 +106,7 @@ def record_attempt(
             role=actor.role.value,
             roles=sorted(r.value for r in CALLING_ROLES),
         )
-    check_attempt(CallbackStatus(task.status), new.outcome, new.satisfaction)
+    check_attempt(FollowUpStatus(task.status), new.outcome, new.satisfaction)
     call_id = None
     if new.linkedid:
         call_id = session.scalar(select(Call.id).where(Call.linkedid == new.linkedid))
@@ -123,10 +123,10 @@ def record_attempt(
     if task.assigned_lawyer_id is None and actor.role is Role.LAWYER:
         task.assigned_lawyer_id = actor.user_id
     task.last_attempt_at = now  # bumps the task's version: of two racing attempts one loses
-    history = [Attempt(policy.local_date(a.at), CallbackOutcome(a.outcome)) for a in task.attempts]
+    history = [Attempt(policy.local_date(a.at), FollowUpOutcome(a.outcome)) for a in task.attempts]
     status = settle(history)
     task.status = status.value
-    if status is not CallbackStatus.PENDING:
+    if status is not FollowUpStatus.PENDING:
         task.completed_at = now
         task.satisfaction = new.satisfaction.value if new.satisfaction else None
         task.comment = new.comment
@@ -146,18 +146,18 @@ def record_attempt(
 def _settle_ticket(
     session: Session,
     actor: Actor,
-    task: CallbackTask,
-    status: CallbackStatus,
+    task: FollowUpTask,
+    status: FollowUpStatus,
     new: NewAttempt,
     policy: TicketPolicy,
     now: datetime,
 ) -> None:
     ticket: Ticket = task.ticket
-    if status is CallbackStatus.REACHED and new.satisfaction is not None:
+    if status is FollowUpStatus.REACHED and new.satisfaction is not None:
         ticket.satisfaction = new.satisfaction.value
     if ticket.status != TicketStatus.CLOSED.value:
         return  # reopened by a supervisor meanwhile: the call-back is on record, the ticket moves on
-    if status is CallbackStatus.REACHED:
+    if status is FollowUpStatus.REACHED:
         note = f"回访：{new.satisfaction.label if new.satisfaction else ''}"
     else:
         note = "回访：三次未能联系 / unreachable after attempts on three days"
@@ -180,16 +180,16 @@ def closings(
 ) -> list[tuple[int | None, Closing]]:
     """Closings in [start, end) per (assigned lawyer, local closing day, local completion day), counted
     in SQL; a closing undone by reopening (its task cancelled) does not count."""
-    closed_on = local_day(session, CallbackTask.created_at, policy.tz)
-    completed_on = local_day(session, CallbackTask.completed_at, policy.tz)
+    closed_on = local_day(session, FollowUpTask.created_at, policy.tz)
+    completed_on = local_day(session, FollowUpTask.completed_at, policy.tz)
     rows = session.execute(
-        select(CallbackTask.assigned_lawyer_id, closed_on, completed_on, func.count())
+        select(FollowUpTask.assigned_lawyer_id, closed_on, completed_on, func.count())
         .where(
-            CallbackTask.created_at >= start,
-            CallbackTask.created_at < end,
-            CallbackTask.status != CallbackStatus.CANCELLED.value,
+            FollowUpTask.created_at >= start,
+            FollowUpTask.created_at < end,
+            FollowUpTask.status != FollowUpStatus.CANCELLED.value,
         )
-        .group_by(CallbackTask.assigned_lawyer_id, closed_on, completed_on)
+        .group_by(FollowUpTask.assigned_lawyer_id, closed_on, completed_on)
     ).all()
     return [
         (lawyer_id, Closing(as_date(closed), as_date(completed) if completed is not None else None, n))
@@ -199,7 +199,7 @@ def closings(
 
 def sla_report(
     session: Session, start: datetime, end: datetime, policy: TicketPolicy, working_days: int, today: date
-) -> tuple[CallbackSla, dict[int | None, CallbackSla]]:
+) -> tuple[FollowUpSla, dict[int | None, FollowUpSla]]:
     """The call-back SLA of closings in [start, end), overall and per assigned lawyer."""
     rows = closings(session, start, end, policy)
     overall = callback_sla((c for _, c in rows), policy.calendar, working_days, today)

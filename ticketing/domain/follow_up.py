@@ -19,7 +19,7 @@ from ticketing.domain.workdays import WorkCalendar
 FAILED_DAYS_TO_GIVE_UP = 3
 
 
-class CallbackOutcome(StrEnum):
+class FollowUpOutcome(StrEnum):
     REACHED = "reached"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
@@ -32,15 +32,15 @@ class CallbackOutcome(StrEnum):
 
     @property
     def failed(self) -> bool:
-        return self is not CallbackOutcome.REACHED
+        return self is not FollowUpOutcome.REACHED
 
 
 _OUTCOME_LABELS = {
-    CallbackOutcome.REACHED: "已接通",
-    CallbackOutcome.NO_ANSWER: "无人接听",
-    CallbackOutcome.BUSY: "占线",
-    CallbackOutcome.REFUSED: "拒接",
-    CallbackOutcome.WRONG_NUMBER: "号码错误",
+    FollowUpOutcome.REACHED: "已接通",
+    FollowUpOutcome.NO_ANSWER: "无人接听",
+    FollowUpOutcome.BUSY: "占线",
+    FollowUpOutcome.REFUSED: "拒接",
+    FollowUpOutcome.WRONG_NUMBER: "号码错误",
 }
 
 
@@ -61,7 +61,7 @@ _SATISFACTION_LABELS = {
 }
 
 
-class CallbackStatus(StrEnum):
+class FollowUpStatus(StrEnum):
     PENDING = "pending"
     REACHED = "reached"
     UNREACHABLE = "unreachable"
@@ -74,27 +74,27 @@ class CallbackStatus(StrEnum):
 
 
 _STATUS_LABELS = {
-    CallbackStatus.PENDING: "待回访",
-    CallbackStatus.REACHED: "已回访",
-    CallbackStatus.UNREACHABLE: "无法联系",
-    CallbackStatus.CANCELLED: "已取消",
+    FollowUpStatus.PENDING: "待回访",
+    FollowUpStatus.REACHED: "已回访",
+    FollowUpStatus.UNREACHABLE: "无法联系",
+    FollowUpStatus.CANCELLED: "已取消",
 }
 
 
 @dataclass(frozen=True)
 class Attempt:
     day: date
-    outcome: CallbackOutcome
+    outcome: FollowUpOutcome
 
 
-def check_attempt(status: CallbackStatus, outcome: CallbackOutcome, satisfaction: Satisfaction | None) -> None:
+def check_attempt(status: FollowUpStatus, outcome: FollowUpOutcome, satisfaction: Satisfaction | None) -> None:
     """Refuse an attempt on a finished task, a reached call without a rating, a rating without a call."""
-    if status is not CallbackStatus.PENDING:
+    if status is not FollowUpStatus.PENDING:
         raise AlreadyCompleted(
             f"回访任务已结束（{status.label}），不能再记录 / the call-back task is already {status}",
             status=status.value,
         )
-    if outcome is CallbackOutcome.REACHED and satisfaction is None:
+    if outcome is FollowUpOutcome.REACHED and satisfaction is None:
         raise InvalidInput(
             "接通后须记录满意度（满意 / 基本满意 / 不满意） / a reached call-back needs the citizen's satisfaction",
             field="satisfaction",
@@ -112,13 +112,13 @@ def failed_days(attempts: Iterable[Attempt]) -> int:
     return len({a.day for a in attempts if a.outcome.failed})
 
 
-def settle(attempts: Sequence[Attempt]) -> CallbackStatus:
+def settle(attempts: Sequence[Attempt]) -> FollowUpStatus:
     """The task's status after these attempts (in the order they were made)."""
-    if any(a.outcome is CallbackOutcome.REACHED for a in attempts):
-        return CallbackStatus.REACHED
+    if any(a.outcome is FollowUpOutcome.REACHED for a in attempts):
+        return FollowUpStatus.REACHED
     if failed_days(attempts) >= FAILED_DAYS_TO_GIVE_UP:
-        return CallbackStatus.UNREACHABLE
-    return CallbackStatus.PENDING
+        return FollowUpStatus.UNREACHABLE
+    return FollowUpStatus.PENDING
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class Closing:
 
 
 @dataclass(frozen=True)
-class CallbackSla:
+class FollowUpSla:
     working_days: int
     closed: int = 0
     on_time: int = 0
@@ -147,7 +147,7 @@ class CallbackSla:
         return None if not self.closed else round(self.on_time / self.closed, 4)
 
 
-def callback_sla(closings: Iterable[Closing], calendar: WorkCalendar, working_days: int, today: date) -> CallbackSla:
+def callback_sla(closings: Iterable[Closing], calendar: WorkCalendar, working_days: int, today: date) -> FollowUpSla:
     """DESIGN.md §5 call-back SLA over `closings`, with working days on the Chinese calendar."""
     due_by_day: dict[date, date] = {}
     counts = {"closed": 0, "on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0}
@@ -160,4 +160,4 @@ def callback_sla(closings: Iterable[Closing], calendar: WorkCalendar, working_da
             counts["on_time" if closing.completed_on <= due else "late"] += closing.count
         else:
             counts["open_in_time" if today <= due else "open_overdue"] += closing.count
-    return CallbackSla(working_days=working_days, **counts)
+    return FollowUpSla(working_days=working_days, **counts)

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 
 from hotline.asr.errors import AsrError, ModelUnavailable
-from hotline.config.settings import Settings
+from settings.env import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ivr.callback_order import PendingCallback, next_to_serve
+from ivr.virtual_hold_order import PendingCallback, next_to_serve
 from ivr.waiting import QueueSnapshot
-from storage.tables import CallbackRequest
+from storage.tables import VirtualHoldRequest
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)
 
 
-class CallbackStatus(StrEnum):
+class VirtualHoldStatus(StrEnum):
     WAITING = "waiting"
     DIALLING = "dialling"
     DONE = "done"
@@ -31,7 +31,7 @@ class CallbackStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_STATUSES = (CallbackStatus.WAITING, CallbackStatus.DIALLING)
+OPEN_STATUSES = (VirtualHoldStatus.WAITING, VirtualHoldStatus.DIALLING)
 
 
 def open_key(number: str, queue: str) -> str:
@@ -50,19 +50,19 @@ def request_callback(
     linkedid: str | None = None,
     language: str | None = None,
     priority: int = 0,
-) -> tuple[CallbackRequest, bool]:
+) -> tuple[VirtualHoldRequest, bool]:
     """Create the request, or return the open one for the same number and queue; (request, created)."""
     key = open_key(number, queue)
-    existing = session.scalar(select(CallbackRequest).where(CallbackRequest.open_key == key))
+    existing = session.scalar(select(VirtualHoldRequest).where(VirtualHoldRequest.open_key == key))
     if existing is not None:
         return existing, False
-    request = CallbackRequest(
+    request = VirtualHoldRequest(
         number=number,
         caller_number=caller_number,
         queue=queue,
         arrived_at=arrived_at,
         requested_at=now,
-        status=CallbackStatus.WAITING.value,
+        status=VirtualHoldStatus.WAITING.value,
         linkedid=linkedid,
         language=language,
         priority=priority,
@@ -72,7 +72,7 @@ def request_callback(
         with session.begin_nested():  # a concurrent request for the same key loses here, not the transaction
             session.add(request)
     except IntegrityError:
-        existing = session.scalar(select(CallbackRequest).where(CallbackRequest.open_key == key))
+        existing = session.scalar(select(VirtualHoldRequest).where(VirtualHoldRequest.open_key == key))
         if existing is None:
             raise
         return existing, False
@@ -97,17 +97,17 @@ def claim_next_callback(
     queue: str,
     waiting_snapshot: QueueSnapshot | Iterable[datetime | float] | None,
     now: datetime,
-) -> CallbackRequest | None:
+) -> VirtualHoldRequest | None:
     """The request to originate now for `queue`, marked `dialling`; None when nothing is due or a
     caller still on the line arrived earlier. Concurrent bridges never claim the same row."""
     candidate = session.scalar(
-        select(CallbackRequest)
+        select(VirtualHoldRequest)
         .where(
-            CallbackRequest.queue == queue,
-            CallbackRequest.status == CallbackStatus.WAITING.value,
-            or_(CallbackRequest.retry_at.is_(None), CallbackRequest.retry_at <= now),
+            VirtualHoldRequest.queue == queue,
+            VirtualHoldRequest.status == VirtualHoldStatus.WAITING.value,
+            or_(VirtualHoldRequest.retry_at.is_(None), VirtualHoldRequest.retry_at <= now),
         )
-        .order_by(CallbackRequest.arrived_at, CallbackRequest.id)
+        .order_by(VirtualHoldRequest.arrived_at, VirtualHoldRequest.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
@@ -116,34 +116,34 @@ def claim_next_callback(
     chosen = next_to_serve([PendingCallback(candidate.id, candidate.arrived_at)], waiting_since(waiting_snapshot))
     if chosen is None:
         return None
-    candidate.status = CallbackStatus.DIALLING.value
+    candidate.status = VirtualHoldStatus.DIALLING.value
     candidate.attempts += 1
     candidate.last_attempt_at = now
     logger.info("call-back request %d claimed for %s (attempt %d)", candidate.id, queue, candidate.attempts)
     return candidate
 
 
-def finish_callback(session: Session, request_id: int, outcome: str, now: datetime) -> CallbackRequest:
+def finish_callback(session: Session, request_id: int, outcome: str, now: datetime) -> VirtualHoldRequest:
     """Record an attempt's outcome: `answered` ends it, `cancelled` drops it, anything else (no_answer,
     busy, failed) puts it back in line after RETRY_AFTER until MAX_ATTEMPTS have been made."""
-    request = session.get(CallbackRequest, request_id, with_for_update=True)
+    request = session.get(VirtualHoldRequest, request_id, with_for_update=True)
     if request is None:
         raise LookupError(f"no call-back request {request_id}")
     request.last_outcome = outcome
     if outcome == "answered":
-        _close(request, CallbackStatus.DONE, now)
+        _close(request, VirtualHoldStatus.DONE, now)
     elif outcome == "cancelled":
-        _close(request, CallbackStatus.CANCELLED, now)
+        _close(request, VirtualHoldStatus.CANCELLED, now)
     elif request.attempts >= MAX_ATTEMPTS:
-        _close(request, CallbackStatus.FAILED, now)
+        _close(request, VirtualHoldStatus.FAILED, now)
     else:
-        request.status = CallbackStatus.WAITING.value
+        request.status = VirtualHoldStatus.WAITING.value
         request.retry_at = now + RETRY_AFTER
     logger.info("call-back request %d: %s -> %s", request.id, outcome, request.status)
     return request
 
 
-def _close(request: CallbackRequest, status: CallbackStatus, now: datetime) -> None:
+def _close(request: VirtualHoldRequest, status: VirtualHoldStatus, now: datetime) -> None:
     request.status = status.value
     request.finished_at = now
     request.open_key = None

@@ -12,7 +12,7 @@ from datetime import date
 
 import chinese_calendar
 
-from hotline.config.files import YearCalendar
+from settings.files import YearCalendar
 from ticketing.domain.workdays import WorkCalendar
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotline.config.routing import RoutingFile, cross_check
-from hotline.errors import ConfigError
+from settings.errors import ConfigError
+from settings.routing import RoutingFile, cross_check
 
 STATION_LEVELS = ("province", "city", "county", "township", "village")
 LEVEL_LABELS = {

@@ -16,12 +16,12 @@ from hotline.api.errors import ApiError
 from hotline.api.periods import local_period
 from hotline.api.schemas import Body, Linkedid, Note
 from hotline.dialing import classify_dial_error
-from storage.tables import CallbackTask
-from ticketing.callbacks import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
+from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
-from ticketing.domain.callbacks import CallbackOutcome, CallbackSla, CallbackStatus, Satisfaction
 from ticketing.domain.errors import AlreadyCompleted
+from ticketing.domain.follow_up import FollowUpOutcome, FollowUpSla, FollowUpStatus, Satisfaction
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _BY_LABEL = {s.label: s.value for s in Satisfaction}
 
 
 class AttemptCreate(Body):
-    outcome: CallbackOutcome
+    outcome: FollowUpOutcome
     #: satisfied / fairly_satisfied / dissatisfied, or 满意 / 基本满意 / 不满意
     satisfaction: Annotated[Satisfaction | None, BeforeValidator(lambda v: _BY_LABEL.get(v, v))] = None
     comment: Note | None = None
@@ -48,8 +48,8 @@ class DialFailed(ApiError):
         self.error_id = error_id
 
 
-def task_out(task: CallbackTask, actor: Actor, today: date) -> dict[str, Any]:
-    status = CallbackStatus(task.status)
+def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
+    status = FollowUpStatus(task.status)
     ticket = task.ticket
     number = ticket.caller_number
     return {
@@ -61,7 +61,7 @@ def task_out(task: CallbackTask, actor: Actor, today: date) -> dict[str, Any]:
         "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
         "result": ticket.result,
         "due_date": task.due_date,
-        "overdue": status is CallbackStatus.PENDING and task.due_date < today,
+        "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
         "status": status,
         "status_label": status.label,
         "assigned_lawyer_id": task.assigned_lawyer_id,
@@ -74,7 +74,7 @@ def task_out(task: CallbackTask, actor: Actor, today: date) -> dict[str, Any]:
             {
                 "at": a.at,
                 "outcome": a.outcome,
-                "outcome_label": CallbackOutcome(a.outcome).label,
+                "outcome_label": FollowUpOutcome(a.outcome).label,
                 "lawyer_id": a.lawyer_id,
                 "linkedid": a.linkedid,
                 "call_id": a.call_id,
@@ -85,7 +85,7 @@ def task_out(task: CallbackTask, actor: Actor, today: date) -> dict[str, Any]:
     }
 
 
-def _sla_out(sla: CallbackSla) -> dict[str, Any]:
+def _sla_out(sla: FollowUpSla) -> dict[str, Any]:
     return {
         "rate": sla.rate,
         "closed": sla.closed,
@@ -175,8 +175,8 @@ def add_attempt(
 )
 def dial(task_id: TaskId, actor: Calling, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
-    if task.status != CallbackStatus.PENDING.value:
-        status = CallbackStatus(task.status)
+    if task.status != FollowUpStatus.PENDING.value:
+        status = FollowUpStatus(task.status)
         raise AlreadyCompleted(
             f"回访任务已结束（{status.label}） / the call-back task is already {status}", status=status.value
         )

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from hotline.cli.common import config_errors_exit
+
 roster_app = typer.Typer(help="Duty rosters (值班表): import, coverage, show.", no_args_is_help=True)
 
 
@@ -31,12 +33,11 @@ def _database() -> Iterator[_Database]:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from hotline.bootstrap import ticket_policy
-    from hotline.cli import _clear_errors
-    from hotline.config.files import load_config
-    from hotline.config.settings import load_settings
+    from settings.env import load_settings
+    from settings.files import load_config
     from storage.db import make_engine, make_session_factory
 
-    with _clear_errors():
+    with config_errors_exit():
         settings = load_settings()
         config = load_config(settings.config_dir)
     engine = make_engine(settings.effective_database_url)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from ivr.callbacks import MAX_ATTEMPTS, RETRY_AFTER, claim_next_callback, finish_callback, request_callback
+from ivr.virtual_hold import MAX_ATTEMPTS, RETRY_AFTER, claim_next_callback, finish_callback, request_callback
 from ivr.waiting import QueueSnapshot
 from tests.integration.ivr.conftest import OPEN
 

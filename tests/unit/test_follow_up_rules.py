@@ -6,28 +6,28 @@ from datetime import date, timedelta
 
 import pytest
 
-from hotline.config.calendar import build_calendar
-from ticketing.domain.callbacks import (
+from settings.calendar import build_calendar
+from ticketing.domain.errors import AlreadyCompleted, InvalidInput
+from ticketing.domain.follow_up import (
     Attempt,
-    CallbackOutcome,
-    CallbackStatus,
     Closing,
+    FollowUpOutcome,
+    FollowUpStatus,
     Satisfaction,
     callback_sla,
     check_attempt,
     failed_days,
     settle,
 )
-from ticketing.domain.errors import AlreadyCompleted, InvalidInput
 
-Outcome = CallbackOutcome
+Outcome = FollowUpOutcome
 MON = date(2026, 11, 23)
 
 
 def test_three_failures_on_one_day_are_not_unreachable() -> None:
     attempts = [Attempt(MON, Outcome.NO_ANSWER), Attempt(MON, Outcome.BUSY), Attempt(MON, Outcome.REFUSED)]
     assert failed_days(attempts) == 1
-    assert settle(attempts) is CallbackStatus.PENDING
+    assert settle(attempts) is FollowUpStatus.PENDING
 
 
 def test_failures_on_three_different_days_close_the_task_as_unreachable() -> None:
@@ -36,10 +36,10 @@ def test_failures_on_three_different_days_close_the_task_as_unreachable() -> Non
         Attempt(MON, Outcome.BUSY),
         Attempt(MON + timedelta(1), Outcome.WRONG_NUMBER),
     ]
-    assert settle(attempts) is CallbackStatus.PENDING
+    assert settle(attempts) is FollowUpStatus.PENDING
     attempts.append(Attempt(MON + timedelta(3), Outcome.REFUSED))
     assert failed_days(attempts) == 3
-    assert settle(attempts) is CallbackStatus.UNREACHABLE
+    assert settle(attempts) is FollowUpStatus.UNREACHABLE
 
 
 def test_reaching_the_citizen_completes_the_task_whatever_failed_before() -> None:
@@ -48,28 +48,28 @@ def test_reaching_the_citizen_completes_the_task_whatever_failed_before() -> Non
         Attempt(MON + timedelta(1), Outcome.BUSY),
         Attempt(MON + timedelta(2), Outcome.REACHED),
     ]
-    assert settle(attempts) is CallbackStatus.REACHED
+    assert settle(attempts) is FollowUpStatus.REACHED
 
 
 def test_reached_needs_a_rating_and_failures_may_not_have_one() -> None:
     with pytest.raises(InvalidInput) as missing:
-        check_attempt(CallbackStatus.PENDING, Outcome.REACHED, None)
+        check_attempt(FollowUpStatus.PENDING, Outcome.REACHED, None)
     assert missing.value.details["field"] == "satisfaction"
     with pytest.raises(InvalidInput):
-        check_attempt(CallbackStatus.PENDING, Outcome.BUSY, Satisfaction.SATISFIED)
-    check_attempt(CallbackStatus.PENDING, Outcome.REACHED, Satisfaction.FAIRLY_SATISFIED)
-    check_attempt(CallbackStatus.PENDING, Outcome.NO_ANSWER, None)
+        check_attempt(FollowUpStatus.PENDING, Outcome.BUSY, Satisfaction.SATISFIED)
+    check_attempt(FollowUpStatus.PENDING, Outcome.REACHED, Satisfaction.FAIRLY_SATISFIED)
+    check_attempt(FollowUpStatus.PENDING, Outcome.NO_ANSWER, None)
 
 
-@pytest.mark.parametrize("status", [CallbackStatus.REACHED, CallbackStatus.UNREACHABLE, CallbackStatus.CANCELLED])
-def test_finished_tasks_take_no_more_attempts(status: CallbackStatus) -> None:
+@pytest.mark.parametrize("status", [FollowUpStatus.REACHED, FollowUpStatus.UNREACHABLE, FollowUpStatus.CANCELLED])
+def test_finished_tasks_take_no_more_attempts(status: FollowUpStatus) -> None:
     with pytest.raises(AlreadyCompleted):
         check_attempt(status, Outcome.NO_ANSWER, None)
 
 
 def test_labels_are_the_words_lawyers_use() -> None:
     assert [s.label for s in Satisfaction] == ["满意", "基本满意", "不满意"]
-    assert Outcome.WRONG_NUMBER.label == "号码错误" and CallbackStatus.UNREACHABLE.label == "无法联系"
+    assert Outcome.WRONG_NUMBER.label == "号码错误" and FollowUpStatus.UNREACHABLE.label == "无法联系"
 
 
 # The real calendar: National Day 2025 is Oct 1-8 off, Sun Sep 28 and Sat Oct 11 are worked (调休).
