@@ -102,7 +102,7 @@ def _context(url: str, redis_url: str | None, data_dir: Path) -> Any:
 
 def fill(context: Any, tickets: int, calls: int) -> None:
     from hotline.demo import load_demo_users
-    from hotline.kpi import rebuild
+    from hotline.reports.kpi import rebuild
     from storage.migrate import upgrade
     from storage.tables import Base, User
     from ticketing.stations import import_stations
@@ -134,7 +134,7 @@ def fill(context: Any, tickets: int, calls: int) -> None:
 def pages(args: argparse.Namespace) -> None:
     from fastapi.testclient import TestClient
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
     from hotline.demo import DEMO_USERS
     from hotline.live.publisher import CALLS_KEY
 
@@ -210,7 +210,7 @@ def wallboard(args: argparse.Namespace) -> None:
     import redis
     import uvicorn
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
     from hotline.demo import DEMO_USERS, load_demo_users
     from hotline.live.feed import FEED_STREAM
     from storage.migrate import upgrade

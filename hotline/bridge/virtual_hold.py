@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient
-from hotline.call_tracker import CallRecord, Outcome
+from hotline.domain.call_tracker import CallRecord, Outcome
 from hotline.live.model import AgentState, LiveModel
 from ivr.virtual_hold import claim_next_callback, finish_callback
 

@@ -72,7 +72,7 @@ def kpi_rebuild(
     from datetime import date, datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from hotline.kpi import rebuild
+    from hotline.reports.kpi import rebuild
 
     with config_errors_exit():
         context = _context()
@@ -286,7 +286,7 @@ def serve(
 
     import uvicorn
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
     from storage.migrate import current_revision
 
     with config_errors_exit():

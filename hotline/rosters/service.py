@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -143,4 +145,19 @@ def shift_dict(shift: Shift) -> dict[str, object]:
         "queues": list(shift.queues),
         "languages": list(shift.languages),
         "penalty": shift.penalty,
+    }
+
+
+def lawyers_day(session: Session, user_id: int, tz: ZoneInfo) -> dict[str, Any]:
+    """A lawyer's shifts today (local time), the one running now and the next one."""
+    now = datetime.now(tz).replace(tzinfo=None)
+    shifts = shifts_on(session, now.date(), user_id)
+    current = next((s for s in shifts if s.on_duty(now)), None)
+    upcoming = next((s for s in shifts if s.starts_at > now), None)
+    return {
+        "date": now.date().isoformat(),
+        "on_duty": current is not None,
+        "current": shift_dict(current) if current else None,
+        "next": shift_dict(upcoming) if upcoming else None,
+        "shifts": [shift_dict(s) for s in shifts],
     }

@@ -7,28 +7,26 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BeforeValidator
 from sqlalchemy import func, select
 
-from hotline.api.deps import ContextDep, CurrentUser, DialerDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, SessionDep, Supervising
 from hotline.api.errors import ApiError
-from hotline.api.periods import local_period
+from hotline.api.presenters import follow_up_sla
 from hotline.api.schemas import Body, Linkedid, Note
 from hotline.dialing import classify_dial_error
 from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import AlreadyCompleted
-from ticketing.domain.follow_up import FollowUpOutcome, FollowUpSla, FollowUpStatus, Satisfaction
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
+from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, task_query
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/callbacks", tags=["call-backs"])
 
-Calling = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _BY_LABEL = {s.label: s.value for s in Satisfaction}
 
@@ -85,17 +83,6 @@ def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
     }
 
 
-def _sla_out(sla: FollowUpSla) -> dict[str, Any]:
-    return {
-        "rate": sla.rate,
-        "closed": sla.closed,
-        "on_time": sla.on_time,
-        "late": sla.late,
-        "open_in_time": sla.open_in_time,
-        "open_overdue": sla.open_overdue,
-    }
-
-
 @router.get("/sla", summary="回访 SLA: share of closings whose call-back was completed within N working days")
 def sla(
     _actor: Supervising,
@@ -105,27 +92,12 @@ def sla(
     end: date | None = None,
     working_days: Annotated[int | None, Query(ge=1, le=30, description="N; default from categories.yaml")] = None,
 ) -> dict[str, Any]:
-    policy = context.policy
-    begin, finish = local_period(start, end, policy.tz)
-    days = working_days or policy.callback_days
-    today = datetime.now(policy.tz).date()
-    overall, per_lawyer = sla_report(session, begin, finish, policy, days, today)
-    return {
-        "start": begin.isoformat(),
-        "end": finish.isoformat(),
-        "working_days": days,
-        "definition": "completed (reached, or failed attempts on 3 different days) within N working days of closing",
-        **_sla_out(overall),
-        "by_lawyer": [
-            {"lawyer_id": lawyer, **_sla_out(figures)}
-            for lawyer, figures in sorted(per_lawyer.items(), key=lambda item: (item[0] is None, item[0] or 0))
-        ],
-    }
+    return follow_up_sla(session, context.policy, start, end, working_days)
 
 
 @router.get("", summary="Call-back tasks: due, overdue, open or done")
 def list_tasks(
-    actor: Calling,
+    actor: Desk,
     session: SessionDep,
     context: ContextDep,
     state: TaskState | None = TaskState.OPEN,
@@ -141,7 +113,7 @@ def list_tasks(
 
 
 @router.get("/{task_id}", summary="One call-back task with its attempts")
-def read_task(task_id: TaskId, actor: Calling, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+def read_task(task_id: TaskId, actor: Desk, session: SessionDep, context: ContextDep) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
     return task_out(task, actor, datetime.now(context.policy.tz).date())
 
@@ -153,7 +125,7 @@ def read_task(task_id: TaskId, actor: Calling, session: SessionDep, context: Con
     responses={409: {"description": "the task is already completed"}},
 )
 def add_attempt(
-    task_id: TaskId, body: AttemptCreate, actor: Calling, session: SessionDep, context: ContextDep
+    task_id: TaskId, body: AttemptCreate, actor: Desk, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
     task = get_task(session, actor, task_id, for_update=True)
     new = NewAttempt(body.outcome, body.satisfaction, body.comment, body.linkedid)
@@ -173,7 +145,7 @@ def add_attempt(
         504: {"description": "the bridge did not answer in time"},
     },
 )
-def dial(task_id: TaskId, actor: Calling, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
+def dial(task_id: TaskId, actor: Desk, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
     if task.status != FollowUpStatus.PENDING.value:
         status = FollowUpStatus(task.status)

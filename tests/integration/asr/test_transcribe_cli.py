@@ -74,7 +74,7 @@ def test_health_says_whether_transcription_is_available(no_model_context: Contex
 
     from fastapi.testclient import TestClient
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
 
     context = no_model_context
     with TestClient(create_app(context)) as client:

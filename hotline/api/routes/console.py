@@ -15,21 +15,21 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import redis
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import StringConstraints
 from sqlalchemy import select
 
-from hotline.api.deps import ContextDep, CurrentUser, SessionDep, require_roles
-from hotline.api.errors import ApiError, Forbidden, ServiceUnavailable
-from hotline.api.routes.rosters import my_day
+from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep
+from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
 from hotline.api.schemas import Body
-from hotline.bridge_client import BridgeClient, BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout
+from hotline.bridge_client import BridgeClient, BridgeError, BridgeRefused
+from hotline.consoles.screenpop import GREEN_LABELS, screen_pop
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
-from hotline.web.screenpop import GREEN_LABELS, screen_pop
+from hotline.rosters.service import lawyers_day
 from storage.tables import Call, User
-from ticketing.domain.access import Actor
 from ticketing.domain.errors import NotFound
 from ticketing.domain.follow_up import FollowUpOutcome, Satisfaction
 from ticketing.domain.roles import Role
@@ -37,34 +37,12 @@ from ticketing.domain.roles import Role
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"])
 
-Lawyer = Annotated[Actor, Depends(require_roles(Role.LAWYER))]
-Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
 Linkedid = Annotated[str, Path(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
 
 #: Reasons offered for a pause; the lawyer may type another (up to 20 characters).
 PAUSE_REASONS = ("休息", "培训", "整理工单", "会议", "用餐")
 OFF_DUTY_REASON = "下线"
 TRANSFER_TARGETS = ({"exten": "12345", "label": "12345 政务服务便民热线"},)
-
-
-class BridgeFailed(ApiError):
-    def __init__(self, status: int, error_id: str, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
-        self.status = status
-        self.error_id = error_id
-
-
-def bridge_failed(exc: BridgeError, what: str) -> BridgeFailed:
-    """A bridge error as an API error a lawyer can act on."""
-    if isinstance(exc, BridgeTimeout):
-        return BridgeFailed(504, "bridge_timeout", f"{what}：电话系统无响应，请重试 / no answer in time: {exc.reason}")
-    if isinstance(exc, BridgeRefused):
-        return BridgeFailed(502, "bridge_refused", f"{what}：电话系统拒绝 / Asterisk refused: {exc.reason}")
-    if isinstance(exc, BridgeInvalid):
-        return BridgeFailed(422, "bridge_invalid", f"{what}：请求无效 / invalid: {exc.reason}")
-    return BridgeFailed(
-        503, "bridge_unavailable", f"{what}：呼叫服务不可用，请稍后再试 / telephony bridge unavailable: {exc.reason}"
-    )
 
 
 def _agent(client: redis.Redis, interface: str | None) -> dict[str, Any] | None:
@@ -120,7 +98,7 @@ def me(_actor: Lawyer, user: CurrentUser, session: SessionDep, context: ContextD
     return {
         "user": {"id": user.id, "username": user.username, "display_name": user.display_name},
         "interface": user.interface,
-        "shift": my_day(user, session, context),
+        "shift": lawyers_day(session, user.id, ZoneInfo(context.settings.timezone)),
         "agent": agent,
         "duty": duty_state(agent),
         "pause_reasons": list(PAUSE_REASONS),
@@ -148,7 +126,7 @@ def change_state(
     try:
         if body.state == "on_duty":
             if _agent(context.redis.client, user.interface) is None:
-                if not my_day(user, session, context)["on_duty"]:
+                if not lawyers_day(session, user.id, ZoneInfo(context.settings.timezone))["on_duty"]:
                     raise ApiError(
                         "当前不在您的值班时段，无法上线 / you have no shift now, so no queue to take calls from",
                         interface=user.interface,

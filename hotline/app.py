@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, error handlers and the request size limit."""
+"""The ASGI application of a service process: the API's routers (hotline/api/), the consoles' pages
+(hotline/web/), error handlers, the request size limit, and the outbox relay and scheduler loops."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from fastapi import FastAPI, Request, Response
 
 from hotline.api.errors import error_body, install_error_handlers
 from hotline.api.routes import (
+    audit,
     auth,
     calls,
+    console,
+    dashboard,
+    demo,
+    feed,
     follow_up,
     forwarding,
     health,
@@ -122,6 +128,11 @@ def create_app(
         follow_up,
         statistics,
         routing,
+        feed,
+        console,
+        dashboard,
+        audit,
+        demo,
     ):
         app.include_router(module.router)
     install_web(app)

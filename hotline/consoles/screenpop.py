@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from hotline.web.audit import record_view
+from hotline.consoles.audit import record_view
 from storage.tables import Call, Caller, IvrSession, Ticket
 from ticketing.domain.access import Actor, can_see
 from ticketing.domain.lifecycle import TicketStatus

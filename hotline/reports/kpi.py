@@ -4,7 +4,7 @@ Two ways to the same counts: straight from `calls`, or from `call_stats_hourly`,
 same aggregates per UTC hour and queue and is refreshed by the bridge for the hours it writes
 (`refresh_hours`) or rebuilt for a period (`rebuild`, `hotline kpi rebuild`). Both use the one set
 of aggregate expressions below, so they cannot drift apart; the formulas themselves are in
-hotline.kpi_formulas. China keeps one UTC offset, so local hours, days and months are whole UTC hours.
+hotline.domain.kpi_formulas. China keeps one UTC offset, so local hours, days and months are whole UTC hours.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import Float, and_, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from hotline.kpi_formulas import QueueCounts
+from hotline.domain.kpi_formulas import QueueCounts
 from storage.tables import Call, CallStatsHourly
 
 Granularity = Literal["hour", "day", "month", "all"]

@@ -7,30 +7,27 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+import redis
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, QueueName, SessionDep, Supervising
+from hotline.api.downloads import Format, deliver
+from hotline.api.errors import ServiceUnavailable
 from hotline.api.periods import local_period
-from hotline.api.routes.calls import QueueName, kpi
-from hotline.api.routes.follow_up import sla as callback_sla
-from hotline.api.routes.forwarding import overdue_list
-from hotline.api.routes.live import live as live_state
-from hotline.api.routes.statistics import Format, _deliver
-from hotline.reports import Table
+from hotline.api.presenters import follow_up_sla, kpi_report, work_page
+from hotline.reports.live import live_state
+from hotline.reports.tables import Table
 from storage.tables import Call, FollowUpTask, IvrSession, Station, Ticket
-from ticketing.domain.access import Actor
 from ticketing.domain.follow_up import Satisfaction
 from ticketing.domain.lifecycle import TicketStatus
-from ticketing.domain.roles import Role
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 
 EXIT_LABELS = {
     "queue": "进入队列",
@@ -84,7 +81,7 @@ def ivr_dropouts(
         Table("菜单中挂机 drop-outs", ["菜单节点 node", "次数 count", "占比 share"],
               [[n["node"], n["count"], n["share"]] for n in nodes]),
     ]  # fmt: skip
-    return _deliver(session, actor, "ivr-dropouts", format, params, body, tables)
+    return deliver(session, actor, "ivr-dropouts", format, params, body, tables)
 
 
 def _node_expression(session: Session) -> ColumnElement[Any]:
@@ -127,7 +124,7 @@ def backlog(actor: Supervising, session: SessionDep, format: Format = "json") ->
         ["工作站 station", *labels, "合计 total", "逾期 overdue"],
         [[i["station"], *(i[s] for s in statuses), i["total"], i["overdue"]] for i in items],
     )
-    return _deliver(session, actor, "backlog", format, {}, body, [table])
+    return deliver(session, actor, "backlog", format, {}, body, [table])
 
 
 @router.get("/satisfaction", summary="Call-back satisfaction (回访满意度) and post-call survey scores (一事一评)")
@@ -180,7 +177,7 @@ def satisfaction(
               [[c["label"], c["count"], c["share"]] for c in callbacks]),
         Table("通话评价 survey", ["分数 score", "次数 count"], [[s["score"], s["count"]] for s in survey]),
     ]  # fmt: skip
-    return _deliver(session, actor, "satisfaction", format, params, body, tables)
+    return deliver(session, actor, "satisfaction", format, params, body, tables)
 
 
 KPI_COLUMNS = [
@@ -203,17 +200,17 @@ def kpi_table(
     by_queue: bool = False,
     format: Format = "json",
 ) -> Response:
-    body = kpi(actor, session, context, start, end, queue, granularity, by_queue, None)
+    body = kpi_report(session, context.settings, start, end, queue, granularity, by_queue, None)
     params = {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
               "queue": queue, "granularity": granularity, "by_queue": by_queue}  # fmt: skip
     table = Table("接通指标 KPI", [label for _, label in KPI_COLUMNS],
                   [[row.get(key) for key, _ in KPI_COLUMNS] for row in body["rows"]])  # fmt: skip
-    return _deliver(session, actor, "kpi", format, params, body, [table])
+    return deliver(session, actor, "kpi", format, params, body, [table])
 
 
 @router.get("/overdue", summary="The 督办 list (GET /api/supervision/overdue) as CSV or XLSX")
 def overdue_table(actor: Supervising, session: SessionDep, format: Format = "csv") -> Response:
-    body = overdue_list(actor, session, 1, 200)
+    body = work_page(actor, session, True, 1, 200)
     rows = [
         [i["code"], i["status_label"], i["category"], i["station_name"],
          "；".join(f"{o['label']} {o['deadline']:%Y-%m-%d %H:%M} 逾期{o['overdue_hours']}小时" for o in i["overdue"]),
@@ -222,7 +219,7 @@ def overdue_table(actor: Supervising, session: SessionDep, format: Format = "csv
     ]  # fmt: skip
     table = Table("督办 overdue", ["工单 code", "状态 status", "类别 category", "工作站 station", "逾期 lapses",
                                   "督办至 escalated to"], rows)  # fmt: skip
-    return _deliver(session, actor, "overdue", format, {}, body, [table])
+    return deliver(session, actor, "overdue", format, {}, body, [table])
 
 
 @router.get("/callback-sla", summary="The call-back SLA (GET /api/callbacks/sla) as CSV or XLSX")
@@ -234,7 +231,7 @@ def callback_sla_table(
     end: date | None = None,
     format: Format = "csv",
 ) -> Response:
-    body = callback_sla(actor, session, context, start, end, None)
+    body = follow_up_sla(session, context.policy, start, end, None)
     columns = ["closed", "on_time", "late", "open_in_time", "open_overdue", "rate"]
     rows = [["全部 all", *(body[c] for c in columns)]]
     rows += [
@@ -243,7 +240,7 @@ def callback_sla_table(
     headers = ["范围 scope", "办结 closed", "按时 on time", "超时 late", "未完成未超时", "未完成已超时", "达标率 rate"]
     table = Table("回访时效 call-back SLA", headers, rows)
     params = {"start": body["start"][:10], "end": body["end"][:10]}
-    return _deliver(session, actor, "callback-sla", format, params, body, [table])
+    return deliver(session, actor, "callback-sla", format, params, body, [table])
 
 
 _AGENT_STATES = {"available": "空闲", "ringing": "振铃", "talking": "通话中", "wrapup": "话后整理",
@@ -254,7 +251,10 @@ _CALL_STATES = {"ivr": "语音导航", "waiting": "排队", "ringing": "振铃",
 
 @router.get("/live", summary="The live wallboard (queues, lawyers, calls in progress) as CSV or XLSX, at this moment")
 def live_tables(actor: Supervising, session: SessionDep, context: ContextDep, format: Format = "csv") -> Response:
-    state = live_state(context, actor)
+    try:
+        state = live_state(context, actor)
+    except redis.RedisError as exc:
+        raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", error=str(exc)) from None
     at = datetime.fromtimestamp(state["at"], UTC).isoformat()
     queues = Table(
         "队列 queues",
@@ -279,4 +279,4 @@ def live_tables(actor: Supervising, session: SessionDep, context: ContextDep, fo
     )  # fmt: skip
     body = {"at": at, "simulated": state["simulated"], "queues": state["queues"], "agents": state["agents"],
             "calls": state["calls"]}  # fmt: skip
-    return _deliver(session, actor, "live", format, {}, body, [queues, agents, calls])
+    return deliver(session, actor, "live", format, {}, body, [queues, agents, calls])

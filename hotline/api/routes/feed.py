@@ -27,10 +27,10 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from hotline.api.errors import NotAuthenticated
-from hotline.api.routes.live import live
+from hotline.api.sessions import signed_in
 from hotline.bootstrap import Context
 from hotline.live.feed import FEED_STREAM
-from hotline.web.sessions import signed_in
+from hotline.reports.live import live_state
 from storage.tables import Station
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role, mask_phone
@@ -143,7 +143,7 @@ async def feed(
         if actor.role is Role.STATION_STAFF:
             return {"live": None}
         try:
-            state = await asyncio.to_thread(live, context, actor)
+            state = await asyncio.to_thread(live_state, context, actor)
         except Exception as exc:  # Redis away: the page says so and the stream retries
             logger.warning("feed snapshot for user %d failed: %s", actor.user_id, exc)
             return {"live": None, "error": "实时状态不可用 / live state unavailable"}

@@ -11,21 +11,18 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field, StringConstraints
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.errors import Conflict
+from hotline.api.deps import ContextDep, SessionDep, Supervising
+from hotline.api.errors import Conflict, bridge_failed
 from hotline.api.schemas import Body, PhoneNumber
 from hotline.bridge_client import BridgeClient, BridgeError
-from hotline.web.console_api import bridge_failed
 from storage.tables import IvrSession
-from ticketing.domain.access import Actor
-from ticketing.domain.roles import Role, mask_phone
+from ticketing.domain.roles import mask_phone
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/demo", tags=["demo (simulated)"])
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
 
 
 class IvrStep(Body):
