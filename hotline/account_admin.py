@@ -22,6 +22,8 @@ from ticketing.domain.roles import Role
 
 #: Redis keys of failed sign-ins (hotline.api.routes.auth): one per address and username.
 LOGIN_FAILURES_PREFIX = "hotline:login-failures:"
+#: Failed sign-ins from one address that lock the account there for a while (the sign-in route uses it).
+LOGIN_MAX_FAILURES = 10
 
 
 def audit(session: Session, actor_id: int | None, user: User, action: str, **details: Any) -> None:

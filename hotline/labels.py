@@ -9,12 +9,14 @@ labels come from the configuration files.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from hotline.config.files import HotlineConfig
-from ticketing.domain.callbacks import CallbackOutcome, CallbackStatus, Satisfaction
+from settings.files import HotlineConfig
 from ticketing.domain.escalation import DeadlineKind
+from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 
@@ -158,8 +160,8 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "audit_views": AUDIT_VIEWS,
     "audit_actions": AUDIT_ACTIONS,
     "reports": REPORTS,
-    "callback_outcomes": {o.value: o.label for o in CallbackOutcome},
-    "callback_statuses": {s.value: s.label for s in CallbackStatus},
+    "callback_outcomes": {o.value: o.label for o in FollowUpOutcome},
+    "callback_statuses": {s.value: s.label for s in FollowUpStatus},
     "satisfaction": {s.value: s.label for s in Satisfaction},
     "deadline_kinds": {k.value: k.label for k in DeadlineKind},
     "roles": {r.value: r.label for r in Role},
@@ -222,3 +224,26 @@ def ivr_step(step: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]]) -
         return where
     chosen = labels.get("ivr_keys", {}).get(f"{node}:{key}")
     return f"{where}：按{key}{f' {chosen}' if chosen else ''}"
+
+
+logger = logging.getLogger(__name__)
+_BUILT: dict[tuple[Path, int], dict[str, dict[str, str]]] = {}
+
+
+def _ivr_menus(config_dir: Path, config: HotlineConfig) -> Any:
+    from ivr.menu_checks import load_ivr_config
+
+    try:
+        return load_ivr_config(config_dir, config)
+    except Exception as exc:  # the IVR's own start-up reports it; the labels fall back to node names
+        logger.warning("IVR menus not readable for their labels: %s", exc)
+        return None
+
+
+def labels_of(context: Any) -> dict[str, dict[str, str]]:
+    """All labels for the running service (`context`: hotline.bootstrap.Context), built once per
+    configuration (the files are read at start-up)."""
+    key = (context.settings.config_dir, id(context.config))
+    if key not in _BUILT:
+        _BUILT[key] = all_labels(context.config, _ivr_menus(context.settings.config_dir, context.config))
+    return _BUILT[key]

@@ -18,9 +18,9 @@ from pydantic import StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, SessionDep, TicketCode, require_roles
 from hotline.api.errors import Conflict
-from hotline.api.routes.tickets import TicketCode, read
+from hotline.api.presenters import read_ticket
 from hotline.api.schemas import Body, Id, Note, TicketDetail
 from storage.tables import Ticket, TicketEvent
 from ticketing.domain.access import Actor
@@ -146,7 +146,7 @@ def decide(
         )
     session.commit()
     session.refresh(ticket, attribute_names=["station"])
-    return read(code, actor, session)
+    return read_ticket(session, actor, code)
 
 
 @router.get(
