@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hotline.reports.kpi import NO_QUEUE
 from settings.files import HotlineConfig
 from ticketing.domain.escalation import DeadlineKind
 from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
@@ -193,6 +194,7 @@ def all_labels(config: HotlineConfig | None, ivr: Any = None) -> dict[str, dict[
     groups = {name: dict(table) for name, table in _FIXED.items()}
     if config is not None:
         groups["queues"] = {q.name: q.label for q in config.service_hours.queues}
+        groups["queues"][NO_QUEUE] = "未进入队列（非工作时间）"
         groups["service_lines"] = {line.code: line.name for line in config.categories.service_lines}
     nodes = dict(IVR_NODES)
     if ivr is not None:

@@ -6,8 +6,9 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -189,6 +190,118 @@ def user_create(
         raise typer.Exit(1) from None
     finally:
         context.close()
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every account: username, role, station, phone, active or disabled."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from hotline.account_admin import user_row
+    from storage.tables import User
+
+    with config_errors_exit():
+        context = _context()
+    try:
+        with context.sessions() as session:
+            for user in session.scalars(select(User).options(selectinload(User.station)).order_by(User.username)):
+                row = user_row(user)
+                typer.echo(
+                    f"{row['username']:<16} {row['role_label']:<8} {row['station_name'] or '—':<20} "
+                    f"{row['interface'] or '—':<14} {'active' if row['is_active'] else 'DISABLED'}"
+                )
+    finally:
+        context.close()
+
+
+def _administer(username: str, act: Callable[[Any, Any, Any], str]) -> None:
+    """Run one audited act on `username` (the actor is the command line: actor_id None)."""
+    from hotline import account_admin
+    from hotline.accounts import AccountError
+    from ticketing.domain.errors import DomainError
+
+    with config_errors_exit():
+        context = _context()
+    try:
+        with context.sessions.begin() as session:
+            user = account_admin.find_user(session, username)
+            typer.echo(act(session, user, context))
+    except (AccountError, DomainError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        context.close()
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable an account (its sessions end at once; audited)."""
+    from hotline.account_admin import change_user
+
+    _administer(
+        username, lambda s, u, _c: f"{username}: {change_user(s, None, u, is_active=False) or 'already disabled'}"
+    )
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled account (audited)."""
+    from hotline.account_admin import change_user
+
+    _administer(username, lambda s, u, _c: f"{username}: {change_user(s, None, u, is_active=True) or 'already active'}")
+
+
+@user_app.command("set")
+def user_set(
+    username: str,
+    role: Annotated[str | None, typer.Option(help="lawyer, supervisor, station_staff or admin")] = None,
+    station: Annotated[str | None, typer.Option(help="Division code of the station ('' for none)")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    interface: Annotated[str | None, typer.Option(help="Phone, e.g. PJSIP/1003 ('' for none)")] = None,
+) -> None:
+    """Change an account's role, station, name or phone (audited)."""
+    from hotline.account_admin import change_user
+    from ticketing.domain.roles import Role
+
+    try:
+        role_value = Role(role) if role else None
+    except ValueError:
+        typer.echo(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    _administer(
+        username,
+        lambda s, u, _c: (
+            f"{username}: "
+            + ", ".join(
+                change_user(s, None, u, role=role_value, station_code=station, display_name=name, interface=interface)
+                or ["no change"]
+            )
+        ),
+    )
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the new password from standard input")] = False,
+) -> None:
+    """Set a new password (read from stdin, or a random one printed once); the user's sessions end."""
+    from hotline.account_admin import reset_password
+
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    _administer(
+        username,
+        lambda s, u, _c: f"{username}: new password {reset_password(s, None, u, given) if not given else 'set'}",
+    )
+
+
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Lift the sign-in lock after too many failed attempts (audited)."""
+    from hotline.account_admin import unlock
+
+    _administer(username, lambda s, u, c: f"{username}: {unlock(s, c.redis.client, None, u)} lock(s) lifted")
 
 
 @app.command("classify")

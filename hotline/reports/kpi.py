@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, cast, delete, func, insert, literal, select
+from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,6 +28,11 @@ CLOSED_HOURS = "closed_hours"
 _SQLITE_FORMATS = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d", "month": "%Y-%m"}
 _COUNTS = ("offered", "answered", "abandoned", "answered_within_t", "abandoned_within_t", "closed_hours")
 _TOTALS = ("answered_wait_total", "handle_total")
+#: A call after hours that the IVR sent to voicemail or a call-back never reached a queue: it is still
+#: counted (closed hours), under NO_QUEUE, so that the hours a queue is closed are not a quiet line.
+NO_QUEUE = "-"
+QUEUE_OF_CALL = func.coalesce(Call.queue, NO_QUEUE)
+COUNTED = or_(Call.queue.is_not(None), Call.outcome == CLOSED_HOURS)
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,11 @@ def _aggregates(threshold_s: int) -> list[ColumnElement[Any]]:
     """The per-group aggregates over `calls` that every KPI is computed from (DESIGN.md §5)."""
     answered = Call.answered_at.is_not(None)
     abandoned = Call.outcome.in_(ABANDONED)
-    in_hours = and_(Call.in_hours.is_(True), Call.outcome != CLOSED_HOURS)
+    # A call still in progress has no outcome yet: it counts when it ends, never as answered with no
+    # handle time (nor as offered and unanswered).
+    finished = Call.ended_at.is_not(None)
+    in_hours = and_(finished, Call.in_hours.is_(True), Call.outcome != CLOSED_HOURS)
+    closed = and_(finished, ~and_(Call.in_hours.is_(True), Call.outcome != CLOSED_HOURS))
     within = Call.wait_seconds <= threshold_s
 
     # Aggregate FILTER clauses (PostgreSQL, SQLite >= 3.30) beat CASE inside the aggregate.
@@ -64,7 +73,7 @@ def _aggregates(threshold_s: int) -> list[ColumnElement[Any]]:
         sum_if(and_(in_hours, answered), Call.wait_seconds).label("answered_wait_total"),
         sum_if(and_(in_hours, answered), handle).label("handle_total"),
         func.max(Call.wait_seconds).filter(in_hours).label("longest_wait"),
-        count_if(~in_hours).label("closed_hours"),
+        count_if(closed).label("closed_hours"),
     ]
 
 
@@ -121,10 +130,10 @@ def compute_kpis(
     if rollup_threshold_s == threshold_s and _whole_hours(start, end):
         return _from_rollup(session, start, end, threshold_s, tz, granularity, queue, by_queue)
     bucket = _bucket(session, Call.offered_at, granularity, tz).label("bucket")
-    queue_col = (Call.queue if by_queue else literal(None)).label("queue")
+    queue_col = (QUEUE_OF_CALL if by_queue else literal(None)).label("queue")
     query = (
         select(bucket, queue_col, *_aggregates(threshold_s))
-        .where(Call.offered_at >= start, Call.offered_at < end, Call.queue.is_not(None))
+        .where(Call.offered_at >= start, Call.offered_at < end, COUNTED)
         .group_by(bucket, queue_col)
         .order_by(bucket, queue_col)
     )
@@ -173,9 +182,9 @@ def _refresh(session: Session, start: datetime, end: datetime, threshold_s: int,
         wiped = wiped.where(stats.hour.in_(hours))
     session.execute(wiped)
     source = (
-        select(hour, Call.queue, literal(threshold_s).label("threshold_s"), *_aggregates(threshold_s))
-        .where(Call.offered_at >= start, Call.offered_at < end, Call.queue.is_not(None))
-        .group_by(hour, Call.queue)
+        select(hour, QUEUE_OF_CALL, literal(threshold_s).label("threshold_s"), *_aggregates(threshold_s))
+        .where(Call.offered_at >= start, Call.offered_at < end, COUNTED)
+        .group_by(hour, QUEUE_OF_CALL)
     )
     columns = ["hour", "queue", "threshold_s", *_COUNTS[:5], *_TOTALS, "longest_wait", "closed_hours"]
     if hours is not None:

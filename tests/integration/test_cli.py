@@ -89,6 +89,27 @@ def test_setup_then_user_create_makes_the_first_admin(isolated_env: dict[str, st
     assert role.returncode == 2 and "unknown role" in role.stderr
 
 
+def test_accounts_are_managed_from_the_command_line_too(isolated_env: dict[str, str]) -> None:
+    assert hotline("setup", "--no-demo", env=isolated_env).returncode == 0
+    made = hotline(
+        "user", "create", "x9", "--role", "lawyer", "--password-stdin", env=isolated_env, stdin="Grey-Heron-4471\n"
+    )
+    assert made.returncode == 0, made.stderr
+    moved = hotline("user", "set", "x9", "--role", "station_staff", "--station", "512022", env=isolated_env)
+    assert moved.returncode == 0 and "role_change" in moved.stdout and "station_change" in moved.stdout, moved.stderr
+    assert hotline("user", "disable", "x9", env=isolated_env).returncode == 0
+    listed = hotline("user", "list", env=isolated_env)
+    assert "x9" in listed.stdout and "工作站人员" in listed.stdout and "DISABLED" in listed.stdout
+    reset = hotline("user", "reset-password", "x9", env=isolated_env)
+    assert reset.returncode == 0 and "new password" in reset.stdout
+    unlocked = hotline("user", "unlock", "x9", env=isolated_env)
+    assert unlocked.returncode == 0 and "0 lock(s) lifted" in unlocked.stdout, unlocked.stderr
+    missing = hotline("user", "disable", "nobody", env=isolated_env)
+    assert missing.returncode == 1 and "no user" in missing.stderr
+    bad = hotline("user", "set", "x9", "--role", "boss", env=isolated_env)
+    assert bad.returncode == 2 and "unknown role" in bad.stderr
+
+
 def test_bridge_names_missing_asterisk_credentials(isolated_env: dict[str, str]) -> None:
     result = hotline("bridge", env={**isolated_env, "HOTLINE_AMI_HOST": "10.0.0.5"})
     assert result.returncode == 2

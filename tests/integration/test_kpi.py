@@ -139,3 +139,28 @@ def test_rollup_is_used_only_for_its_own_threshold_and_whole_hours(context: Cont
     with context.sessions() as session:
         [row] = compute_kpis(session, local(0), local(0, day=25), threshold_s=20, tz=BEIJING, rollup_threshold_s=20)
     assert row.counts.offered == 6
+
+
+def test_calls_in_progress_wait_for_their_end_and_after_hours_calls_without_a_queue_count(context: Context) -> None:
+    with context.sessions.begin() as session:
+        session.add(call(1, "consult", local(9, 10), "answered", 5, 100, 20))
+        talking = call(2, "consult", local(9, 20), "answered", 8)
+        talking.ended_at, talking.talk_seconds, talking.outcome = None, None, "in_progress"
+        session.add(talking)
+        to_voicemail = call(3, "consult", local(20, 0), "closed_hours", None, in_hours=False)
+        to_voicemail.queue = None  # the IVR sent it to voicemail: it never reached a queue
+        session.add(to_voicemail)
+    with context.sessions.begin() as session:
+        rebuild(session, local(0, day=20), local(0, day=28), threshold_s=20)
+    for rollup in (None, 20):
+        with context.sessions() as session:
+            [row] = compute_kpis(
+                session, local(0), local(0, day=25), threshold_s=20, tz=BEIJING, rollup_threshold_s=rollup
+            )
+        c = row.counts
+        # The call in progress is neither answered with no handle time nor offered yet.
+        assert (c.offered, c.answered, c.closed_hours) == (1, 1, 1), rollup
+        assert c.aht == 120.0
+    with context.sessions() as session:
+        rows = compute_kpis(session, local(0), local(0, day=25), threshold_s=20, tz=BEIJING, by_queue=True)
+    assert {r.queue: r.counts.closed_hours for r in rows} == {"consult": 0, "-": 1}

@@ -21,18 +21,19 @@ async function build(month) {
     ]);
     const k = overall.rows[0] || {};
     fill($("#r-kpi"), [["呼入", k.offered ?? 0], ["接通", k.answered ?? 0], ["接通率（目标 90%）", pct(k.connection_rate)],
-      ["服务水平", pct(k.service_level)], ["平均应答（秒）", k.asa === null || k.asa === undefined ? "—" : Math.round(k.asa)],
+      [`服务水平 SL（${overall.threshold_s} 秒）`, pct(k.service_level)], ["平均应答（秒）", k.asa === null || k.asa === undefined ? "—" : Math.round(k.asa)],
       ["放弃率", pct(k.abandon_rate)], ["平均处理（秒）", k.aht === null || k.aht === undefined ? "—" : Math.round(k.aht)],
       ["非工作时间来电", k.closed_hours ?? 0]]
       .map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
     if (window.echarts) {
       window.echarts.init($("#r-chart"), null, { renderer: "svg" }).setOption({
-        animation: false, legend: {}, grid: { left: 40, right: 40, top: 30, bottom: 24 },
-        xAxis: { type: "category", data: daily.rows.map((r) => r.bucket) },
-        yAxis: [{ type: "value" }, { type: "value", max: 1 }],
+        animation: false, legend: { top: 0 }, grid: { left: 44, right: 48, top: 40, bottom: 24 },
+        xAxis: { type: "category", data: daily.rows.map((r) => String(r.bucket).slice(5, 10)) },
+        yAxis: [{ type: "value", name: "来电（通）", minInterval: 1 },
+          { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } }],
         series: [{ name: "呼入", type: "bar", data: daily.rows.map((r) => r.offered) },
           { name: "接通率", type: "line", yAxisIndex: 1, data: daily.rows.map((r) => r.connection_rate),
-            markLine: { symbol: "none", data: [{ yAxis: 0.9 }] } }],
+            markLine: { symbol: "none", data: [{ yAxis: 0.9 }], label: { formatter: "目标 90%", position: "insideEndTop" } } }],
       });
     }
     fill($("#r-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "放弃率"], queues.rows.map((r) =>
