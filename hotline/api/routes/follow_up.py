@@ -20,7 +20,7 @@ from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import AlreadyCompleted
 from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, task_query
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
         "ticket_status": ticket.status,
         "category": ticket.category,
         "caller_name": ticket.caller_name,
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
         "result": ticket.result,
         "due_date": task.due_date,
         "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
