@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
 from hotline.api.periods import local_period
 from hotline.api.presenters import kpi_report
+from hotline.api.schemas import KpiReport
 from storage.tables import Call
 from ticketing.domain.roles import phone_as_seen_by
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
 
-@router.get("/kpi", summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period")
+@router.get(
+    "/kpi", response_model=KpiReport, summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period"
+)
 def kpi(
     _actor: Supervising,
     session: SessionDep,
