@@ -12,19 +12,10 @@ from hotline.consoles.audit import record_view
 from hotline.labels import CALL_OUTCOMES, GREEN_GROUPS
 from storage.tables import Call, Caller, IvrSession, Ticket
 from ticketing.domain.access import Actor, can_see
-from ticketing.domain.lifecycle import TicketStatus
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.lifecycle import OPEN, TicketStatus
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, phone_as_seen_by
 
 HISTORY = 10
-OPEN_STATUSES = frozenset(
-    {
-        TicketStatus.ACCEPTED,
-        TicketStatus.FORWARDED,
-        TicketStatus.RECEIVED,
-        TicketStatus.RETURNED,
-        TicketStatus.IN_PROGRESS,
-    }
-)
 
 
 def _ts(value: Any) -> float | None:
@@ -87,7 +78,7 @@ def screen_pop(
                 "created_at": t.created_at,
                 "status": t.status,
                 "status_label": TicketStatus(t.status).label,
-                "open": TicketStatus(t.status) in OPEN_STATUSES,
+                "open": TicketStatus(t.status) in OPEN,
                 "category": t.category,
                 "station_name": t.station.name if t.station else None,
                 # Summary lines for everyone at the desk; the ticket itself opens only where allowed.
@@ -115,7 +106,7 @@ def screen_pop(
         "state": live.get("state") or ("ended" if row is not None and row.ended_at else None),
         "direction": (row.direction if row is not None else None) or live.get("direction"),
         "queue": (row.queue if row is not None else None) or live.get("queue"),
-        "caller_number": number if full else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
         "caller_name": (caller.name if caller else None) or live.get("caller_name") or None,
         "caller": None
         if caller is None
