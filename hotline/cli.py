@@ -15,6 +15,7 @@ import typer
 
 from hotline.errors import ConfigError
 from hotline.rosters.cli import roster_app
+from hotline.router_cli import router_app
 from ivr.cli import ivr_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
+app.add_typer(router_app, name="router")
 app.add_typer(ivr_app, name="ivr")
 
 logger = logging.getLogger("hotline.cli")
@@ -204,6 +206,7 @@ def classify(
     from hotline.classify import classify_jsonl, describe
     from hotline.config.files import load_config
     from hotline.config.settings import load_settings
+    from ticketing.domain.errors import UnroutableText
 
     if jsonl == (text is not None):
         typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
@@ -214,7 +217,11 @@ def classify(
         read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
         typer.echo(f"classified {read - errors} of {read} lines ({errors} with errors)", err=True)
         raise typer.Exit(1 if errors else 0)
-    decision = router.route(text or "", caller_number=caller_number)
+    try:
+        decision = router.route(text or "", caller_number=caller_number)
+    except UnroutableText as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2) if as_json else describe(decision))
 
 

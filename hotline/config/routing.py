@@ -45,7 +45,8 @@ class CategoryRulesModel(_Strict):
 
 
 class FlagsModel(_Strict):
-    crisis: list[Word] = Field(min_length=1)
+    #: Words, or phrases of up to four words (活着 没意思) that count when they come in this order.
+    crisis: list[Term] = Field(min_length=1)
     negators: list[Word] = Field(default_factory=list)
     collective: list[Word] = Field(default_factory=list)
     collective_nouns: list[Word] = Field(default_factory=list)
@@ -61,6 +62,9 @@ class PlacesModel(_Strict):
 
 
 class RoutingFile(_Strict):
+    #: With a learned model: the share of auto-routed matters that must be right; the triage
+    #: threshold is the lowest calibrated confidence that keeps it on held-out questions.
+    target_precision: float = Field(0.9, ge=0.5, le=0.999)
     min_confidence: float = Field(0.5, ge=0, le=1)
     min_evidence: float = Field(1.0, ge=0, le=100)
     temperature: float = Field(1.0, ge=0.1, le=100)

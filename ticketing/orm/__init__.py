@@ -11,6 +11,7 @@ from ticketing.orm.ivr import CallbackRequest, IvrSession
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
 from ticketing.orm.rosters import DutyShift
+from ticketing.orm.routing import RoutingLabel, RoutingModel
 from ticketing.orm.stations import Station
 from ticketing.orm.tickets import (
     CallbackAttempt,
@@ -37,6 +38,8 @@ __all__ = [
     "IvrSession",
     "OutboxMessage",
     "PersonalDataView",
+    "RoutingLabel",
+    "RoutingModel",
     "Station",
     "Ticket",
     "TicketCodeCounter",

@@ -1,7 +1,8 @@
 """Routing rules: category, flags and station for a question, explained. Standard library only."""
 
+from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing.places import Location, Place, PlaceIndex
-from ticketing.domain.routing.router import NEEDS_TRIAGE, KeywordRouter, RoutingDecision
+from ticketing.domain.routing.router import NEEDS_TRIAGE, KeywordRouter, RoutingDecision, TopicScorer
 from ticketing.domain.routing.rules import CategoryRules, FlagRules, RoutingRules
 
 __all__ = [
@@ -14,4 +15,6 @@ __all__ = [
     "PlaceIndex",
     "RoutingDecision",
     "RoutingRules",
+    "TopicScorer",
+    "UnroutableText",
 ]

@@ -26,7 +26,8 @@ class CategoryRules:
 
 @dataclass(frozen=True)
 class FlagRules:
-    #: Words that make a matter urgent and alert the supervisors (自杀, 家暴, 威胁 …).
+    #: Words, or phrases with their words separated by spaces (活着 没意思), that make a matter
+    #: urgent and alert the supervisors (自杀, 家暴, 威胁 …).
     crisis: frozenset[str] = frozenset()
     #: A crisis word right after one of these does not count (没有 打人).
     negators: frozenset[str] = frozenset()
@@ -64,6 +65,7 @@ class RoutingRules:
         for weights in weight_maps:
             for key in weights:
                 words.update(key.split())
-        words |= self.flags.crisis | self.flags.collective | self.flags.negators | self.fillers
+        words.update(w for phrase in self.flags.crisis for w in phrase.split())
+        words |= self.flags.collective | self.flags.negators | self.fillers
         words.update(self.flags.collective_nouns)
         return {w for w in words if w}
