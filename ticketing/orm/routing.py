@@ -57,4 +57,4 @@ class RoutingModel(Base):
     #: The model that was active when this one was activated: where a rollback returns to.
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("routing_models.id"))
     note: Mapped[str | None] = mapped_column(Text)
-    blob: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    blob: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))

@@ -6,6 +6,7 @@ a time (the router) or many at once (benchmarks, re-routing). For a text with fe
     x = l2-normalised (1 + log count(f)) * idf(f)          (TF-IDF, as in training)
     s = x · W + b                                           (one score per category)
     p = softmax(scale * s + offset)                         (calibrated on held-out rows)
+    category = argmax(log p + choice), confidence = p[category]
 
 `scale` and `offset` were fitted on predictions for rows the model had not been trained on, so
 `p` is a probability one can set a threshold on: the triage threshold is the lowest confidence at
@@ -60,6 +61,8 @@ class TopicModel:
     intercept: np.ndarray  # (n_classes,)
     scale: float
     offset: np.ndarray  # (n_classes,)
+    #: Added to log p to choose (favours rare categories where that raises macro-F1).
+    choice: np.ndarray  # (n_classes,)
     #: Held-out calibrated confidences and whether they were right, to set thresholds from.
     holdout_confidence: np.ndarray
     holdout_correct: np.ndarray
@@ -76,7 +79,7 @@ class TopicModel:
     def with_target(self, target_precision: float) -> TopicModel:
         """The same model with its triage threshold set for another target precision."""
         return TopicModel(
-            self.classes, self.vocabulary, self.idf, self.coef, self.intercept, self.scale, self.offset,
+            self.classes, self.vocabulary, self.idf, self.coef, self.intercept, self.scale, self.offset, self.choice,
             self.holdout_confidence, self.holdout_correct, target_precision, self.version, self.info,
         )  # fmt: skip
 
@@ -102,7 +105,7 @@ class TopicModel:
         index, values = self._vector(text_features(tokens, matches))
         scores = values @ self.coef[index] + self.intercept if len(index) else self.intercept.copy()
         p = _softmax(self.scale * scores + self.offset)
-        ranked = np.argsort(-p)[:4]
+        ranked = np.argsort(-(np.log(p + 1e-12) + self.choice))[:4]
         best = int(ranked[0])
         evidence: tuple[Evidence, ...] = ()
         if len(index):
@@ -159,7 +162,7 @@ class TopicModel:
     def predict_batch(self, documents: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
         """(best category, its probability) per document."""
         p = self.probabilities_batch(documents)
-        best = p.argmax(axis=1)
+        best = (np.log(p + 1e-12) + self.choice).argmax(axis=1)
         return list(self._classes[best]), p[np.arange(len(best)), best]
 
     # -- storage --------------------------------------------------------------------------
@@ -181,6 +184,7 @@ class TopicModel:
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
             offset=self.offset.astype(np.float32),
+            choice=self.choice.astype(np.float32),
             holdout_confidence=self.holdout_confidence.astype(np.float32),
             holdout_correct=self.holdout_correct.astype(bool),
         )
@@ -200,6 +204,7 @@ class TopicModel:
                 intercept=arrays["intercept"],
                 scale=float(header["scale"]),
                 offset=arrays["offset"],
+                choice=arrays["choice"],
                 holdout_confidence=arrays["holdout_confidence"],
                 holdout_correct=arrays["holdout_correct"],
                 target_precision=float(header["target_precision"]),

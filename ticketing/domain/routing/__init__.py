@@ -3,7 +3,7 @@
 from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing.places import Location, Place, PlaceIndex
 from ticketing.domain.routing.router import NEEDS_TRIAGE, KeywordRouter, RoutingDecision, TopicScorer
-from ticketing.domain.routing.rules import CategoryRules, FlagRules, RoutingRules
+from ticketing.domain.routing.rules import CategoryRules, FlagRules, Override, RoutingRules
 
 __all__ = [
     "NEEDS_TRIAGE",
@@ -11,6 +11,7 @@ __all__ = [
     "FlagRules",
     "KeywordRouter",
     "Location",
+    "Override",
     "Place",
     "PlaceIndex",
     "RoutingDecision",

@@ -142,7 +142,34 @@ class KeywordClassifier:
     def categories(self) -> set[str]:
         return set(self._bias)
 
+    def override(self, matches: Sequence[Match]) -> Classification | None:
+        """The first override whose every group has a word in the text, as a decision."""
+        if not self.rules.overrides:
+            return None
+        words = {m.word for m in matches}
+        for rule in self.rules.overrides:
+            if all(not group.isdisjoint(words) for group in rule.groups):
+                found = tuple(Evidence(w, 1.0) for group in rule.groups for w in sorted(group & words))
+                default_line = self._default_line[rule.category]
+                return Classification(
+                    category=rule.category,
+                    confidence=1.0,
+                    needs_triage=False,
+                    reason=f"rule:{rule.name}",
+                    evidence=found,
+                    subcategory=rule.subcategory,
+                    subcategory_evidence=found if rule.subcategory else (),
+                    service_line=rule.service_line or default_line,
+                    service_line_rule="keywords" if rule.service_line else "category",
+                    service_line_evidence=found if rule.service_line else (),
+                    alternatives=(),
+                )
+        return None
+
     def classify(self, matches: Sequence[Match], opinion: TopicOpinion | None = None) -> Classification:
+        ruled = self.override(matches)
+        if ruled is not None:
+            return ruled
         if opinion is not None:
             return self._with_model(matches, opinion)
         rules = self.rules

@@ -39,6 +39,18 @@ class FlagRules:
 
 
 @dataclass(frozen=True)
+class Override:
+    """Where a legal-aid worker sends a kind of question whatever the weights or the model say:
+    it applies when every group has one of its words in the text (宅基地 + 占)."""
+
+    name: str
+    groups: tuple[frozenset[str], ...]
+    category: str
+    subcategory: str | None = None
+    service_line: str | None = None
+
+
+@dataclass(frozen=True)
 class RoutingRules:
     categories: tuple[CategoryRules, ...]
     #: variant -> the word it stands for (老公 -> 丈夫), applied before any rule.
@@ -55,6 +67,8 @@ class RoutingRules:
     temperature: float = 1.0
     #: How many words apart the words of a phrase may be.
     phrase_window: int = 6
+    #: Checked first, in order; the first that applies decides (see Override).
+    overrides: tuple[Override, ...] = ()
 
     def vocabulary(self) -> set[str]:
         """Every word a rule mentions: the segmenter must keep each of them in one piece."""
@@ -66,6 +80,7 @@ class RoutingRules:
             for key in weights:
                 words.update(key.split())
         words.update(w for phrase in self.flags.crisis for w in phrase.split())
+        words.update(w for o in self.overrides for group in o.groups for w in group)
         words |= self.flags.collective | self.flags.negators | self.fillers
         words.update(self.flags.collective_nouns)
         return {w for w in words if w}
