@@ -241,7 +241,7 @@ def figures(
         if threshold is not None:
             routed = c >= threshold if isinstance(threshold, float | int) else np.asarray(threshold, dtype=bool)
             out["triage_rate"] = float(1 - np.mean(routed))
-            out["routed_accuracy"] = float(np.mean(right[routed])) if routed.any() else float("nan")
+            out["routed_accuracy"] = float(np.mean(right[routed])) if routed.any() else None
     return out
 
 
