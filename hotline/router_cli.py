@@ -57,11 +57,14 @@ def train(
     from ticketing.routing import versions
 
     with _database() as db:
-        router = build_router(db.config)
         try:
+            items = None
             if jsonl is not None:
                 with jsonl.open(encoding="utf-8") as f:
-                    data = versions.from_jsonl(f, router, natural_subset)
+                    items = versions.read_jsonl(f, natural_subset)  # a bad file stops here, quickly
+            router = build_router(db.config)
+            if items is not None and jsonl is not None:
+                data = versions.training_set(router, items)
                 source = jsonl.name
             else:
                 with db.sessions() as session:

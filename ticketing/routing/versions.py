@@ -73,9 +73,10 @@ def from_tickets(session: Session, router: KeywordRouter) -> TrainingSet:
     return training_set(router, ((label.text, label.category, True) for label in latest.values()))
 
 
-def from_jsonl(lines: Iterable[str], router: KeywordRouter, natural_subset: str | None = None) -> TrainingSet:
-    """Lines {"text": ..., "label" (or "category"): ...}; with `natural_subset`, only rows whose
-    "subset" is that name count as the natural class mix (the others teach words only)."""
+def read_jsonl(lines: Iterable[str], natural_subset: str | None = None) -> list[tuple[str, str, bool]]:
+    """(text, category, natural) from lines {"text": ..., "label" (or "category"): ...}; with
+    `natural_subset`, only rows whose "subset" is that name count as the natural class mix (the
+    others teach words only). A bad line stops the reading with its number."""
     items = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -89,7 +90,7 @@ def from_jsonl(lines: Iterable[str], router: KeywordRouter, natural_subset: str 
             raise InvalidInput(f'line {number}: expected {{"text": "...", "label": "..."}}', line=number)
         natural = natural_subset is None or row.get("subset") == natural_subset
         items.append((row["text"], label, natural))
-    return training_set(router, items)
+    return items
 
 
 def _rules_contender(rules: Sequence[tuple[str, float, bool]]):  # type: ignore[no-untyped-def]
