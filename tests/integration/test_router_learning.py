@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
-from hotline.jobs_routing import route_ticket
+from hotline.jobs.routing import route_ticket
 from tests.integration.conftest import Staff
 from tests.integration.test_cli import hotline, isolated_env  # noqa: F401 (fixture)
 from tests.unit.routing.synthetic import questions
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.roles import Role
-from ticketing.orm import RoutingLabel, RoutingModel, Ticket, TicketEvent
+from storage.tables import RoutingLabel, RoutingModel, Ticket, TicketEvent
 from ticketing.routing import versions
 from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket
@@ -41,7 +41,7 @@ def fresh_router(context: Context) -> Iterator[Context]:
 
 def _ticket(context: Context, text: str, category: str | None = None, username: str = "lawyer9") -> int:
     with context.sessions.begin() as session:
-        from ticketing.orm import User
+        from storage.tables import User
 
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
-from ticketing.orm import RoutingLabel, Ticket
+from storage.tables import RoutingLabel, Ticket
 from ticketing.routing.service import ticket_text
 from ticketing.tickets import record_event
 

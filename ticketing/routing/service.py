@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from storage.tables import Station, Ticket
 from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import NEEDS_TRIAGE, KeywordRouter, RoutingDecision
-from ticketing.orm import Station, Ticket
 from ticketing.tickets import record_event
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ticketing.domain.errors import InvalidInput, NotFound, UnroutableText
 from ticketing.domain.routing import KeywordRouter
 from ticketing.domain.routing.features import text_features
-from ticketing.orm import RoutingLabel, RoutingModel
+from storage.tables import RoutingLabel, RoutingModel
 from ticketing.routing.model import TopicModel
 from ticketing.routing.training import Example, cross_validate, fit, model_contender, summary
 

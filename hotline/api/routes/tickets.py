@@ -20,11 +20,11 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
+from storage.tables import CallbackTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import CallbackTask, Ticket
 from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
