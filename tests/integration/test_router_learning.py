@@ -18,12 +18,12 @@ from sqlalchemy import select
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
 from hotline.jobs.routing import route_ticket
+from storage.tables import RoutingLabel, RoutingModel, Ticket, TicketEvent
 from tests.integration.conftest import Staff
 from tests.integration.test_cli import hotline, isolated_env  # noqa: F401 (fixture)
 from tests.unit.routing.synthetic import questions
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.roles import Role
-from storage.tables import RoutingLabel, RoutingModel, Ticket, TicketEvent
 from ticketing.routing import versions
 from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from storage.tables import RoutingLabel, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
-from storage.tables import RoutingLabel, Ticket
 from ticketing.routing.service import ticket_text
 from ticketing.tickets import record_event
 

@@ -21,10 +21,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.tables import RoutingLabel, RoutingModel
 from ticketing.domain.errors import InvalidInput, NotFound, UnroutableText
 from ticketing.domain.routing import KeywordRouter
 from ticketing.domain.routing.features import text_features
-from storage.tables import RoutingLabel, RoutingModel
 from ticketing.routing.model import TopicModel
 from ticketing.routing.training import Example, cross_validate, fit, model_contender, summary
 
