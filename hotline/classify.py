@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import KeywordRouter, RoutingDecision
+from ticketing.routing.model import TopicModel
 
 MAX_LINE_CHARS = 100_000
 
@@ -40,6 +42,25 @@ def describe(decision: RoutingDecision) -> str:
         f"station:      {station['name']} ({station['code']}) by {station['rule']}: {station['explanation']}",
     ]
     return "\n".join(lines)
+
+
+def active_model(database_url: str, target_precision: float) -> TopicModel | None:
+    """The active learned model, or None (the rules decide) when there is none or no database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import make_engine, make_session_factory
+    from ticketing.routing.versions import load_active
+
+    if database_url.startswith("sqlite:///") and not Path(database_url.removeprefix("sqlite:///")).is_file():
+        return None  # no database set up here: do not create one
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return load_active(session, target_precision)
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def _error(line_no: int, error_id: str, message: str) -> dict[str, Any]:

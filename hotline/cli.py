@@ -203,7 +203,7 @@ def classify(
     import json
 
     from hotline.bootstrap import build_router
-    from hotline.classify import classify_jsonl, describe
+    from hotline.classify import active_model, classify_jsonl, describe
     from hotline.config.files import load_config
     from hotline.config.settings import load_settings
     from ticketing.domain.errors import UnroutableText
@@ -212,7 +212,10 @@ def classify(
         typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
         raise typer.Exit(2)
     with _clear_errors():
-        router = build_router(load_config(load_settings().config_dir))
+        settings = load_settings()
+        config = load_config(settings.config_dir)
+        router = build_router(config)
+    router.use_model(active_model(settings.effective_database_url, config.routing.target_precision))
     if jsonl:
         read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
         typer.echo(f"classified {read - errors} of {read} lines ({errors} with errors)", err=True)

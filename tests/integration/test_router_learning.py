@@ -214,6 +214,8 @@ def test_router_commands_train_list_and_roll_back(tmp_path: Path, isolated_env: 
     assert "activated" in trained.stdout and "accuracy" in trained.stdout
     listed = hotline("router", "models", env=isolated_env)
     assert listed.returncode == 0 and "active" in listed.stdout and "labelled.jsonl" in listed.stdout
+    classified = hotline("classify", "请问，家里的红色风筝和长颈鹿的事情怎么办", env=isolated_env)
+    assert classified.returncode == 0 and "劳动争议" in classified.stdout and ", model " in classified.stdout
     back = hotline("router", "rollback", env=isolated_env)
     assert back.returncode == 0 and "keyword rules" in back.stdout
     bad = tmp_path / "bad.jsonl"
