@@ -185,7 +185,8 @@ def speed(router, rows: list[dict], quick: bool) -> None:
         model = fit(examples, n_jobs=jobs)
         print(
             f"\ntraining on all {len(examples)} questions, n_jobs={jobs}: features {featured:.1f} s"
-            f" + fit {model.info['fit_seconds']:.1f} s (wall clock, shared machine)"
+            f" + fit {model.info['fit_seconds']:.1f} s wall clock, {model.info['fit_cpu_seconds']:.1f} s CPU"
+            " (all threads; shared machine)"
         )
     rng = random.Random(12348)
     texts = [r["text"][:40] for r in rows if len(r["text"]) >= 40]
