@@ -72,8 +72,11 @@ def _identity(features: Sequence[str]) -> Sequence[str]:
 
 
 def _linear(x: Any, y: np.ndarray, weights: np.ndarray, classes: Sequence[str], seed: int, n_jobs: int) -> Any:
+    # SGD's step size shrinks as 1 / (alpha * steps): on a few dozen questions a tiny alpha takes
+    # wild first steps, so small sets get more regularisation (none of it at 10,000 rows or more).
+    alpha = max(ALPHA, 0.1 / x.shape[0])
     model = SGDClassifier(
-        loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=seed, n_jobs=n_jobs, average=False
+        loss="log_loss", alpha=alpha, max_iter=EPOCHS, tol=None, random_state=seed, n_jobs=n_jobs, average=False
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

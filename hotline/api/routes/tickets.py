@@ -21,8 +21,8 @@ from hotline.api.schemas import (
     TransitionRequest,
 )
 from storage.tables import Ticket
-from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.errors import InvalidInput
+from ticketing.domain.lifecycle import TicketStatus
 from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
@@ -120,7 +120,9 @@ def transition(
     response_model=TicketDetail,
     summary="Set or confirm a ticket's category (on the ticket or in triage); kept as the router's training data",
 )
-def categorise(code: TicketCode, body: CategoryRequest, actor: Desk, session: SessionDep, context: ContextDep) -> TicketDetail:
+def categorise(
+    code: TicketCode, body: CategoryRequest, actor: Desk, session: SessionDep, context: ContextDep
+) -> TicketDetail:
     known = {c.name: c for c in context.config.categories.categories}
     if body.category in known and body.subcategory and body.subcategory not in known[body.category].subcategories:
         raise InvalidInput(
