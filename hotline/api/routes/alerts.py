@@ -27,6 +27,7 @@ from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
+from ticketing.routing.labels import set_category
 from ticketing.tickets import get_ticket, record_event, transition_ticket
 
 router = APIRouter(tags=["alerts"])
@@ -115,20 +116,12 @@ def decide(
             status=ticket.status,
         )
     now = datetime.now(UTC)
-    routing = dict(ticket.routing or {})
-    suggested = {
-        "category": routing.get("category"),
-        "subcategory": routing.get("subcategory"),
-        "confidence": routing.get("confidence"),
-        "station": (routing.get("station") or {}).get("id"),
-    }
-    ticket.category = chosen.name
-    ticket.subcategory = body.subcategory or None
+    # The router's own record of a person's choice (training data, ticketing.routing.labels).
+    label = set_category(
+        session, actor, ticket, chosen.name, body.subcategory or None, now, known=categories, origin="triage"
+    )
     if ticket.service_line is None:
         ticket.service_line = chosen.service_line
-    if routing:
-        ticket.routing = {**routing, "needs_triage": False}
-    ticket.updated_at = now
     record_event(
         session,
         ticket,
@@ -137,9 +130,13 @@ def decide(
         ticket.status,
         now,
         note=body.note,
-        data={"category": chosen.name, "subcategory": body.subcategory, "station_id": body.station_id,
-              "suggested": suggested},
-    )  # fmt: skip
+        data={
+            "category": chosen.name,
+            "subcategory": body.subcategory,
+            "station_id": body.station_id,
+            "suggested": label.suggested,
+        },  # fmt: skip
+    )
     if body.station_id is not None:
         transition_ticket(
             session, actor, ticket, TicketStatus.FORWARDED, context.policy, now, station_id=body.station_id
