@@ -135,7 +135,7 @@ def decide(
             "subcategory": body.subcategory,
             "station_id": body.station_id,
             "suggested": label.suggested,
-        },  # fmt: skip
+        },
     )
     if body.station_id is not None:
         transition_ticket(
