@@ -337,7 +337,14 @@ def serve(
             bridge_options(context)
     app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
-    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5, **proxy_options(settings))
+
+
+def proxy_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """uvicorn's proxy-header options: X-Forwarded-For is read only from HOTLINE_TRUSTED_PROXIES
+    (uvicorn's own default believes any loopback client)."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or [""]}
 
 
 def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]

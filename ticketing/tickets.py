@@ -111,6 +111,7 @@ def record_event(
 
 
 def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: TicketPolicy, now: datetime) -> Ticket:
+    policy.check_category(new.category, new.subcategory)
     calls: Sequence[Call] = []
     if new.call_linkedids:
         calls = session.scalars(select(Call).where(Call.linkedid.in_(new.call_linkedids))).all()

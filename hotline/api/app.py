@@ -7,9 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
-from hotline.api.errors import error_body, install_error_handlers
+from hotline.api.body_limit import MAX_BODY_BYTES, BodyLimit
+from hotline.api.errors import install_error_handlers
+from hotline.api.origin import SameOrigin
 from hotline.api.routes import (
     auth,
     callbacks,
@@ -31,7 +33,6 @@ from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
 RELAY_INTERVAL_S = 0.5
 
 
@@ -97,18 +98,6 @@ def create_app(
     app.state.context = context
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return error_body(
-                413,
-                "payload_too_large",
-                f"请求体过大 / request body over {MAX_BODY_BYTES} bytes",
-                {"limit": MAX_BODY_BYTES},
-            )
-        return await call_next(request)
-
     for module in (
         health,
         auth,
@@ -125,4 +114,8 @@ def create_app(
     ):
         app.include_router(module.router)
     install_web(app)
+    # Added last, so outermost: the body limit counts bytes as they arrive, before routes, parsers
+    # and sign-in see them.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app

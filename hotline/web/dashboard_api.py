@@ -6,7 +6,7 @@ overdue and call-back SLA tables. Downloads are audited like the statistics repo
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.periods import local_period
+from hotline.api.periods import Day, local_period
 from hotline.api.routes.callbacks import sla as callback_sla
 from hotline.api.routes.calls import QueueName, kpi
 from hotline.api.routes.forwarding import overdue_list
@@ -50,8 +50,8 @@ def ivr_dropouts(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "json",
 ) -> Response:
     begin, finish = local_period(start, end, context.policy.tz)
@@ -135,8 +135,8 @@ def satisfaction(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "json",
 ) -> Response:
     begin, finish = local_period(start, end, context.policy.tz)
@@ -196,8 +196,8 @@ def kpi_table(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     granularity: Literal["hour", "day", "month", "all"] = "day",
     by_queue: bool = False,
@@ -230,8 +230,8 @@ def callback_sla_table(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "csv",
 ) -> Response:
     body = callback_sla(actor, session, context, start, end, None)

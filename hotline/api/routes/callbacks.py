@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, CurrentUser, DialerDep, SessionDep, require_roles
 from hotline.api.errors import ApiError
-from hotline.api.periods import local_period
+from hotline.api.periods import Day, local_period
 from hotline.api.schemas import Body, Linkedid, Note
-from hotline.dialing import classify_dial_error
+from hotline.dialing import check_dialable, classify_dial_error
 from ticketing.callbacks import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, CallbackSla, CallbackStatus, Satisfaction
@@ -101,8 +101,8 @@ def sla(
     _actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     working_days: Annotated[int | None, Query(ge=1, le=30, description="N; default from categories.yaml")] = None,
 ) -> dict[str, Any]:
     policy = context.policy
@@ -173,7 +173,14 @@ def add_attempt(
         504: {"description": "the bridge did not answer in time"},
     },
 )
-def dial(task_id: TaskId, actor: Calling, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
+def dial(
+    task_id: TaskId,
+    actor: Calling,
+    user: CurrentUser,
+    session: SessionDep,
+    dialer: DialerDep,
+    context: ContextDep,
+) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
     if task.status != CallbackStatus.PENDING.value:
         status = CallbackStatus(task.status)
@@ -195,6 +202,7 @@ def dial(task_id: TaskId, actor: Calling, user: CurrentUser, session: SessionDep
             f"工单 {task.ticket.code} 没有来电号码 / the ticket has no caller number",
             task_id=task.id,
         )
+    check_dialable(number, context.settings.callback_number_pattern, "call-back number", task_id=task.id)
     variables = {"HOTLINE_CALLBACK_TASK": str(task.id), "HOTLINE_TICKET": task.ticket.code}
     try:
         call_id = dialer.originate_callback(lawyer_interface=user.interface, number=number, variables=variables)

@@ -33,7 +33,7 @@ def live(context: ContextDep, actor: Desk) -> dict[str, Any]:
         agents = sorted(_values(client, AGENTS_KEY), key=lambda a: a["interface"])
         calls = sorted(_values(client, CALLS_KEY), key=lambda c: c.get("started_at") or 0)
     except redis.RedisError as exc:
-        raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", error=str(exc)) from None
+        raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", component="redis") from exc
     if actor.role not in ROLES_SEEING_FULL_NUMBERS:
         for call in calls:
             call["caller_number"] = mask_phone(call.get("caller_number"))

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.periods import local_days
+from hotline.api.periods import Day, Month, local_days
 from hotline.bootstrap import Context
 from hotline.reports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, to_csv, to_xlsx
 from ticketing.domain.access import Actor
@@ -36,7 +36,6 @@ Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN
 Format = Literal["json", "csv", "xlsx"]
 CategoryName = Annotated[str | None, Query(max_length=32)]
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _days(start: date | None, end: date | None, context: Context) -> tuple[date, date]:
@@ -80,8 +79,8 @@ def topics(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     granularity: Granularity = "day",
     category: CategoryName = None,
     station_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="this station and all below")] = None,
@@ -131,8 +130,8 @@ def stations(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     category: CategoryName = None,
     format: Format = "json",
 ) -> Response:

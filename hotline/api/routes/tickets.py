@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
+from hotline.api.periods import Day
 from hotline.api.schemas import (
     Channel,
     Page,
@@ -90,8 +91,8 @@ def list_tickets(
     channel: Channel | None = None,
     station_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     mine: bool = False,
-    created_from: date | None = None,
-    created_to: date | None = None,
+    created_from: Day | None = None,
+    created_to: Day | None = None,
     q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
