@@ -74,11 +74,17 @@ def allocate_code(session: Session, day: date) -> str:
 
 
 def _caller_for(session: Session, number: str, name: str | None, now: datetime) -> Caller:
-    caller = session.scalar(select(Caller).where(Caller.number == number))
-    if caller is None:
-        caller = Caller(number=number, name=name, first_seen_at=now, last_seen_at=now)
-        session.add(caller)
-    elif name and not caller.name:
+    """The caller of `number`, made once: two tickets of a new caller created at the same moment
+    (two lawyers, or a retried request) share one row instead of colliding on its unique number."""
+    table = Caller.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(table)
+        .values(number=number, name=name, groups=[], call_count=0, first_seen_at=now, last_seen_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.number])
+    )
+    caller = session.scalars(select(Caller).where(Caller.number == number)).one()
+    if name and not caller.name:
         caller.name = name
     return caller
 

@@ -18,6 +18,7 @@ from ticketing.orm.tickets import (
     Ticket,
     TicketCodeCounter,
     TicketEvent,
+    TicketIdempotencyKey,
     ticket_calls,
 )
 from ticketing.orm.transcripts import Transcript
@@ -42,6 +43,7 @@ __all__ = [
     "TicketCodeCounter",
     "TicketEscalation",
     "TicketEvent",
+    "TicketIdempotencyKey",
     "Transcript",
     "User",
     "ticket_calls",

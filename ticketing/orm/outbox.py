@@ -21,6 +21,14 @@ class OutboxMessage(Base):
     #: The rq queue the job goes to.
     queue: Mapped[str] = mapped_column(String(32), default="default")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When it was last handed to rq (None: never yet).
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: How many times it was handed to rq.
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Written by the job itself when it has run to the end (hotline.outbox.run_message): until then
+    #: the message is owed, and the relay sends it again once `redeliver_at` passes.
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    redeliver_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Given up after its bounded attempts; listed by /api/health.
+    failed_at: Mapped[datetime | None] = mapped_column()

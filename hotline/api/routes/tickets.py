@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
 from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
 from hotline.api.periods import Day
@@ -23,7 +24,7 @@ from hotline.api.schemas import (
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import CallbackTask, Ticket
+from ticketing.orm import CallbackTask, Ticket, TicketIdempotencyKey
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -73,13 +74,66 @@ def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> Ti
     )
 
 
-@router.post("", status_code=201, response_model=TicketDetail, summary="Accept a ticket (受理)")
-def create(body: TicketCreate, actor: DeskActor, session: SessionDep, context: ContextDep) -> TicketDetail:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,200}$",
+        description="any unique string (a UUID); a retry with the same key returns the ticket the first request made",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketDetail,
+    summary="Accept a ticket (受理)",
+    responses={
+        422: {"description": "invalid fields, an unknown category or call"},
+        503: {"description": "the database is unavailable; retry with the same Idempotency-Key"},
+    },
+)
+def create(
+    body: TicketCreate,
+    actor: DeskActor,
+    session: SessionDep,
+    context: ContextDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketDetail:
+    if idempotency_key is not None:
+        earlier = _ticket_for_key(session, actor, idempotency_key)
+        if earlier is not None:
+            response.headers["Idempotent-Replayed"] = "true"
+            return read(earlier, actor, session)
     now = datetime.now(UTC)
     new = NewTicket(**body.model_dump())
-    ticket = create_ticket(session, actor, new, context.policy, now)
-    session.commit()
-    return read(ticket.code, actor, session)
+    try:
+        ticket = create_ticket(session, actor, new, context.policy, now)
+        if idempotency_key is not None:
+            session.add(TicketIdempotencyKey(user_id=actor.user_id, key=idempotency_key, ticket_id=ticket.id))
+            session.flush()
+        # The answer is read inside the transaction: once the commit succeeds nothing else can fail,
+        # so a saved ticket is never reported as an error.
+        detail = read(ticket.code, actor, session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same key, committed by a concurrent retry: answer with its ticket
+        earlier = _ticket_for_key(session, actor, idempotency_key) if idempotency_key else None
+        if earlier is None:
+            raise
+        response.headers["Idempotent-Replayed"] = "true"
+        return read(earlier, actor, session)
+    return detail
+
+
+def _ticket_for_key(session: Session, actor: Actor, key: str) -> str | None:
+    return session.scalar(
+        select(Ticket.code)
+        .join(TicketIdempotencyKey, TicketIdempotencyKey.ticket_id == Ticket.id)
+        .where(TicketIdempotencyKey.user_id == actor.user_id, TicketIdempotencyKey.key == key)
+    )
 
 
 @router.get("", response_model=Page, summary="List tickets the caller may see")
@@ -159,5 +213,6 @@ def transition(
         result=body.result,
         note=body.note,
     )
+    detail = read(code, actor, session)  # before the commit, as in create
     session.commit()
-    return read(code, actor, session)
+    return detail
