@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -220,27 +219,28 @@ def classify(
 
 @app.command("worker")
 def worker(
-    queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
+    queues: Annotated[
+        list[str] | None, typer.Argument(help="Queues to serve, in priority order (default: sweeps default)")
+    ] = None,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes in the pool")] = 2,
 ) -> None:
-    """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
-    import redis
-    from rq import Worker
-
+    """Run a pool of rq workers for background jobs (uses HOTLINE_REDIS_URL). Settings and the router are
+    built once, before the pool forks its workers; a worker that dies is replaced within a second."""
     from hotline.asr.jobs import ASR_QUEUE
     from hotline.asr.model import preload
     from hotline.config.settings import load_settings
+    from hotline.worker import DEFAULT_QUEUES, run_pool
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:
         typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
         raise typer.Exit(2)
-    queues = queues or ["default", ASR_QUEUE]
-    if ASR_QUEUE in queues:
-        with _clear_errors():
-            settings = load_settings()
-        preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
-    # The scheduler runs retries that wait (a transcription whose recording is not there yet).
-    Worker(queues, connection=redis.Redis.from_url(url)).work(with_scheduler=True)
+    queues = queues or DEFAULT_QUEUES
+    with _clear_errors():
+        settings = load_settings()
+        if ASR_QUEUE in queues:
+            preload(settings)  # once, before the pool forks: the workers share the loaded model
+        run_pool(url, queues, processes, preload=queues != [ASR_QUEUE])
 
 
 @app.command("bridge")
@@ -319,15 +319,13 @@ def serve(
     )
     # Load the router's dictionaries now, not on the first ticket or preview.
     threading.Thread(target=lambda: context.router, name="router-warm-up", daemon=True).start()
-    worker_process = None
+    workers = {}
     if with_worker:
-        env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
-        worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+        # Supervised by the app's lifespan (hotline.supervise): restarted with backoff when they stop.
+        command = [sys.executable, "-m", "hotline.cli", "worker"]
+        workers = {"worker": command, "asr-worker": [*command, "asr", "--processes", "1"]}
 
     def stop() -> None:
-        if worker_process is not None:
-            worker_process.terminate()
-            worker_process.wait(timeout=10)
         context.close()
 
     if with_bridge and not settings.demo_mode:
@@ -335,7 +333,14 @@ def serve(
 
         with _clear_errors():
             bridge_options(context)
-    app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
+    app_ = create_app(
+        context,
+        relay_outbox=True,
+        on_shutdown=stop,
+        with_bridge=with_bridge,
+        processes=workers,
+        process_env={**os.environ, "HOTLINE_REDIS_URL": context.redis.url},
+    )
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
     uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5, **proxy_options(settings))
 

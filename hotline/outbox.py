@@ -1,14 +1,29 @@
-"""Moves committed outbox rows onto rq queues. A Redis outage delays work; it never drops it."""
+"""Moves committed outbox rows onto rq queues, at least once, until each job has completed.
+
+A message is owed from the commit that wrote it until its job has run to the end: the job's success
+callback (`job_completed`) records `completed_at` in the database, idempotently. Until then the relay
+looks at the message again whenever `redeliver_at` passes and asks rq where the job is:
+
+- waiting in its queue, or running on a worker that is alive: not lost; look again later;
+- gone (Redis restarted without persistence, or was flushed), failed after rq's own retries, or
+  started by a worker that died (its heartbeat key expired): sent again, as a new rq job;
+- finished: completed (the callback records it; the relay records it too if it got lost).
+
+Every message is sent at most MAX_DISPATCHES times, then marked failed and reported by /api/health.
+Jobs are written to be safe to run twice, so a message sent again after a lost confirmation does no
+harm: every job runs exactly once in effect.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
-from rq import Queue
-from sqlalchemy import select
+from rq import Callback, Queue, Retry
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.asr.jobs import ENQUEUE_OPTIONS as TRANSCRIBE_OPTIONS
@@ -17,37 +32,172 @@ from ticketing.orm import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-#: rq options of the jobs that need more than rq's defaults (a long timeout, bounded retries, which
-#: are also how rq runs a job again whose worker died mid-job).
+#: Every job kind gets bounded retries from rq itself (a database outage of a few seconds, a deadlock).
+DEFAULT_RETRY = Retry(max=3, interval=[2, 10, 30])
+#: rq options per job kind; the rest get DEFAULT_OPTIONS.
+DEFAULT_OPTIONS: dict[str, Any] = {"job_timeout": 120, "retry": DEFAULT_RETRY}
 JOB_OPTIONS: dict[str, dict[str, Any]] = {TRANSCRIBE_JOB: TRANSCRIBE_OPTIONS}
+#: How long after sending the relay first looks whether a job is still on its way. Short, because the
+#: look is cheap and a lost queue should be noticed soon; a job still queued or running is simply
+#: looked at again after the same time.
+CHECK_AFTER_S = 10.0
+#: Sends of one message before it is given up (and shown as failed in /api/health).
+MAX_DISPATCHES = 5
+#: Workers refresh `hotline:worker:<name>:alive` (hotline.worker) this often, with this lifetime: a
+#: job started by a worker whose key has expired was abandoned.
+WORKER_ALIVE_KEY = "hotline:worker:{name}:alive"
+COMPLETED_CALLBACK = "hotline.outbox.job_completed"
 
 
-def relay_pending(sessions: sessionmaker[Session], connection: redis.Redis, limit: int = 200) -> int:
-    """Enqueue up to `limit` undispatched messages in id order; returns how many were enqueued.
+def options_for(job: str) -> dict[str, Any]:
+    return {**DEFAULT_OPTIONS, **JOB_OPTIONS.get(job, {})}
 
-    The rq job id is derived from the row id, so a message enqueued again after a crash between
-    enqueue and commit names the same job (and every job is safe to run twice anyway).
+
+def rq_job_id(message_id: int, dispatch: int) -> str:
+    """One rq job per send: a message sent again never collides with its earlier, failed job."""
+    return f"outbox-{message_id}" if dispatch <= 1 else f"outbox-{message_id}-{dispatch}"
+
+
+def job_completed(job: Any, _connection: redis.Redis, _result: Any) -> None:
+    """rq success callback: the message of `job` is done. Idempotent; runs in the worker."""
+    from hotline import jobs
+
+    message_id = job.meta.get("outbox_id")
+    if message_id is None:
+        return
+    with jobs.worker_context().sessions.begin() as session:
+        mark_completed(session, int(message_id), datetime.now(UTC))
+
+
+def mark_completed(session: Session, message_id: int, now: datetime) -> bool:
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.completed_at.is_(None))
+        .values(completed_at=now, redeliver_at=None)
+    )
+    return bool(done.rowcount)
+
+
+@dataclass(frozen=True)
+class JobState:
+    #: "waiting", "running", "finished", "lost" (missing, failed, stopped, or its worker died)
+    where: str
+    detail: str = ""
+
+
+def job_states(connection: redis.Redis, job_ids: list[str]) -> dict[str, JobState]:
+    """Where rq has each job, in two round trips whatever their number."""
+    if not job_ids:
+        return {}
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hmget(f"rq:job:{job_id}", "status", "worker_name")
+        rows = pipe.execute()
+    workers = {(worker or b"").decode() for status, worker in rows if status == b"started" and worker is not None} - {
+        ""
+    }
+    alive: dict[str, bool] = {}
+    if workers:
+        names = sorted(workers)
+        with connection.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.exists(WORKER_ALIVE_KEY.format(name=name))
+            alive = {name: bool(found) for name, found in zip(names, pipe.execute(), strict=True)}
+    states = {}
+    for job_id, (status, worker) in zip(job_ids, rows, strict=True):
+        state = (status or b"").decode()
+        if not state:
+            states[job_id] = JobState("lost", "not in Redis (restarted or flushed)")
+        elif state in ("queued", "deferred", "scheduled"):
+            states[job_id] = JobState("waiting")
+        elif state == "started":
+            name = (worker or b"").decode()
+            states[job_id] = JobState("running") if alive.get(name) else JobState("lost", f"worker {name} died")
+        elif state == "finished":
+            states[job_id] = JobState("finished")
+        else:
+            states[job_id] = JobState("lost", f"rq status {state}")
+    return states
+
+
+def relay_pending(
+    sessions: sessionmaker[Session], connection: redis.Redis, limit: int = 500, now: datetime | None = None
+) -> int:
+    """Send up to `limit` owed messages that are due, in id order; returns how many were sent.
+
+    Due: never sent, or sent and not completed by `redeliver_at`. The rq job id is derived from the
+    row id and its send count, so a message enqueued again after a crash between enqueue and commit
+    names the same job.
     """
+    now = now or datetime.now(UTC)
     with sessions() as session, session.begin():
-        pending = session.scalars(
+        due = session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.dispatched_at.is_(None))
+            .where(
+                OutboxMessage.completed_at.is_(None),
+                OutboxMessage.failed_at.is_(None),
+                or_(OutboxMessage.dispatched_at.is_(None), OutboxMessage.redeliver_at <= now),
+            )
             .order_by(OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        if not due:
+            return 0
+        check_at = now + timedelta(seconds=CHECK_AFTER_S)
+        sent_before = [m for m in due if m.dispatched_at is not None]
+        try:
+            states = job_states(connection, [rq_job_id(m.id, m.attempts) for m in sent_before])
+        except redis.RedisError as exc:
+            logger.warning("outbox: Redis unavailable, %d messages wait (%s)", len(due), exc)
+            return 0
         sent = 0
-        for message in pending:
+        queues: dict[str, Queue] = {}
+        for message in due:
+            if message.dispatched_at is not None:
+                state = states[rq_job_id(message.id, message.attempts)]
+                if state.where in ("waiting", "running"):
+                    message.redeliver_at = check_at
+                    continue
+                if state.where == "finished":
+                    message.completed_at, message.redeliver_at = now, None
+                    continue
+                if message.attempts >= MAX_DISPATCHES:
+                    message.failed_at, message.redeliver_at = now, None
+                    message.last_error = f"gave up after {message.attempts} sends: {state.detail}"
+                    logger.error("outbox %d (%s) failed for good: %s", message.id, message.job, message.last_error)
+                    continue
+                logger.warning(
+                    "outbox %d (%s) not completed (%s): sending again", message.id, message.job, state.detail
+                )
+            queue = queues.setdefault(message.queue, Queue(message.queue, connection=connection))
             try:
-                Queue(message.queue, connection=connection).enqueue(
-                    message.job, *message.args, job_id=f"outbox-{message.id}", **JOB_OPTIONS.get(message.job, {})
+                queue.enqueue(
+                    message.job,
+                    *message.args,
+                    job_id=rq_job_id(message.id, message.attempts + 1),
+                    meta={"outbox_id": message.id},
+                    on_success=Callback(COMPLETED_CALLBACK),
+                    **options_for(message.job),
                 )
             except redis.RedisError as exc:
-                message.attempts += 1
                 message.last_error = str(exc)
                 logger.warning("outbox %d (%s) not enqueued, will retry: %s", message.id, message.job, exc)
                 break
-            message.dispatched_at = datetime.now(UTC)
+            message.dispatched_at = now
+            message.redeliver_at = check_at
             message.attempts += 1
             sent += 1
         return sent
+
+
+def owed(session: Session, now: datetime) -> dict[str, Any]:
+    """What /api/health shows of the outbox: messages owed, the oldest one's age, failed ones."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.completed_at.is_(None), OutboxMessage.failed_at.is_(None)
+        )
+    ).one()
+    failed = session.scalar(select(func.count()).where(OutboxMessage.failed_at.is_not(None))) or 0
+    age = None if oldest is None else round(max(0.0, (now - oldest).total_seconds()), 1)
+    return {"owed": int(count or 0), "oldest_owed_s": age, "failed": int(failed)}

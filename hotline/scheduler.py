@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 
 from hotline.bootstrap import Context
 
@@ -29,7 +29,8 @@ class PeriodicJob:
     #: Dotted path of an importable job function that takes no arguments.
     job: str
     every_s: int
-    queue: str = "default"
+    #: Sweeps have their own queue, first in every worker's list: never behind the routing backlog.
+    queue: str = "sweeps"
 
 
 PERIODIC_JOBS = (
@@ -51,7 +52,9 @@ def enqueue_due(connection: redis.Redis, now: float, jobs: tuple[PeriodicJob, ..
             continue  # another process (or an earlier tick of this one) has this slot
         job_id = f"{job.name}-{slot}"
         # Without a worker the queue must not fill with stale sweeps: a run waits at most a few periods.
-        Queue(job.queue, connection=connection).enqueue(job.job, job_id=job_id, ttl=job.every_s * 5)
+        Queue(job.queue, connection=connection).enqueue(
+            job.job, job_id=job_id, ttl=job.every_s * 5, retry=Retry(max=2, interval=[5, 20]), job_timeout=job.every_s
+        )
         enqueued.append(job_id)
         logger.debug("periodic job %s enqueued", job_id)
     return enqueued

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -29,6 +29,7 @@ from hotline.api.routes import (
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from hotline.scheduler import schedule_forever
+from hotline.supervise import supervise_process, supervise_task
 from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
@@ -45,25 +46,20 @@ async def _relay_forever(context: Context) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-async def _logged(work: Awaitable[None], what: str) -> None:
-    try:
-        await work
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("%s stopped on an unexpected error", what)
-
-
 def create_app(
     context: Context,
     relay_outbox: bool = False,
     on_shutdown: Callable[[], None] | None = None,
     with_bridge: bool = False,
     schedule_jobs: bool | None = None,
+    processes: dict[str, list[str]] | None = None,
+    process_env: dict[str, str] | None = None,
 ) -> FastAPI:
     """The application; with `relay_outbox` it also moves outbox rows to the job queue; with
     `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.scheduler);
-    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
+    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode);
+    `processes` (name → command) are child processes it keeps running (the job workers). The bridge
+    and the processes are supervised: restarted with backoff when they stop (hotline.supervise).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
     so code after `uvicorn.run` would never run.
@@ -79,7 +75,9 @@ def create_app(
         if with_bridge:
             from hotline.bridge.runner import run_bridge
 
-            tasks.append(asyncio.create_task(_logged(run_bridge(context), "bridge")))
+            tasks.append(asyncio.create_task(supervise_task("bridge", lambda: run_bridge(context))))
+        for name, argv in (processes or {}).items():
+            tasks.append(asyncio.create_task(supervise_process(name, argv, process_env)))
         try:
             yield
         finally:
