@@ -18,10 +18,10 @@ from hotline.security import (
     token_digest,
     verify_password,
 )
+from storage.tables import AuthSession, Station, User
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidReference
 from ticketing.domain.roles import Role
-from ticketing.orm import AuthSession, Station, User
 
 logger = logging.getLogger(__name__)
 

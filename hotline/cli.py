@@ -63,8 +63,8 @@ def _context():  # type: ignore[no-untyped-def]
 def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema."""
     from hotline.config.settings import load_settings
-    from hotline.db import make_engine
-    from hotline.migrate import current_revision, upgrade
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
 
     with _clear_errors():
         settings = load_settings()
@@ -131,7 +131,7 @@ def setup(
     from zoneinfo import ZoneInfo
 
     from hotline.demo import load_demo_roster, load_demo_users
-    from hotline.migrate import upgrade
+    from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
     with _clear_errors():
@@ -299,7 +299,7 @@ def serve(
     import uvicorn
 
     from hotline.api.app import create_app
-    from hotline.migrate import current_revision
+    from storage.migrate import current_revision
 
     with _clear_errors():
         context = _context()

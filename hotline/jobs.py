@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotline.bootstrap import Context, build_context
-from ticketing.orm import TicketEscalation, TicketEvent
+from storage.tables import TicketEscalation, TicketEvent
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hotline import jobs
 from hotline.bootstrap import Context
-from ticketing.orm import Ticket
+from storage.tables import Ticket
 from ticketing.routing.service import route_ticket as route_ticket_in_session
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.asr.jobs import ENQUEUE_OPTIONS as TRANSCRIBE_OPTIONS
 from hotline.asr.jobs import TRANSCRIBE_JOB
-from ticketing.orm import OutboxMessage
+from storage.tables import OutboxMessage
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ticketing.orm import Call, IvrSession, Ticket, Transcript
+from storage.tables import Call, IvrSession, Ticket, Transcript
 
 logger = logging.getLogger(__name__)
 

@@ -52,9 +52,9 @@ def ivr(
 
     from hotline.bootstrap import build_context
     from hotline.errors import ConfigError
-    from hotline.migrate import current_revision
     from hotline.supervise import IVR_ALIVE_KEY, announce_alive
     from ivr.app import start_ivr_server
+    from storage.migrate import current_revision
 
     try:
         context = build_context()

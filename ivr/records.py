@@ -22,11 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.asr.jobs import enqueue_transcription
 from ivr.session import CallerProfile, IvrSessionState
+from storage.tables import Call, Caller, IvrSession, Ticket, User, ticket_calls
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, Caller, IvrSession, Ticket, User, ticket_calls
 from ticketing.tickets import NewTicket, create_ticket
 
 logger = logging.getLogger(__name__)

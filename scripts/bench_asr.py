@@ -44,9 +44,9 @@ from hotline.asr import jobs  # noqa: E402
 from hotline.asr.model import load_model  # noqa: E402
 from hotline.bootstrap import Context, build_context  # noqa: E402
 from hotline.config.settings import Settings  # noqa: E402
-from hotline.migrate import upgrade  # noqa: E402
 from hotline.outbox import relay_pending  # noqa: E402
-from ticketing.orm import OutboxMessage, Transcript  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.tables import OutboxMessage, Transcript  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "asr"
 SOURCES = ["asterisk-mixmonitor-sample.wav", "hello-pcm16.wav", "mandarin-ulaw.wav", "two-legs-stereo-ulaw.wav"]

@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from storage.tables import OutboxMessage, Station, Ticket, TicketEscalation
 from ticketing.domain.escalation import AWAITING, DeadlineKind, Lapse, escalation_target, lapses
 from ticketing.domain.lifecycle import TicketStatus
-from ticketing.orm import OutboxMessage, Station, Ticket, TicketEscalation
 from ticketing.tickets import record_event
 
 logger = logging.getLogger(__name__)

@@ -17,14 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from ticketing.domain.access import Actor, can_see
-from ticketing.domain.callbacks import CallbackStatus
-from ticketing.domain.codes import format_code
-from ticketing.domain.errors import InvalidReference, NotFound
-from ticketing.domain.lifecycle import TicketStatus, plan_transition
-from ticketing.domain.policy import TicketPolicy
-from ticketing.domain.roles import Role
-from ticketing.orm import (
+from storage.tables import (
     Call,
     CallbackTask,
     Caller,
@@ -35,6 +28,13 @@ from ticketing.orm import (
     TicketEvent,
     User,
 )
+from ticketing.domain.access import Actor, can_see
+from ticketing.domain.callbacks import CallbackStatus
+from ticketing.domain.codes import format_code
+from ticketing.domain.errors import InvalidReference, NotFound
+from ticketing.domain.lifecycle import TicketStatus, plan_transition
+from ticketing.domain.policy import TicketPolicy
+from ticketing.domain.roles import Role
 
 logger = logging.getLogger(__name__)
 

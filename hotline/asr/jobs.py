@@ -25,8 +25,8 @@ from hotline.asr.errors import AsrError, Reason, RecordingMissing
 from hotline.asr.model import LoadedModel, configured_model
 from hotline.bootstrap import Context
 from hotline.jobs import FEED_MAXLEN, FEED_STREAM, worker_context
-from ticketing.orm import OutboxMessage, Transcript
-from ticketing.orm.base import utcnow
+from storage.tables import OutboxMessage, Transcript
+from storage.tables.base import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from hotline.asr import segments
 from hotline.asr.errors import AsrError
 from hotline.asr.transcribe import TranscriptResult
-from ticketing.orm import Call, OutboxMessage, Ticket, Transcript, ticket_calls
+from storage.tables import Call, OutboxMessage, Ticket, Transcript, ticket_calls
 from ticketing.tickets import ROUTE_JOB
 
 

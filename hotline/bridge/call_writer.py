@@ -30,7 +30,7 @@ from hotline.asr.store import transcript_for_linkedid
 from hotline.call_tracker import CallRecord, Outcome
 from hotline.kpi import refresh_hours
 from hotline.logging_setup import mask_numbers
-from ticketing.orm import Call, Caller, IvrSession, Transcript, User
+from storage.tables import Call, Caller, IvrSession, Transcript, User
 
 logger = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ from hotline.bridge_client import BridgeClient, BridgeError, BridgeInvalid, Brid
 from hotline.dialing import check_dialable
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
 from hotline.web.screenpop import GREEN_LABELS, screen_pop
+from storage.tables import Call, User
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import NotFound
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, User
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"])

@@ -18,6 +18,7 @@ from hotline.api.app import create_app
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
 from hotline.scheduler import PERIODIC_JOBS, enqueue_due
+from storage.tables import OutboxMessage, TicketEscalation, TicketEvent
 from tests.conftest import station_id
 from tests.integration.workflow_support import (
     CITY,
@@ -34,7 +35,6 @@ from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 from ticketing.escalation import ESCALATION_ALERT_JOB, escalate_overdue
-from ticketing.orm import OutboxMessage, TicketEscalation, TicketEvent
 from ticketing.tickets import get_ticket, transition_ticket
 
 # Tue Sep 30 2025, 10:00 in Beijing: accept due Oct 10 00:00 (National Day in between),

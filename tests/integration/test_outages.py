@@ -18,12 +18,12 @@ from sqlalchemy import update
 
 from hotline.api.app import create_app
 from hotline.bootstrap import Context
-from hotline.db import make_engine, make_session_factory
 from hotline.redis_conn import RedisHandle, connect_redis
+from storage.db import make_engine, make_session_factory
+from storage.tables import User
 from tests.conftest import REPO
 from tests.integration.conftest import Staff
 from tests.servers import RedisServer, free_port
-from ticketing.orm import User
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from hotline import jobs
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
 from hotline.outbox import CHECK_AFTER_S, MAX_DISPATCHES, WORKER_ALIVE_KEY, options_for, relay_pending, rq_job_id
+from storage.tables import OutboxMessage
 from ticketing.domain.roles import Role
-from ticketing.orm import OutboxMessage
 from ticketing.tickets import ANNOUNCE_JOB, ROUTE_JOB, NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

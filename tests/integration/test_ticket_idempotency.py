@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from hotline.api.deps import get_session
 from hotline.bootstrap import Context
+from storage.tables import Ticket
 from tests.integration.conftest import Staff
-from ticketing.orm import Ticket
 
 BODY = {"description": "老板拖欠工资", "caller_number": "13808081234", "category": "劳动争议"}
 

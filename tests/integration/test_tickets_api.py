@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
+from storage.tables import CallbackTask, OutboxMessage, Station, TicketEvent
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
-from ticketing.orm import CallbackTask, OutboxMessage, Station, TicketEvent
 from ticketing.tickets import ANNOUNCE_JOB
 
 

@@ -13,10 +13,10 @@ from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
 from hotline.api.routes.auth import unlock, user_out
 from hotline.api.schemas import UserCreate, UserOut
+from storage.tables import User
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput, NotFound
 from ticketing.domain.roles import Role
-from ticketing.orm import User
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/users", tags=["users"])

@@ -18,9 +18,9 @@ from hotline.asr import jobs, store
 from hotline.asr.errors import Reason, RecordingMissing
 from hotline.bootstrap import Context
 from hotline.jobs import FEED_STREAM
+from storage.tables import Call, OutboxMessage, Ticket, Transcript
 from tests.asr_support import HELLO, TWO_LEGS
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, OutboxMessage, Ticket, Transcript
 from ticketing.tickets import ROUTE_JOB, NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

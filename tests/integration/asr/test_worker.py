@@ -24,9 +24,9 @@ from hotline import jobs as feed_jobs
 from hotline.asr import jobs
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
+from storage.tables import Transcript
 from tests.asr_support import HELLO
 from tests.conftest import REPO
-from ticketing.orm import Transcript
 
 
 def _status(context: Context, path: Path) -> tuple[str | None, int]:

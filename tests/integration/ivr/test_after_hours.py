@@ -12,8 +12,8 @@ from sqlalchemy import select
 from hotline.asr.jobs import TRANSCRIBE_JOB
 from ivr.asterisk_sim import Speak
 from ivr.records import IVR_ACCOUNT
+from storage.tables import Call, CallbackRequest, OutboxMessage, Ticket, User
 from tests.integration.ivr.conftest import CALLER, TZ, Ivr, call, played, uniqueid
-from ticketing.orm import Call, CallbackRequest, OutboxMessage, Ticket, User
 
 HOLIDAY = datetime(2026, 10, 1, 10, 0, tzinfo=TZ)  # 国庆节
 MAKE_UP_SATURDAY = datetime(2026, 10, 10, 10, 0, tzinfo=TZ)  # 调休: a working Saturday

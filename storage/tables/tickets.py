@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.orm.base import Base, utcnow
-from ticketing.orm.calls import Call, Caller
-from ticketing.orm.people import User
-from ticketing.orm.stations import Station
+from storage.tables.base import Base, utcnow
+from storage.tables.calls import Call, Caller
+from storage.tables.people import User
+from storage.tables.stations import Station
 
 ticket_calls = Table(
     "ticket_calls",

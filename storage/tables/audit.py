@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.orm.base import Base, utcnow
-from ticketing.orm.people import User
+from storage.tables.base import Base, utcnow
+from storage.tables.people import User
 
 
 class PersonalDataView(Base):

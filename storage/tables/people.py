@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.orm.base import Base, utcnow
-from ticketing.orm.stations import Station
+from storage.tables.base import Base, utcnow
+from storage.tables.stations import Station
 
 
 class User(Base):

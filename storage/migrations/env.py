@@ -1,10 +1,10 @@
-"""Alembic environment: the engine comes from hotline.migrate, never from a URL in a file."""
+"""Alembic environment: the engine comes from storage.migrate, never from a URL in a file."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from ticketing.orm import Base
+from storage.tables import Base
 
 engine = context.config.attributes["engine"]
 

@@ -4,15 +4,15 @@ Calls live here beside tickets because a ticket concerns calls and callers; the 
 write Call rows through these classes.
 """
 
-from ticketing.orm.audit import PersonalDataView
-from ticketing.orm.base import Base
-from ticketing.orm.calls import Call, Caller, CallStatsHourly
-from ticketing.orm.ivr import CallbackRequest, IvrSession
-from ticketing.orm.outbox import OutboxMessage
-from ticketing.orm.people import AuthSession, User
-from ticketing.orm.rosters import DutyShift
-from ticketing.orm.stations import Station
-from ticketing.orm.tickets import (
+from storage.tables.audit import PersonalDataView
+from storage.tables.base import Base
+from storage.tables.calls import Call, Caller, CallStatsHourly
+from storage.tables.ivr import CallbackRequest, IvrSession
+from storage.tables.outbox import OutboxMessage
+from storage.tables.people import AuthSession, User
+from storage.tables.rosters import DutyShift
+from storage.tables.stations import Station
+from storage.tables.tickets import (
     CallbackAttempt,
     CallbackTask,
     Ticket,
@@ -21,8 +21,8 @@ from ticketing.orm.tickets import (
     TicketIdempotencyKey,
     ticket_calls,
 )
-from ticketing.orm.transcripts import Transcript
-from ticketing.orm.workflow import DataExport, TicketEscalation
+from storage.tables.transcripts import Transcript
+from storage.tables.workflow import DataExport, TicketEscalation
 
 __all__ = [
     "AuthSession",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0003_runtime"
 down_revision = "0002_consoles"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_idempotency_keys_ticket_id_tickets"), ondelete="CASCADE"
         ),
@@ -36,9 +36,9 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_idempotency_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_idempotency_keys_ticket_id"), ["ticket_id"], unique=False)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("completed_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("redeliver_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("failed_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("completed_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("redeliver_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("failed_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_outbox_completed_at"), ["completed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_redeliver_at"), ["redeliver_at"], unique=False)
     # Messages relayed before this revision count as done: the old relay could not tell.

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, Date, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.orm.base import Base, utcnow
-from ticketing.orm.people import User
+from storage.tables.base import Base, utcnow
+from storage.tables.people import User
 
 
 class DutyShift(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketing.orm.base import Base, utcnow
+from storage.tables.base import Base, utcnow
 
 
 class IvrSession(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_roster"
 down_revision = "0002_kpi_rollup"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("penalty", sa.Integer(), nullable=True),
         sa.Column("source_file", sa.String(length=200), nullable=False),
         sa.Column("source_row", sa.Integer(), nullable=False),
-        sa.Column("imported_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("imported_by", sa.String(length=80), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_duty_shifts_user_id_users"), ondelete="CASCADE"

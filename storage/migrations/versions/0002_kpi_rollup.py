@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_kpi_rollup"
 down_revision = "0001"
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "call_stats_hourly",
-        sa.Column("hour", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("hour", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("queue", sa.String(length=64), nullable=False),
         sa.Column("threshold_s", sa.Integer(), nullable=False),
         sa.Column("offered", sa.Integer(), nullable=False),

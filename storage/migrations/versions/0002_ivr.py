@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_ivr"
 down_revision = "0002_workflow"
@@ -26,14 +26,14 @@ def upgrade() -> None:
         sa.Column("number", sa.String(length=32), nullable=False),
         sa.Column("caller_number", sa.String(length=32), nullable=True),
         sa.Column("queue", sa.String(length=64), nullable=False),
-        sa.Column("arrived_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("requested_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("arrived_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_attempt_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_attempt_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_outcome", sa.String(length=32), nullable=True),
-        sa.Column("retry_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("retry_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("linkedid", sa.String(length=64), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
@@ -53,8 +53,8 @@ def upgrade() -> None:
         sa.Column("uniqueid", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=80), nullable=True),
         sa.Column("caller_number", sa.String(length=32), nullable=True),
-        sa.Column("started_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("path", sa.JSON(), nullable=False),
         sa.Column("exit", sa.String(length=80), nullable=False),
         sa.Column("queue", sa.String(length=64), nullable=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0001"
 down_revision = None
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("groups", sa.JSON(), nullable=False),
         sa.Column("division_code", sa.String(length=12), nullable=True),
         sa.Column("call_count", sa.Integer(), nullable=False),
-        sa.Column("first_seen_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("first_seen_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callers")),
         sa.UniqueConstraint("number", name=op.f("uq_callers_number")),
     )
@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("job", sa.String(length=200), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
         sa.Column("queue", sa.String(length=32), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("dispatched_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("dispatched_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("station_id", sa.Integer(), nullable=True),
         sa.Column("interface", sa.String(length=64), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["station_id"], ["stations.id"], name=op.f("fk_users_station_id_stations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
@@ -97,9 +97,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -120,10 +120,10 @@ def upgrade() -> None:
         sa.Column("queue", sa.String(length=64), nullable=True),
         sa.Column("agent_interface", sa.String(length=64), nullable=True),
         sa.Column("lawyer_id", sa.Integer(), nullable=True),
-        sa.Column("started_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("offered_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("answered_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("offered_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("wait_seconds", sa.Double(), nullable=True),
         sa.Column("talk_seconds", sa.Double(), nullable=True),
         sa.Column("wrapup_seconds", sa.Double(), nullable=True),
@@ -164,14 +164,14 @@ def upgrade() -> None:
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("routing", sa.JSON(), nullable=True),
         sa.Column("station_id", sa.Integer(), nullable=True),
-        sa.Column("accept_due_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finish_due_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("accept_due_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finish_due_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("assigned_lawyer_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("result", sa.Text(), nullable=True),
         sa.Column("satisfaction", sa.String(length=16), nullable=True),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["assigned_lawyer_id"], ["users.id"], name=op.f("fk_tickets_assigned_lawyer_id_users")),
         sa.ForeignKeyConstraint(["caller_id"], ["callers.id"], name=op.f("fk_tickets_caller_id_callers")),
@@ -198,8 +198,8 @@ def upgrade() -> None:
         sa.Column("assigned_lawyer_id", sa.Integer(), nullable=True),
         sa.Column("satisfaction", sa.String(length=16), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["assigned_lawyer_id"], ["users.id"], name=op.f("fk_callback_tasks_assigned_lawyer_id_users")
         ),
@@ -230,7 +230,7 @@ def upgrade() -> None:
         "ticket_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("from_status", sa.String(length=16), nullable=True),
@@ -250,7 +250,7 @@ def upgrade() -> None:
         "callback_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("lawyer_id", sa.Integer(), nullable=True),
         sa.Column("call_id", sa.Integer(), nullable=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_consoles"
 down_revision = "0002_asr"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "personal_data_views",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("subject", sa.String(length=64), nullable=False),

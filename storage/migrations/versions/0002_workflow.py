@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_workflow"
 down_revision = "0002_roster"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "data_exports",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("report", sa.String(length=32), nullable=False),
         sa.Column("format", sa.String(length=8), nullable=False),
@@ -41,11 +41,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("deadline", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("station_id", sa.Integer(), nullable=False),
         sa.Column("escalated_to_id", sa.Integer(), nullable=False),
         sa.Column("levels_up", sa.Integer(), nullable=False),
-        sa.Column("at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["escalated_to_id"], ["stations.id"], name=op.f("fk_ticket_escalations_escalated_to_id_stations")
         ),
@@ -67,7 +67,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("linkedid", sa.String(length=64), nullable=True))
 
     with op.batch_alter_table("callback_tasks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_attempt_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("last_attempt_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True))
         # Existing tasks start at version 1, as new ones do.
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.orm.base import Base, utcnow
-from ticketing.orm.people import User
-from ticketing.orm.stations import Station
-from ticketing.orm.tickets import Ticket
+from storage.tables.base import Base, utcnow
+from storage.tables.people import User
+from storage.tables.stations import Station
+from storage.tables.tickets import Ticket
 
 
 class TicketEscalation(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketing.orm.base
+import storage.tables.base
 
 revision = "0002_asr"
 down_revision = "0002_ivr"
@@ -39,10 +39,10 @@ def upgrade() -> None:
         sa.Column("duration_s", sa.Double(), nullable=True),
         sa.Column("rtf", sa.Double(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("announced_at", ticketing.orm.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.tables.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("announced_at", storage.tables.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transcripts")),
         sa.UniqueConstraint("path", name=op.f("uq_transcripts_path")),
     )
