@@ -323,7 +323,10 @@ def serve(
     if with_worker:
         # Supervised by the app's lifespan (hotline.supervise): restarted with backoff when they stop.
         command = [sys.executable, "-m", "hotline.cli", "worker"]
-        workers = {"worker": command, "asr-worker": [*command, "asr", "--processes", "1"]}
+        workers = {
+            "worker": [*command, "--processes", str(settings.worker_processes)],
+            "asr-worker": [*command, "asr", "--processes", "1"],
+        }
 
     def stop() -> None:
         context.close()

@@ -17,6 +17,7 @@ harm: every job runs exactly once in effect.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,8 @@ MAX_DISPATCHES = 5
 #: job started by a worker whose key has expired was abandoned.
 WORKER_ALIVE_KEY = "hotline:worker:{name}:alive"
 COMPLETED_CALLBACK = "hotline.outbox.job_completed"
+#: A retry scheduled this long ago and still not back in its queue has no scheduler to move it.
+SCHEDULE_GRACE_S = 20.0
 
 
 def options_for(job: str) -> dict[str, Any]:
@@ -86,37 +89,54 @@ class JobState:
 
 
 def job_states(connection: redis.Redis, job_ids: list[str]) -> dict[str, JobState]:
-    """Where rq has each job, in two round trips whatever their number."""
+    """Where rq has each job, in a few round trips whatever their number.
+
+    A job rq calls queued must also be in its queue's list: a worker that died just after taking it
+    (into rq's intermediate list) leaves it queued in name only.
+    """
     if not job_ids:
         return {}
     with connection.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
-            pipe.hmget(f"rq:job:{job_id}", "status", "worker_name")
-        rows = pipe.execute()
-    workers = {(worker or b"").decode() for status, worker in rows if status == b"started" and worker is not None} - {
-        ""
+            pipe.hmget(f"rq:job:{job_id}", "status", "worker_name", "origin")
+        rows = [tuple((v or b"").decode() for v in row) for row in pipe.execute()]
+    started = sorted({worker for status, worker, _ in rows if status == "started" and worker})
+    by_status = {
+        status: [(job_id, origin) for job_id, (s, _, origin) in zip(job_ids, rows, strict=True) if s == status]
+        for status in ("queued", "scheduled")
     }
-    alive: dict[str, bool] = {}
-    if workers:
-        names = sorted(workers)
-        with connection.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.exists(WORKER_ALIVE_KEY.format(name=name))
-            alive = {name: bool(found) for name, found in zip(names, pipe.execute(), strict=True)}
+    with connection.pipeline(transaction=False) as pipe:
+        for name in started:
+            pipe.exists(WORKER_ALIVE_KEY.format(name=name))
+        for job_id, origin in by_status["queued"]:
+            pipe.lpos(f"rq:queue:{origin}", job_id)
+        for job_id, origin in by_status["scheduled"]:
+            pipe.zscore(f"rq:scheduled:{origin}", job_id)
+        answers = iter(pipe.execute())
+    alive = {name: bool(next(answers)) for name in started}
+    listed = {job_id: next(answers) is not None for job_id, _ in by_status["queued"]}
+    # A retry whose time has long passed was not moved back to its queue: no scheduler is running
+    # (the worker holding rq's scheduler lock died); send it again rather than wait for rq to notice.
+    overdue_before = time.time() - SCHEDULE_GRACE_S
+    on_time = {
+        job_id: (at := next(answers)) is not None and at >= overdue_before for job_id, _ in by_status["scheduled"]
+    }
     states = {}
-    for job_id, (status, worker) in zip(job_ids, rows, strict=True):
-        state = (status or b"").decode()
-        if not state:
+    for job_id, (status, worker, _origin) in zip(job_ids, rows, strict=True):
+        if not status:
             states[job_id] = JobState("lost", "not in Redis (restarted or flushed)")
-        elif state in ("queued", "deferred", "scheduled"):
+        elif status == "queued":
+            states[job_id] = JobState("waiting") if listed[job_id] else JobState("lost", "queued in no queue")
+        elif status == "scheduled":
+            states[job_id] = JobState("waiting") if on_time[job_id] else JobState("lost", "retry overdue: no scheduler")
+        elif status == "deferred":
             states[job_id] = JobState("waiting")
-        elif state == "started":
-            name = (worker or b"").decode()
-            states[job_id] = JobState("running") if alive.get(name) else JobState("lost", f"worker {name} died")
-        elif state == "finished":
+        elif status == "started":
+            states[job_id] = JobState("running") if alive.get(worker) else JobState("lost", f"worker {worker} died")
+        elif status == "finished":
             states[job_id] = JobState("finished")
         else:
-            states[job_id] = JobState("lost", f"rq status {state}")
+            states[job_id] = JobState("lost", f"rq status {status}")
     return states
 
 

@@ -26,7 +26,7 @@ class OutboxMessage(Base):
     #: How many times it was handed to rq.
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    #: Written by the job itself when it has run to the end (hotline.outbox.run_message): until then
+    #: Written when its job has run to the end (its rq success callback, hotline.outbox.job_completed): until then
     #: the message is owed, and the relay sends it again once `redeliver_at` passes.
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     redeliver_at: Mapped[datetime | None] = mapped_column(index=True)

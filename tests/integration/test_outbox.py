@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +142,28 @@ def test_every_job_kind_has_bounded_retries() -> None:
     for job in (ANNOUNCE_JOB, ROUTE_JOB, "hotline.jobs.announce_escalation", "hotline.asr.jobs.transcribe_recording"):
         retry = options_for(job)["retry"]
         assert 1 <= retry.max <= 5, job
+
+
+def test_a_retry_nobody_schedules_is_sent_again(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    first, second = _messages(context)
+    for message, due in ((first, time.time() + 5), (second, time.time() - 3600)):  # on time; long overdue
+        job_id = rq_job_id(message.id, 1)
+        connection.hset(f"rq:job:{job_id}", mapping={"status": "scheduled", "origin": "default"})
+        connection.zadd("rq:scheduled:default", {job_id: due})
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 1
+    assert [m.attempts for m in _messages(context)] == [1, 2]
+
+
+def test_a_job_queued_in_name_only_is_sent_again(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    first, _second = _messages(context)
+    connection.lrem("rq:queue:default", 0, rq_job_id(first.id, 1))  # taken by a worker that then died
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 1
+    assert [m.attempts for m in _messages(context)] == [2, 1]
