@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from hotline.accounts import authenticate, close_session, open_session
 from hotline.api.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
 from hotline.api.errors import NotAuthenticated, ServiceUnavailable, TooManyAttempts
+from hotline.api.presenters import user_out
 from hotline.api.schemas import LoginRequest, LoginResponse, UserOut
 
 logger = logging.getLogger(__name__)
@@ -22,10 +23,6 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 MAX_FAILURES = 10
 FAILURE_WINDOW_S = 15 * 60
 FAILURES_PREFIX = "hotline:login-failures:"
-
-
-def user_out(user: object) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
 
 
 def failures_key(client: str, username: str) -> str:
