@@ -2,7 +2,7 @@
 HOTLINE_RETENTION_DAYS after the call, then deleted; the tickets keep their own text (description,
 result, comments), only their copy of the transcript goes.
 
-Run hourly by the scheduler (hotline.jobs.purge_personal_data); safe to run twice or in parallel:
+Run hourly by the scheduler (hotline.jobs.periodic.purge_personal_data); safe to run twice or in parallel:
 each pass deletes what is past the cutoff and finds nothing the second time.
 """
 

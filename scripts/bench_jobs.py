@@ -38,8 +38,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from hotline.accounts import actor_for, create_user  # noqa: E402
 from hotline.bootstrap import ticket_policy  # noqa: E402
-from hotline.config.files import load_config  # noqa: E402
-from hotline.config.settings import Settings  # noqa: E402
+from settings.env import Settings  # noqa: E402
+from settings.files import load_config  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.tables import Ticket, TicketEvent, User  # noqa: E402
 from tests.servers import PostgresServer, RedisServer, free_port  # noqa: E402

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.tables import (
     Call,
-    CallbackTask,
     Caller,
-    OutboxMessage,
+    FollowUpTask,
     Station,
     Ticket,
     TicketCodeCounter,
@@ -29,19 +28,16 @@ from storage.tables import (
     User,
 )
 from ticketing.domain.access import Actor, can_see
-from ticketing.domain.callbacks import CallbackStatus
 from ticketing.domain.codes import format_code
 from ticketing.domain.errors import InvalidReference, NotFound
+from ticketing.domain.events import TicketEventRecorded, TicketNeedsRouting
+from ticketing.domain.follow_up import FollowUpStatus
 from ticketing.domain.lifecycle import TicketStatus, plan_transition
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
+from ticketing.events import emit
 
 logger = logging.getLogger(__name__)
-
-#: The job every ticket event is announced through (consoles' feed, notifications).
-ANNOUNCE_JOB = "hotline.jobs.announce_ticket_event"
-#: The job that classifies a new ticket and suggests its station (ticketing/routing/service.py).
-ROUTE_JOB = "hotline.jobs_routing.route_ticket"
 
 
 @dataclass
@@ -112,7 +108,7 @@ def record_event(
     )
     session.add(event)
     session.flush()
-    session.add(OutboxMessage(job=ANNOUNCE_JOB, args=[event.id], created_at=now))
+    emit(session, TicketEventRecorded(event.id), now)
     return event
 
 
@@ -153,7 +149,7 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     )
     session.add(ticket)
     record_event(session, ticket, actor, "create", None, now)
-    session.add(OutboxMessage(job=ROUTE_JOB, args=[ticket.id], created_at=now))
+    emit(session, TicketNeedsRouting(ticket.id), now)
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket
 
@@ -197,7 +193,7 @@ def transition_ticket(
         ticket.accept_due_at = ticket.finish_due_at = None
     elif target is TicketStatus.CLOSED:
         ticket.result = result
-        task = CallbackTask(
+        task = FollowUpTask(
             ticket=ticket,
             due_date=policy.callback_due_date(now),
             assigned_lawyer_id=ticket.assigned_lawyer_id,
@@ -217,12 +213,12 @@ def transition_ticket(
 def cancel_pending_callbacks(session: Session, ticket: Ticket, now: datetime) -> list[int]:
     """A reopened ticket owes no call-back until it is closed again (which brings a new task)."""
     pending = session.scalars(
-        select(CallbackTask).where(
-            CallbackTask.ticket_id == ticket.id, CallbackTask.status == CallbackStatus.PENDING.value
+        select(FollowUpTask).where(
+            FollowUpTask.ticket_id == ticket.id, FollowUpTask.status == FollowUpStatus.PENDING.value
         )
     ).all()
     for task in pending:
-        task.status = CallbackStatus.CANCELLED.value
+        task.status = FollowUpStatus.CANCELLED.value
         task.completed_at = now
     return [task.id for task in pending]
 

@@ -1,4 +1,4 @@
-"""Work that must reach the job queue, written in the transaction of the change that causes it."""
+"""Domain events that must reach the job queue, written in the transaction of the change that causes them."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Dotted path of an importable job function, e.g. "ticketing.jobs.announce_ticket_event".
-    job: Mapped[str] = mapped_column(String(200))
+    #: A domain event's name, e.g. "ticket.event_recorded"; hotline/jobs/events.py maps it to its job.
+    #: (The column keeps its first name, "job": rows written before events had names hold a job path.)
+    event: Mapped[str] = mapped_column("job", String(200))
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    #: The rq queue the job goes to.
+    #: Not read: the relay takes the queue from the event's job (hotline/jobs/events.py).
     queue: Mapped[str] = mapped_column(String(32), default="default")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When it was last handed to rq (None: never yet).

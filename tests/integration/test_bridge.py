@@ -21,7 +21,8 @@ from sqlalchemy import select, text
 from hotline.ami.simulator import AmiSimulator, load_trace
 from hotline.bootstrap import Context
 from hotline.bridge.service import Bridge, BridgeOptions
-from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, FEED_STREAM, META_KEY, QUEUES_KEY
+from hotline.live.feed import FEED_STREAM
+from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
 from storage.tables import Call, Caller, OutboxMessage
 from tests.traces import AMI, needs_traces
 
@@ -282,8 +283,8 @@ def test_recordings_of_finished_calls_are_queued_for_transcription(context: Cont
         with context.sessions() as session:
             jobs = session.scalars(select(OutboxMessage)).all()
         [row] = rows(context).values()
-        assert [(j.job, j.args) for j in jobs] == [
-            ("hotline.asr.jobs.transcribe_recording", [row.recording_paths[0], row.linkedid, None])
+        assert [(j.event, j.args) for j in jobs] == [
+            ("recording.finished", [row.recording_paths[0], row.linkedid, None])
         ]
 
     run(scenario())

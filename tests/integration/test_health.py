@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from rq import Queue
 from rq.utils import utcformat
 
-from hotline.api.app import create_app
 from hotline.api.routes.health import bridge_component
+from hotline.app import create_app
 from hotline.bootstrap import Context
-from hotline.outbox import WORKER_ALIVE_KEY
+from hotline.jobs.outbox import WORKER_ALIVE_KEY
 from hotline.supervise import IVR_ALIVE_KEY
 from storage.tables import OutboxMessage
 from tests.integration.test_sign_in_hardening import dead_redis
@@ -51,7 +51,7 @@ def test_a_queue_falling_behind_or_a_failed_message_is_degraded(client: TestClie
     assert workers["status"] == "degraded" and workers["queues"]["default"]["oldest_s"] >= 290
     queue.empty()
     with context.sessions.begin() as session:
-        session.add(OutboxMessage(job="hotline.jobs.announce_ticket_event", args=[1], failed_at=datetime.now(UTC)))
+        session.add(OutboxMessage(event="ticket.event_recorded", args=[1], failed_at=datetime.now(UTC)))
     workers = client.get("/api/health").json()["components"]["workers"]
     assert workers["status"] == "degraded" and workers["outbox"]["failed"] == 1
 

@@ -16,7 +16,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.redis_conn import RedisHandle, connect_redis
 from storage.db import make_engine, make_session_factory

@@ -11,13 +11,24 @@ import redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
-from hotline import jobs
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
-from hotline.outbox import CHECK_AFTER_S, MAX_DISPATCHES, WORKER_ALIVE_KEY, options_for, relay_pending, rq_job_id
+from hotline.jobs import tickets as jobs
+from hotline.jobs import worker
+from hotline.jobs.events import EVENT_JOBS, LEGACY_JOB_PATHS, job_for
+from hotline.jobs.outbox import (
+    CHECK_AFTER_S,
+    MAX_DISPATCHES,
+    WORKER_ALIVE_KEY,
+    options_for,
+    relay_pending,
+    rq_job_id,
+)
+from hotline.live.feed import FEED_STREAM
 from storage.tables import OutboxMessage
+from ticketing.domain.events import EVENTS, TicketEventRecorded
 from ticketing.domain.roles import Role
-from ticketing.tickets import ANNOUNCE_JOB, ROUTE_JOB, NewTicket, create_ticket
+from ticketing.tickets import NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -38,12 +49,13 @@ def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(
     assert relay_pending(context.sessions, connection) == 2  # announce the event, route the ticket
     assert relay_pending(context.sessions, connection) == 0  # already dispatched
     queue = Queue("default", connection=connection)
-    assert [j.func_name for j in queue.jobs] == [ANNOUNCE_JOB, ROUTE_JOB]
-    job = queue.jobs[0]
-    assert job.func_name == ANNOUNCE_JOB
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    assert [j.func_name for j in queue.jobs] == [
+        "hotline.jobs.tickets.announce_ticket_event",
+        "hotline.jobs.routing.route_ticket",
+    ]
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([queue], connection=connection).work(burst=True)
-    entries = connection.xrange(jobs.FEED_STREAM)
+    entries = connection.xrange(FEED_STREAM)
     assert len(entries) == 1
     payload = json.loads(entries[0][1][b"data"])
     assert payload["code"] == code and payload["to"] == "accepted" and payload["action"] == "create"
@@ -53,7 +65,9 @@ def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(
 def test_announce_job_is_safe_to_run_twice_and_for_missing_events(context: Context) -> None:
     _make_ticket(context)
     with context.sessions() as session:
-        [event_id] = session.scalars(select(OutboxMessage.args).where(OutboxMessage.job == ANNOUNCE_JOB)).one()
+        [event_id] = session.scalars(
+            select(OutboxMessage.args).where(OutboxMessage.event == TicketEventRecorded.name)
+        ).one()
     first = jobs.announce_ticket_event(event_id, context)
     second = jobs.announce_ticket_event(event_id, context)
     assert first == second and first is not None
@@ -89,11 +103,11 @@ def test_a_message_stays_owed_until_its_job_completes(context: Context, monkeypa
     # Still queued when the relay looks again: not lost, not sent twice.
     assert relay_pending(context.sessions, connection, now=now + LATER) == 0
     assert len(Queue("default", connection=connection)) == 2
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     announce, route, *later = _messages(context)  # routing wrote its own event, announced in turn
     assert announce.completed_at is not None and route.completed_at is not None  # the jobs' callback
-    assert [m.job for m in later] == [ANNOUNCE_JOB] and later[0].completed_at is None
+    assert [m.event for m in later] == [TicketEventRecorded.name] and later[0].completed_at is None
     assert relay_pending(context.sessions, connection, now=now + 2 * LATER) == 1  # only the new one
 
 
@@ -105,11 +119,11 @@ def test_jobs_lost_with_redis_are_sent_again(context: Context, monkeypatch: pyte
     connection.flushdb()  # Redis restarted without persistence: the queue is gone
     assert relay_pending(context.sessions, connection, now=now + LATER) == 2
     assert [m.attempts for m in _messages(context)] == [2, 2]
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     announce, route, *_later = _messages(context)
     assert announce.completed_at is not None and route.completed_at is not None
-    assert len(connection.xrange(jobs.FEED_STREAM)) == 1  # the creation announced once
+    assert len(connection.xrange(FEED_STREAM)) == 1  # the creation announced once
 
 
 def test_a_job_of_a_dead_worker_is_sent_again_and_a_live_workers_is_not(context: Context) -> None:
@@ -118,8 +132,8 @@ def test_a_job_of_a_dead_worker_is_sent_again_and_a_live_workers_is_not(context:
     now = datetime.now(UTC)
     relay_pending(context.sessions, connection, now=now)
     first, second = _messages(context)
-    for message, worker in ((first, "alive-worker"), (second, "dead-worker")):
-        connection.hset(f"rq:job:{rq_job_id(message.id, 1)}", mapping={"status": "started", "worker_name": worker})
+    for message, name in ((first, "alive-worker"), (second, "dead-worker")):
+        connection.hset(f"rq:job:{rq_job_id(message.id, 1)}", mapping={"status": "started", "worker_name": name})
     connection.set(WORKER_ALIVE_KEY.format(name="alive-worker"), "{}", ex=30)
     assert relay_pending(context.sessions, connection, now=now + LATER) == 1
     assert [m.attempts for m in _messages(context)] == [1, 2]
@@ -139,9 +153,9 @@ def test_sends_are_bounded_and_a_message_that_keeps_failing_is_marked_failed(con
 
 
 def test_every_job_kind_has_bounded_retries() -> None:
-    for job in (ANNOUNCE_JOB, ROUTE_JOB, "hotline.jobs.announce_escalation", "hotline.asr.jobs.transcribe_recording"):
-        retry = options_for(job)["retry"]
-        assert 1 <= retry.max <= 5, job
+    for event in EVENT_JOBS:
+        retry = options_for(event)["retry"]
+        assert 1 <= retry.max <= 5, event
 
 
 def test_a_retry_nobody_schedules_is_sent_again(context: Context) -> None:
@@ -167,3 +181,20 @@ def test_a_job_queued_in_name_only_is_sent_again(context: Context) -> None:
     connection.lrem("rq:queue:default", 0, rq_job_id(first.id, 1))  # taken by a worker that then died
     assert relay_pending(context.sessions, connection, now=now + LATER) == 1
     assert [m.attempts for m in _messages(context)] == [2, 1]
+
+
+def test_every_domain_event_starts_a_job_and_old_job_paths_still_relay() -> None:
+    assert set(EVENT_JOBS) == {event.name for event in EVENTS}
+    for old_path, event in LEGACY_JOB_PATHS.items():
+        assert job_for(old_path) == EVENT_JOBS[event]
+    assert job_for("no.such.event") is None
+
+
+def test_an_event_nobody_knows_stays_in_the_outbox_with_its_reason(context: Context) -> None:
+    _make_ticket(context)
+    with context.sessions.begin() as session:
+        session.add(OutboxMessage(event="ticket.from_a_newer_release", args=[1]))
+    assert relay_pending(context.sessions, context.redis.client) == 2  # the known ones still go
+    with context.sessions() as session:
+        stuck = session.scalars(select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None))).one()
+    assert stuck.event == "ticket.from_a_newer_release" and "no job for event" in (stuck.last_error or "")

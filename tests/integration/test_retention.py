@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
-from hotline.jobs import purge_personal_data
+from hotline.jobs.periodic import purge_personal_data
 from hotline.retention import purge
 from storage.tables import Call, IvrSession, Ticket, Transcript
 

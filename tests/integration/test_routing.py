@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
-from hotline.jobs_routing import route_ticket
+from hotline.jobs.routing import route_ticket
 from storage.tables import Caller, Station, Ticket, TicketEvent
 from tests.integration.conftest import Staff
 from tests.integration.test_cli import hotline

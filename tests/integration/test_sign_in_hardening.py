@@ -20,12 +20,12 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from hotline.accounts import InvalidAccount, create_user
-from hotline.api.app import create_app
-from hotline.api.routes.auth import FAILURES_PREFIX, MAX_FAILURES
+from hotline.api.login_throttle import FAILURES_PREFIX, MAX_FAILURES
+from hotline.app import create_app
 from hotline.bootstrap import Context
-from hotline.cli import proxy_options
-from hotline.config.settings import Settings
+from hotline.cli.main import proxy_options
 from hotline.redis_conn import RedisHandle
+from settings.env import Settings
 from tests.integration.conftest import PASSWORD, Staff
 from ticketing.domain.roles import Role
 

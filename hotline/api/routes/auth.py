@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -13,38 +12,12 @@ from fastapi import APIRouter, Request, Response
 from hotline.accounts import authenticate, close_session, open_session
 from hotline.api.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
 from hotline.api.errors import NotAuthenticated, ServiceUnavailable, TooManyAttempts
+from hotline.api.login_throttle import FAILURE_WINDOW_S, MAX_FAILURES, count_attempt, failures_key
+from hotline.api.presenters import user_out
 from hotline.api.schemas import LoginRequest, LoginResponse, UserOut
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-#: Failed logins allowed per username and client address within the window.
-MAX_FAILURES = 10
-FAILURE_WINDOW_S = 15 * 60
-FAILURES_PREFIX = "hotline:login-failures:"
-
-
-def user_out(user: object) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
-
-
-def failures_key(client: str, username: str) -> str:
-    return f"{FAILURES_PREFIX}{client}:{username}"
-
-
-def unlock(connection: redis.Redis, username: str) -> int:
-    """Forget the failed sign-ins of `username` from every address; returns how many locks there were."""
-    pattern = FAILURES_PREFIX + "*:" + re.sub(r"([*?\[\]\\])", r"\\\1", username)
-    keys = list(connection.scan_iter(match=pattern, count=500))
-    return int(connection.delete(*keys)) if keys else 0
-
-
-def count_attempt(connection: redis.Redis, key: str) -> int:
-    """Count one sign-in attempt and return the count, in one atomic step (so parallel guesses cannot
-    all pass a check made before counting). The window starts at the first attempt."""
-    with connection.pipeline(transaction=True) as pipe:
-        _, count = pipe.set(key, 0, ex=FAILURE_WINDOW_S, nx=True).incr(key).execute()
-    return int(count)
 
 
 @router.post(

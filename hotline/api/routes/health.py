@@ -21,14 +21,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.api.deps import ContextDep
-from hotline.asr.jobs import ASR_QUEUE
 from hotline.asr.model import asr_status
 from hotline.bootstrap import Context
 from hotline.bridge_client import BridgeClient
-from hotline.outbox import owed
+from hotline.jobs.outbox import owed
+from hotline.jobs.pool import DEFAULT_QUEUES, alive_workers
+from hotline.jobs.transcription import ASR_QUEUE
 from hotline.redis_conn import redis_status
 from hotline.supervise import IVR_ALIVE_KEY, STATUS
-from hotline.worker import DEFAULT_QUEUES, alive_workers
 
 router = APIRouter(tags=["health"])
 

@@ -2,76 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
+from hotline.api.deps import ContextDep, CurrentActor, Desk, SessionDep, TicketCode
 from hotline.api.periods import Day
+from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
     Channel,
     Page,
     TicketCreate,
     TicketDetail,
-    TicketEventOut,
     TicketOut,
     TransitionRequest,
 )
-from storage.tables import CallbackTask, Ticket, TicketIdempotencyKey
+from storage.tables import Ticket, TicketIdempotencyKey
 from ticketing.domain.access import Actor
-from ticketing.domain.lifecycle import TicketStatus, allowed_targets
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.domain.lifecycle import TicketStatus
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
-
-TicketCode = Annotated[
-    str, Path(pattern=r"^12348-\d{8}-\d{6,}$", description="ticket code, e.g. 12348-20261123-000042")
-]
-DeskActor = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
-
-
-def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
-    status = TicketStatus(ticket.status)
-    number = ticket.caller_number
-    return {
-        "code": ticket.code,
-        "channel": ticket.channel,
-        "status": status,
-        "status_label": status.label,
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
-        "caller_name": ticket.caller_name,
-        "description": ticket.description,
-        "transcript": ticket.transcript,
-        "category": ticket.category,
-        "subcategory": ticket.subcategory,
-        "service_line": ticket.service_line,
-        "priority": ticket.priority,
-        "flags": ticket.flags,
-        "station_id": ticket.station_id,
-        "station_name": ticket.station.name if ticket.station else None,
-        "accept_due_at": ticket.accept_due_at,
-        "finish_due_at": ticket.finish_due_at,
-        "assigned_lawyer_id": ticket.assigned_lawyer_id,
-        "created_by_id": ticket.created_by_id,
-        "result": ticket.result,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "allowed_next": allowed_targets(status, actor.role),
-    }
-
-
-def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> TicketDetail:
-    return TicketDetail(
-        **ticket_out(ticket, actor),  # type: ignore[arg-type]
-        events=[TicketEventOut.model_validate(e, from_attributes=True) for e in ticket.events],
-        call_linkedids=[c.linkedid for c in ticket.calls],
-        callback_due=callback_due,
-    )
 
 
 IdempotencyKey = Annotated[
@@ -96,7 +51,7 @@ IdempotencyKey = Annotated[
 )
 def create(
     body: TicketCreate,
-    actor: DeskActor,
+    actor: Desk,
     session: SessionDep,
     context: ContextDep,
     response: Response,
@@ -106,7 +61,7 @@ def create(
         earlier = _ticket_for_key(session, actor, idempotency_key)
         if earlier is not None:
             response.headers["Idempotent-Replayed"] = "true"
-            return read(earlier, actor, session)
+            return read_ticket(session, actor, earlier)
     now = datetime.now(UTC)
     new = NewTicket(**body.model_dump())
     try:
@@ -116,7 +71,7 @@ def create(
             session.flush()
         # The answer is read inside the transaction: once the commit succeeds nothing else can fail,
         # so a saved ticket is never reported as an error.
-        detail = read(ticket.code, actor, session)
+        detail = read_ticket(session, actor, ticket.code)
         session.commit()
     except IntegrityError:
         session.rollback()  # the same key, committed by a concurrent retry: answer with its ticket
@@ -124,7 +79,7 @@ def create(
         if earlier is None:
             raise
         response.headers["Idempotent-Replayed"] = "true"
-        return read(earlier, actor, session)
+        return read_ticket(session, actor, earlier)
     return detail
 
 
@@ -184,11 +139,7 @@ def list_tickets(
 
 @router.get("/{code}", response_model=TicketDetail, summary="One ticket with its full history")
 def read(code: TicketCode, actor: CurrentActor, session: SessionDep) -> TicketDetail:
-    ticket = get_ticket(session, actor, code)
-    due = session.scalar(
-        select(CallbackTask.due_date).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.id.desc())
-    )
-    return ticket_detail(ticket, actor, due)
+    return read_ticket(session, actor, code)
 
 
 @router.post(

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from hotline.accounts import AccountError, InvalidAccount, create_user
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
-from hotline.api.routes.auth import unlock, user_out
+from hotline.api.login_throttle import unlock
+from hotline.api.presenters import user_out
 from hotline.api.schemas import UserCreate, UserOut
 from storage.tables import User
 from ticketing.domain.access import Actor

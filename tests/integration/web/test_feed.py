@@ -9,9 +9,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from fastapi.testclient import TestClient
 
+from hotline.api.routes.feed import entry_visible, follow
 from hotline.bootstrap import Context
-from hotline.live.publisher import FEED_STREAM
-from hotline.web.feed import entry_visible, follow
+from hotline.live.feed import FEED_STREAM
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 
@@ -79,9 +79,9 @@ def test_the_stream_sends_a_snapshot_then_new_entries_and_resumes_after_an_id(co
 
 
 def test_an_open_stream_ends_when_its_session_does(context: Context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import hotline.web.feed
+    import hotline.api.routes.feed
 
-    monkeypatch.setattr(hotline.web.feed, "SESSION_RECHECK_S", 0.0)
+    monkeypatch.setattr(hotline.api.routes.feed, "SESSION_RECHECK_S", 0.0)
     signed = {"in": True}
 
     async def still_signed_in() -> bool:

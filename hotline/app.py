@@ -1,0 +1,130 @@
+"""The ASGI application of a service process: the API's routers (hotline/api/), the consoles' pages
+(hotline/web/), error handlers, the request size limit, and the outbox relay and scheduler loops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hotline.api.body_limit import MAX_BODY_BYTES, BodyLimit
+from hotline.api.errors import install_error_handlers
+from hotline.api.origin import SameOrigin
+from hotline.api.routes import (
+    audit,
+    auth,
+    calls,
+    console,
+    dashboard,
+    demo,
+    feed,
+    follow_up,
+    forwarding,
+    health,
+    live,
+    rosters,
+    routing,
+    stations,
+    statistics,
+    tickets,
+    users,
+)
+from hotline.bootstrap import Context
+from hotline.jobs.outbox import relay_pending
+from hotline.jobs.scheduler import schedule_forever
+from hotline.supervise import supervise_process, supervise_task
+from hotline.web import install_web
+
+logger = logging.getLogger(__name__)
+
+RELAY_INTERVAL_S = 0.5
+
+
+async def _relay_forever(context: Context) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(relay_pending, context.sessions, context.redis.client)
+        except Exception:
+            logger.exception("outbox relay pass failed; retrying")
+        await asyncio.sleep(RELAY_INTERVAL_S)
+
+
+def create_app(
+    context: Context,
+    relay_outbox: bool = False,
+    on_shutdown: Callable[[], None] | None = None,
+    with_bridge: bool = False,
+    schedule_jobs: bool | None = None,
+    processes: dict[str, list[str]] | None = None,
+    process_env: dict[str, str] | None = None,
+) -> FastAPI:
+    """The application; with `relay_outbox` it also moves outbox rows to the job queue; with
+    `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.jobs.scheduler);
+    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode);
+    `processes` (name → command) are child processes it keeps running (the job workers). The bridge
+    and the processes are supervised: restarted with backoff when they stop (hotline.supervise).
+
+    `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
+    so code after `uvicorn.run` would never run.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if relay_outbox:
+            tasks.append(asyncio.create_task(_relay_forever(context)))
+        if relay_outbox if schedule_jobs is None else schedule_jobs:
+            tasks.append(asyncio.create_task(schedule_forever(context)))
+        if with_bridge:
+            from hotline.bridge.runner import run_bridge
+
+            tasks.append(asyncio.create_task(supervise_task("bridge", lambda: run_bridge(context))))
+        for name, argv in (processes or {}).items():
+            tasks.append(asyncio.create_task(supervise_process(name, argv, process_env)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if on_shutdown is not None:
+                on_shutdown()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="12348 公共法律服务热线 API",
+        description="Work orders, stations, staff and call data of the 12348 public legal service hotline.",
+        version="0.1.0",
+    )
+    app.state.context = context
+    install_error_handlers(app)
+
+    for module in (
+        health,
+        auth,
+        tickets,
+        calls,
+        live,
+        rosters,
+        stations,
+        users,
+        forwarding,
+        follow_up,
+        statistics,
+        routing,
+        feed,
+        console,
+        dashboard,
+        audit,
+        demo,
+    ):
+        app.include_router(module.router)
+    install_web(app)
+    # Added last, so outermost: the body limit counts bytes as they arrive, before routes, parsers
+    # and sign-in see them.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    return app
