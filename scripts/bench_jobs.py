@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from settings.env import Settings  # noqa: E402
 from settings.files import load_config  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.tables import Ticket, TicketEvent, User  # noqa: E402
-from tests.servers import PostgresServer, RedisServer, free_port  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, free_port, service_env  # noqa: E402
 from ticketing.domain.roles import Role  # noqa: E402
 from ticketing.tickets import NewTicket, create_ticket  # noqa: E402
 
@@ -111,16 +110,7 @@ def main() -> None:
     service: subprocess.Popen[bytes] | None = None
     try:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-        env.update(
-            HOTLINE_DATABASE_URL=postgres.url,
-            HOTLINE_REDIS_URL=redis_server.url,
-            HOTLINE_DATA_DIR=str(folder / "var"),
-            HOTLINE_CONFIG_DIR=str(REPO / "config"),
-            HOTLINE_PORT=str(port),
-            HOTLINE_AGI_PORT=str(free_port()),
-            HOTLINE_WORKER_PROCESSES=str(args.processes),
-        )
+        env = service_env(postgres, redis_server, folder / "var", port, args.processes)
         subprocess.run([sys.executable, "-m", "hotline.cli", "setup", "--no-demo"], env=env, check=True, cwd=REPO,
                        capture_output=True)  # fmt: skip
         settings = Settings(database_url=postgres.url, redis_url=redis_server.url, config_dir=REPO / "config")

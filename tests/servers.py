@@ -125,3 +125,21 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def service_env(
+    postgres: PostgresServer, redis_server: RedisServer, data_dir: Path, port: int, workers: int = 2
+) -> dict[str, str]:
+    """The environment of a `hotline` command on these servers: nothing inherited from HOTLINE_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(
+        HOTLINE_DATABASE_URL=postgres.url,
+        HOTLINE_REDIS_URL=redis_server.url,
+        HOTLINE_DATA_DIR=str(data_dir),
+        HOTLINE_CONFIG_DIR=str(Path(__file__).resolve().parent.parent / "config"),
+        HOTLINE_PORT=str(port),
+        HOTLINE_AGI_PORT=str(free_port()),
+        HOTLINE_WORKER_PROCESSES=str(workers),
+        HOTLINE_DEMO_CALLS_PER_MINUTE="0",
+    )
+    return env

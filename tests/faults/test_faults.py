@@ -39,7 +39,7 @@ from hotline.demo import DEMO_USERS
 from storage.db import make_engine, make_session_factory
 from storage.tables import OutboxMessage, Ticket, TicketEvent
 from tests.conftest import REPO
-from tests.servers import PostgresServer, RedisServer, free_port
+from tests.servers import PostgresServer, RedisServer, free_port, service_env
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("HOTLINE_DATABASE_URL") or "").startswith("postgresql"),
@@ -157,18 +157,8 @@ class Load:
 def stack(tmp_path: Path) -> Iterator[tuple[PostgresServer, RedisServer, Service]]:
     postgres = PostgresServer().start()
     redis_server = RedisServer(tmp_path).start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     port = free_port()
-    env.update(
-        HOTLINE_DATABASE_URL=postgres.url,
-        HOTLINE_REDIS_URL=redis_server.url,
-        HOTLINE_DATA_DIR=str(tmp_path / "var"),
-        HOTLINE_CONFIG_DIR=str(REPO / "config"),
-        HOTLINE_PORT=str(port),
-        HOTLINE_AGI_PORT=str(free_port()),
-        HOTLINE_WORKER_PROCESSES="2",
-        HOTLINE_DEMO_CALLS_PER_MINUTE="0",
-    )
+    env = service_env(postgres, redis_server, tmp_path / "var", port)
     setup = subprocess.run([sys.executable, "-m", "hotline.cli", "setup"], env=env, cwd=REPO, capture_output=True)
     assert setup.returncode == 0, setup.stderr.decode()
     service = Service(env, f"http://127.0.0.1:{port}", tmp_path / "service.log")
