@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from typing import Any
@@ -30,6 +31,7 @@ from rq import SimpleWorker, Worker
 from rq.worker_pool import WorkerPool
 
 from hotline.jobs.outbox import WORKER_ALIVE_KEY
+from hotline.supervise import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ class AliveMixin:
         super().__init__(*args, **kwargs)
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
+        # A killed pool leaves no orphan workers (an idle rq worker would wait out its blocking read
+        # on SIGTERM); a job cut short is re-sent by the outbox relay.
+        die_with_parent(signal.SIGKILL)
         _wait_for_redis(self.connection)
         stop = threading.Event()
         beat = threading.Thread(target=self._beat, args=(stop,), name="worker-alive", daemon=True)
