@@ -1,7 +1,7 @@
 """runtime: ticket idempotency keys; outbox messages owed until their job completes
 
 Revision ID: 0003_runtime
-Revises: 0002_consoles
+Revises: 0003_router
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.tables.base
 
 revision = "0003_runtime"
-down_revision = "0002_consoles"
+down_revision = "0003_router"
 branch_labels = None
 depends_on = None
 
