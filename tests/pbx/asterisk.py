@@ -465,11 +465,18 @@ class Asterisk:
                 queues[current].append(match.group(1))
         return queues
 
-    def log_since_reset(self) -> str:
-        """Asterisk's messages log (notices, warnings, errors, verbose) since the last reset()."""
+    def log_mark(self) -> int:
+        """A place in Asterisk's messages log, for log_since()."""
+        return self.messages.stat().st_size if self.messages.exists() else 0
+
+    def log_since(self, mark: int) -> str:
+        """Asterisk's messages log (notices, warnings, errors, verbose) from `mark` on."""
         with self.messages.open("rb") as log:
-            log.seek(self._messages_offset)
+            log.seek(mark)
             return log.read().decode(errors="replace")
+
+    def log_since_reset(self) -> str:
+        return self.log_since(self._messages_offset)
 
     def reset(self) -> None:
         """Between tests: no channels, no dynamic queue members, queue statistics at zero."""
@@ -481,4 +488,4 @@ class Asterisk:
         deadline = time.monotonic() + 10
         while "0 active channels" not in self.cli("core show channels count") and time.monotonic() < deadline:
             time.sleep(0.1)
-        self._messages_offset = self.messages.stat().st_size if self.messages.exists() else 0
+        self._messages_offset = self.log_mark()
