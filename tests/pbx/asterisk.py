@@ -452,17 +452,23 @@ class Asterisk:
             return "(no log)"
 
     def members(self) -> dict[str, list[str]]:
-        """Queue name -> member interfaces, from `queue show`."""
+        """Queue name -> member interfaces, from `queue show` ("Name (PJSIP/1001) ..." or "PJSIP/2001 ...")."""
         queues: dict[str, list[str]] = {}
         current = None
+        in_members = False
         for line in self.cli("queue show").splitlines():
             if line and not line.startswith(" "):
                 current = line.split()[0]
                 queues[current] = []
-                continue
-            match = re.search(r"\((\S+/\S+?) from", line)
-            if current and match:
-                queues[current].append(match.group(1))
+                in_members = False
+            elif line.strip().startswith("Members:"):
+                in_members = True
+            elif line.strip().startswith(("No Callers", "Callers:", "No Members")):
+                in_members = False
+            elif current and in_members:
+                match = re.search(r"(?<![\w/])((?:PJSIP|SIP|Local|IAX2|DAHDI)/[^\s)]+)", line)
+                if match:
+                    queues[current].append(match.group(1))
         return queues
 
     def log_mark(self) -> int:
