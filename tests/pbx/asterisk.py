@@ -228,7 +228,7 @@ class Config:
     changes: list[str] = field(default_factory=list)
 
 
-def choose_ports(callers: int = 6, phones: Iterable[str] = ("2001", "2002", "2003", "2004")) -> Ports:
+def choose_ports(callers: int = 14, phones: Iterable[str] = ("2001", "2002", "2003", "2004")) -> Ports:
     names = list(phones)
     picked = free_ports(5 + callers + len(names))
     rtp = free_port_range(200)
