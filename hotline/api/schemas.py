@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from hotline.security import USERNAME_PATTERN
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 
@@ -67,7 +68,7 @@ class LoginResponse(BaseModel):
 
 
 class UserCreate(Body):
-    username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
+    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
     display_name: Name | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
-from hotline.api.periods import local_period
+from hotline.api.periods import Day, local_period
 from hotline.api.presenters import kpi_report
 from hotline.api.schemas import KpiReport
 from storage.tables import Call
@@ -26,8 +25,8 @@ def kpi(
     _actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     granularity: Literal["hour", "day", "month", "all"] = "all",
     by_queue: bool = False,
@@ -41,8 +40,8 @@ def calls(
     actor: Desk,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     outcome: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

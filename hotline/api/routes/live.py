@@ -19,4 +19,4 @@ def live(context: ContextDep, actor: Desk) -> dict[str, Any]:
     try:
         return live_state(context, actor)
     except redis.RedisError as exc:
-        raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", error=str(exc)) from None
+        raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", component="redis") from exc
