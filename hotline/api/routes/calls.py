@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
+from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising
 from hotline.api.periods import Day, local_period
 from hotline.api.presenters import kpi_report
 from hotline.api.schemas import KpiReport
-from storage.tables import Call
-from ticketing.domain.roles import phone_as_seen_by
+from storage.tables import Call, User
+from ticketing.domain.roles import phone_as_seen_by, sees_in_full
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -38,6 +38,7 @@ def kpi(
 @router.get("/calls", summary="Call records, newest first")
 def calls(
     actor: Desk,
+    user: CurrentUser,
     session: SessionDep,
     context: ContextDep,
     start: Day | None = None,
@@ -60,7 +61,7 @@ def calls(
         {
             "linkedid": c.linkedid,
             "direction": c.direction,
-            "caller_number": phone_as_seen_by(actor.role, c.caller_number),
+            "caller_number": phone_as_seen_by(actor.role, c.caller_number, own=_own(c, user)),
             "queue": c.queue,
             "agent_interface": c.agent_interface,
             "lawyer_id": c.lawyer_id,
@@ -73,9 +74,14 @@ def calls(
             "outcome": c.outcome,
             "in_hours": c.in_hours,
             "ivr_path": c.ivr_path,
-            "recording_paths": c.recording_paths,
+            "recording_paths": c.recording_paths if sees_in_full(actor.role, own=_own(c, user)) else [],
             "reconciled_by": c.reconciled_by,
         }
         for c in rows
     ]
     return {"total": total, "page": page, "page_size": page_size, "items": items}
+
+
+def _own(call: Call, user: User) -> bool:
+    """Whether the call was put through to `user` (the screen-pop's rule)."""
+    return call.lawyer_id == user.id or (bool(user.interface) and call.agent_interface == user.interface)
