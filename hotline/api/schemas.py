@@ -303,3 +303,17 @@ class PersonalDataViewOut(BaseModel):
     caller_id: int | None
     fields: list[str]
     details: dict[str, Any]
+
+
+class StationNode(BaseModel):
+    """A station with the stations below it (省 → 市 → 县 → 乡镇 → 村)."""
+
+    id: int
+    division_code: str
+    name: str
+    level: str
+    kind: str
+    phone: str | None
+    address: str | None
+    services: list[str]
+    children: list[StationNode]
