@@ -20,6 +20,7 @@ from storage.tables.tickets import (
     Ticket,
     TicketCodeCounter,
     TicketEvent,
+    TicketIdempotencyKey,
     ticket_calls,
 )
 from storage.tables.transcripts import Transcript
@@ -47,6 +48,7 @@ __all__ = [
     "TicketDraft",
     "TicketEscalation",
     "TicketEvent",
+    "TicketIdempotencyKey",
     "Transcript",
     "User",
     "VirtualHoldRequest",

@@ -112,3 +112,15 @@ def test_training_needs_two_categories(router: KeywordRouter) -> None:
     one = [e for e in examples(router, 5) if e.label == "婚姻家庭"]
     with pytest.raises(ValueError, match="two categories"):
         fit(one)
+
+
+def test_overrides_and_crisis_come_first_with_a_model_too(router: KeywordRouter, model: TopicModel) -> None:
+    router.use_model(model)
+    try:
+        land = router.route("邻居占了我家宅基地")
+        crisis = router.route("请问，家里的红色风筝和长颈鹿的事情怎么办，我不想活了")
+    finally:
+        router.use_model(None)
+    assert land.category == "房产纠纷" and land.classification.reason.startswith("rule:")
+    assert crisis.classification.model == "test-1" and crisis.crisis
+    assert crisis.explanation().startswith("危机情形 CRISIS")
