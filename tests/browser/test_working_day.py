@@ -28,6 +28,7 @@ def _context(browser: Any) -> Any:
 def _call(page: Any, url: str, number: str, interface: str, talk_s: float, queue: str = "consult") -> str:
     placed = page.request.post(
         f"{url}/api/demo/calls",
+        headers={"Origin": url},  # as the page's own fetch sends it
         data={"caller_number": number, "queue": queue, "wait_s": 2, "talk_s": talk_s, "interface": interface,
               "ivr_path": [{"node": "main", "key": "1"}, {"node": "consult-topics", "key": "2"}]},
     )  # fmt: skip
@@ -48,7 +49,9 @@ def test_a_working_day(browser: Any, live_app: LiveApp) -> None:
     admin_ctx = _context(browser)
     admin = watch(admin_ctx.new_page())
     for _ in range(11):
-        admin.request.post(f"{url}/api/auth/login", data={"username": "lawyer2", "password": "wrong-guess"})
+        admin.request.post(
+            f"{url}/api/auth/login", data={"username": "lawyer2", "password": "wrong-guess"}, headers={"Origin": url}
+        )
     sign_in(admin, url, "admin")
     admin.wait_for_url(f"{url}/dashboard")
     admin.locator("#nav-admin").click()
@@ -167,7 +170,9 @@ def test_a_working_day(browser: Any, live_app: LiveApp) -> None:
         assert session.scalar(select(Ticket.channel).where(Ticket.code == crisis)) == "walk_in"
 
     # --- Triage: a letter the router cannot place gets a category and a station in two clicks.
-    letter = one.request.post(f"{url}/api/tickets", data={"description": "来信反映一件事情", "channel": "letter"})
+    letter = one.request.post(
+        f"{url}/api/tickets", data={"description": "来信反映一件事情", "channel": "letter"}, headers={"Origin": url}
+    )
     assert letter.status == 201, letter.text()
     letter_code = letter.json()["code"]
     board.click("#btn-refresh-triage")

@@ -192,6 +192,9 @@ def transition(
         result=body.result,
         note=body.note,
     )
+    if body.to is TicketStatus.FORWARDED:  # the answer names the station it now goes to
+        session.flush()
+        session.refresh(ticket, attribute_names=["station"])
     detail = read(code, actor, session)  # before the commit, as in create
     session.commit()
     return detail
