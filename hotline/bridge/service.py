@@ -2,7 +2,9 @@
 
 Connect and log in; after every (re)connect resynchronise (Ping for Asterisk's clock, then
 CoreShowChannels and QueueStatus, applied at their place in the event stream); ping to notice a dead
-link; when the link drops, reconnect with capped exponential backoff. Events are queued per TCP read
+link; when the link drops, try again on the schedule of hotline.bridge.retry (about once a second
+while nobody answers, backing off to 30 s when Asterisk refuses the login). Exactly one AMI session
+exists at any time: a failed attempt leaves nothing behind. Events are queued per TCP read
 by the adapter and consumed by one task: tracker → live model → call writer (batched, retried) and
 Redis (one pipeline per pass). When the queue or the writer's backlog is too long, reading from
 Asterisk pauses until they drain, so memory stays bounded and no event is dropped.
@@ -13,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -22,10 +23,11 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, Item
+from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout, Item
 from hotline.bridge.actions import ActionServer
 from hotline.bridge.call_writer import CallWriter, load_in_progress
 from hotline.bridge.core import BridgeCore, wants
+from hotline.bridge.retry import RetrySchedule
 from hotline.bridge.stats import LatencyStats
 from hotline.call_tracker import CallTracker
 from hotline.live.model import Changes, LiveModel
@@ -46,7 +48,10 @@ class BridgeOptions:
     #: A resync while connected too: a missed Hangup cannot leave a call open longer than this.
     resync_interval_s: float = 300.0
     action_timeout_s: float = 5.0
-    backoff_initial_s: float = 0.5
+    #: Retry schedule (hotline.bridge.retry): first delay; the most while nobody answers (a PBX
+    #: that answers again is found within it); the most after Asterisk refused the login.
+    backoff_initial_s: float = 0.25
+    retry_probe_s: float = 1.0
     backoff_max_s: float = 30.0
     #: Events waiting to be consumed before reading from Asterisk pauses.
     max_queued_events: int = 50_000
@@ -100,6 +105,11 @@ class Bridge:
         self.ready = asyncio.Event()  # connected, logged in and resynchronised
         self.connections = 0
         self.resyncs = 0
+        self.retry = RetrySchedule(options.backoff_initial_s, options.retry_probe_s, options.backoff_max_s)
+        #: Connection attempts in all (each opens one TCP connection at most).
+        self.attempts = 0
+        #: How the bridge waits between attempts (a test records the delays it asks for).
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.last_error: str | None = None
         self._queue: deque[tuple[list[Item], float]] = deque()
         self._queued = 0
@@ -143,34 +153,41 @@ class Bridge:
             await self.publisher.set_meta(connected=0)
 
     async def _connect_forever(self) -> None:
-        delay = self.options.backoff_initial_s
+        failures = 0  # in a row, for the log: one line when an outage starts, then one a minute or so
         while not self._stopping:
             _raise_if_cancelled()
+            refused = False
             try:
                 await self._session()
-                delay = self.options.backoff_initial_s  # it was up: start over gently
+                self.retry.reset()  # it was up: start over
+                failures = 0
             except (OSError, TimeoutError, AmiActionError) as exc:
+                refused = isinstance(exc, AmiActionError) and not isinstance(exc, AmiConnectionLost | AmiTimeout)
                 self.last_error = str(exc) or type(exc).__name__
-                logger.warning(
-                    "AMI %s:%d unavailable (%s); retrying in %.1f s",
-                    self.options.host,
-                    self.options.port,
-                    self.last_error,
-                    delay,
-                )
+                failures += 1
             finally:
                 self.ready.clear()
                 if self.client is not None:
                     self.client.close()
                 await self.publisher.set_meta(connected=0, last_error=self.last_error or "")
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.options.backoff_max_s)
+            delay = self.retry.failed(refused=refused)
+            if failures == 1 or (failures and failures % 60 == 0):
+                logger.warning(
+                    "AMI %s:%d unavailable (%s); %d failed attempt(s), next in %.1f s",
+                    self.options.host,
+                    self.options.port,
+                    self.last_error,
+                    failures,
+                    delay,
+                )
+            await self.sleep(delay)
 
     async def _session(self) -> None:
         options = self.options
         self.client = client = AmiClient(
             options.host, options.port, options.username, options.secret, sink=self._sink, selector=wants
         )
+        self.attempts += 1
         await client.connect(timeout=options.action_timeout_s)
         self.connections += 1
         logger.info("AMI connected to %s:%d (connection %d)", options.host, options.port, self.connections)
