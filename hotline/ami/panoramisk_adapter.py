@@ -72,11 +72,19 @@ class AmiActionError(Exception):
 
 
 class AmiTimeout(AmiActionError):
-    pass
+    """No answer in time (Asterisk did not refuse anything)."""
+
+    def __init__(self, action: str, message: str, response: Any = None) -> None:
+        super().__init__(action, message, response)
+        self.args = (f"{action}: {message}",)
 
 
 class AmiConnectionLost(AmiActionError):
-    pass
+    """The connection is gone, or went before the answer came (Asterisk did not refuse anything)."""
+
+    def __init__(self, action: str, message: str, response: Any = None) -> None:
+        super().__init__(action, message, response)
+        self.args = (f"{action}: {message}",)
 
 
 @dataclass

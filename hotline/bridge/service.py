@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
@@ -118,6 +119,8 @@ class Bridge:
         self._busy = False
         self._stopping = False
         self._restore_pending = True
+        #: Asterisk's clock when it last answered a Ping.
+        self._pong_at: float | None = None
 
     # -- the adapter's sink (called from data_received, must not block) -------------------------------
     def _sink(self, items: list[Item], received_at: float) -> None:
@@ -161,14 +164,18 @@ class Bridge:
                 await self._session()
                 self.retry.reset()  # it was up: start over
                 failures = 0
+                self.last_error = self.last_error or "the connection to Asterisk was lost"
             except (OSError, TimeoutError, AmiActionError) as exc:
                 refused = isinstance(exc, AmiActionError) and not isinstance(exc, AmiConnectionLost | AmiTimeout)
                 self.last_error = str(exc) or type(exc).__name__
                 failures += 1
             finally:
-                self.ready.clear()
+                if self.ready.is_set():
+                    self.ready.clear()
+                self.actions.beat()  # /api/health shows the link down, and why, at once
                 if self.client is not None:
                     self.client.close()
+                self._lost_sight()
                 await self.publisher.set_meta(connected=0, last_error=self.last_error or "")
             delay = self.retry.failed(refused=refused)
             if failures == 1 or (failures and failures % 60 == 0):
@@ -194,6 +201,7 @@ class Bridge:
         await self.resync(client)
         self.ready.set()
         self.last_error = None
+        self.actions.beat()
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
         lost = asyncio.ensure_future(client.lost.wait())
         companions = [asyncio.create_task(work(client)) for work in self.while_connected]
@@ -210,7 +218,7 @@ class Bridge:
                         await self.resync(client)  # its Ping is the keep-alive too
                         last_resync = time.monotonic()
                     else:
-                        await client.action("Ping", timeout=options.action_timeout_s)
+                        self._heard(await client.action("Ping", timeout=options.action_timeout_s))
                 except AmiActionError as exc:
                     logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
                     self.last_error = f"keep-alive: {exc.message}"
@@ -224,10 +232,7 @@ class Bridge:
     async def resync(self, client: AmiClient) -> None:
         """Asterisk's clock, then the channel and queue lists, applied in stream order."""
         pong = await client.action("Ping", timeout=self.options.action_timeout_s)
-        with contextlib.suppress(TypeError, ValueError):
-            self.core.resync_now = float(pong.timestamp)
-        if self.core.resync_now is None:
-            self.core.resync_now = time.time()
+        self.core.resync_now = self._heard(pong) or self.core.resync_now or time.time()
         if self._restore_pending:
             restored = await asyncio.to_thread(load_in_progress, self.sessions)
             self.core.restored = {k: v for k, v in restored.items() if k not in self.tracker.calls}
@@ -236,6 +241,22 @@ class Bridge:
         await client.ordered_list("QueueStatus", timeout=self.options.action_timeout_s * 2)
         await self._drained()
         self.resyncs += 1
+
+    def _heard(self, pong: Any) -> float | None:
+        """Note the time (Asterisk's clock) a Ping was answered: every call still tracked was up then."""
+        try:
+            at = float(pong.timestamp)
+        except (AttributeError, TypeError, ValueError):
+            return None
+        self._pong_at = max(self._pong_at or at, at)
+        return at
+
+    def _lost_sight(self) -> None:
+        """The link is gone: the calls still tracked were up when Asterisk was last heard from. A call
+        that turns out gone at the next resync ends at that moment, as a bound (issue 11, defect 4)."""
+        heard = [t for t in (self._pong_at, self.tracker.last_time) if t is not None]
+        if heard:
+            self.tracker.heard(max(heard))
 
     async def _drained(self) -> None:
         """Wait until the consumer has applied everything received so far (the resync lists included)."""

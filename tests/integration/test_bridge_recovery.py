@@ -7,13 +7,20 @@ comes back on the same port. The same faults against a real Asterisk are in test
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 
 from hotline.ami import simulator as simulator_module
 from hotline.ami.simulator import AmiSimulator
+from hotline.api.app import create_app
 from hotline.bootstrap import Context
 from hotline.bridge.core import wants
+from hotline.kpi import compute_kpis
 from tests.integration.test_bridge import finished, rows, run, running, trace, until
 from tests.traces import needs_traces
 
@@ -89,5 +96,93 @@ def test_retries_stay_about_a_second_apart_while_nobody_answers_and_back_off_whe
             assert delays[0] <= 2.0 and delays[-1] >= 0.75 * 30.0 and max(delays) <= 30.0
             assert bridge.last_error is not None and "Authentication failed" in bridge.last_error
             assert not bridge.ready.is_set()
+
+    run(scenario())
+
+
+def test_a_call_that_ended_during_an_outage_keeps_its_talk_time_unknown_and_out_of_aht(context: Context) -> None:
+    """Defect 4: a call closed out by the resync got the resync time as its end (47.6 s of talk
+    recorded for a call that lasted at most 17.8 s), which skewed AHT. Trace 02 (answered at
+    .762, hung up at 935.820 after 3.06 s) loses its link right after the answer; Asterisk's clock
+    is 40 s further on when the bridge looks again. Then trace 02b runs in full."""
+
+    async def scenario() -> None:
+        clock = [1795448931.0]
+        simulator = AmiSimulator(clock=lambda: clock[0])
+        first, second = trace("02-call-answered"), trace("02b-call-answered-agent-hangup")
+        events = [m for m in first if m.kind == "event"]
+        answered = max(i for i, m in enumerate(events) if m.name == "BridgeEnter")
+        async with running(context, simulator) as bridge:
+            await simulator.play(events[: answered + 1], speed=0)
+            await until(lambda: bridge.tracker.calls.get("1795448931.75"), what="the call tracked")
+            clock[0] = 1795448934.0  # Pings answered now say the call is up at this time
+            await asyncio.sleep(1.2)
+            simulator.accepting = False
+            await simulator.drop_connections()
+            await until(lambda: not bridge.ready.is_set(), what="the bridge to notice")
+            await simulator.play(events[answered + 1 :], speed=0)  # AgentComplete and Hangup, unseen
+            clock[0] = 1795448975.8
+            simulator.accepting = True
+            await until(lambda: bridge.ready.is_set() and bridge.resyncs >= 2, what="reconnect and resync")
+            await until(finished(context, 1), what="the call closed out")
+            clock[0] = 1795448940.0
+            await simulator.play(second, speed=0)
+            await until(finished(context, 2), what="the second call")
+
+        found = rows(context)
+        lost, seen = found["1795448931.75"], found["1795448940.77"]
+        assert lost.outcome == "answered" and lost.reconciled_by == "resync"
+        assert lost.end_seen is False and lost.talk_seconds is None and lost.wrapup_seconds is None
+        # Its end is the last moment it was known to be up: a lower bound, never past the real end.
+        assert lost.ended_at is not None and lost.answered_at is not None
+        assert lost.answered_at.timestamp() < lost.ended_at.timestamp() <= 1795448935.82
+        assert seen.end_seen is True and seen.talk_seconds == 3.003
+
+        start = datetime(2026, 11, 23, tzinfo=UTC)
+        with context.sessions() as session:
+            [row] = compute_kpis(session, start, start + timedelta(days=2), threshold_s=20, tz=ZoneInfo("UTC"))
+        assert (row.counts.answered, row.counts.handled) == (2, 1)
+        assert row.counts.aht == 3.0  # the second call's talk alone (no wrap-up configured)
+
+    run(scenario())
+
+
+def test_health_is_degraded_while_the_bridge_has_no_link_to_asterisk(context: Context) -> None:
+    """Defect 9: /api/health answered 200 "ok" with the PBX disconnected. With a real Asterisk
+    configured, a bridge without its AMI link (or no bridge at all) makes the service degraded (503)
+    and says why; it is "ok" again once the link is back."""
+    settings = context.settings.model_copy(update={"ami_host": "127.0.0.1", "ami_username": "hotline"})
+    real = dataclasses.replace(context, settings=settings)
+
+    def health() -> tuple[int, dict[str, Any]]:
+        with TestClient(create_app(real)) as client:
+            response = client.get("/api/health")
+        return response.status_code, response.json()
+
+    async def scenario() -> None:
+        code, body = await asyncio.to_thread(health)
+        assert code == 503 and body["status"] == "degraded"
+        assert body["bridge"] == {"status": "down", "running": False}  # no bridge running
+        simulator = AmiSimulator()
+        async with running(context, simulator) as bridge:
+            await until(lambda: context.redis.client.get("hotline:bridge:default:alive"), what="a heartbeat")
+            code, body = await asyncio.to_thread(health)
+            assert code == 200 and body["status"] == "ok" and body["bridge"]["status"] == "ok"
+
+            simulator.accepting = False  # Asterisk gone
+            await simulator.drop_connections()
+            await until(lambda: not bridge.ready.is_set() and bridge.last_error, what="the bridge to notice")
+            await until(lambda: b'"connected": false' in context.redis.client.get("hotline:bridge:default:alive"))
+            code, body = await asyncio.to_thread(health)
+            assert code == 503 and body["status"] == "degraded"
+            assert body["bridge"]["status"] == "down" and body["bridge"]["connected"] is False
+            assert body["bridge"]["last_error"]
+            assert body["database"]["ok"] and body["redis"]["ok"]  # the rest is fine, and says so
+
+            simulator.accepting = True
+            await until(bridge.ready.is_set, what="reconnected")
+            await until(lambda: b'"connected": true' in context.redis.client.get("hotline:bridge:default:alive"))
+            code, body = await asyncio.to_thread(health)
+            assert code == 200 and body["status"] == "ok"
 
     run(scenario())

@@ -98,6 +98,7 @@ def calls(
             "ivr_path": c.ivr_path,
             "recording_paths": c.recording_paths,
             "reconciled_by": c.reconciled_by,
+            "end_seen": c.end_seen,
         }
         for c in rows
     ]

@@ -18,7 +18,10 @@ from hotline.redis_conn import redis_status
 router = APIRouter(tags=["health"])
 
 
-@router.get("/api/health", summary="Database and Redis status; 503 when either is down")
+@router.get(
+    "/api/health",
+    summary="Database, Redis and the PBX link; 503 (degraded) when one the hotline needs is down",
+)
 def health(context: ContextDep) -> JSONResponse:
     database: dict[str, Any] = {"backend": context.engine.dialect.name}
     try:
@@ -28,7 +31,8 @@ def health(context: ContextDep) -> JSONResponse:
     except SQLAlchemyError as exc:
         database.update(ok=False, error=str(exc.__cause__ or exc).splitlines()[0])
     redis = redis_status(context.redis)
-    ok = database["ok"] and redis["ok"]
+    bridge = _bridge(context)
+    ok = database["ok"] and redis["ok"] and bridge["status"] != "down"
     body = {
         "status": "ok" if ok else "degraded",
         "env": context.settings.env,
@@ -37,7 +41,7 @@ def health(context: ContextDep) -> JSONResponse:
             if context.settings.demo_mode
             else f"asterisk {context.settings.ami_host}"
         ),
-        "bridge": _bridge(context),
+        "bridge": bridge,
         "database": database,
         "redis": redis,
         # Optional: without a model the service runs, and this says how to enable transcription.
@@ -47,11 +51,23 @@ def health(context: ContextDep) -> JSONResponse:
 
 
 def _bridge(context: Any) -> dict[str, Any]:
-    """The telephony bridge's heartbeat: not part of the status code (the API works without it)."""
+    """The telephony bridge's heartbeat. With a real Asterisk, a bridge that is not running or not
+    connected is `down`: calls are neither recorded nor shown live, so the service is degraded. In
+    demo mode the PBX is simulated and the bridge is informational (the API works without one)."""
+    needed = not context.settings.demo_mode
     try:
         status = BridgeClient(context.redis.client).status()
     except redis.RedisError:
-        return {"running": False, "error": "Redis unavailable"}
+        return {"status": "down" if needed else "unknown", "running": False, "error": "Redis unavailable"}
     if status is None:
-        return {"running": False}
-    return {"running": True, "connected": bool(status.get("connected")), "source": status.get("source")}
+        return {"status": "down" if needed else "unknown", "running": False}
+    connected = bool(status.get("connected"))
+    body = {
+        "status": "ok" if connected else "down" if needed else "unknown",
+        "running": True,
+        "connected": connected,
+        "source": status.get("source"),
+    }
+    if not connected and status.get("last_error"):
+        body["last_error"] = status["last_error"]  # e.g. "Connect call failed ('10.0.0.5', 5038)"
+    return body
