@@ -144,6 +144,8 @@ class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
             if isinstance(piece, bytes):
                 name = event_name(piece)
                 if name is not None and b"\r\nActionID: " not in piece:
+                    if name == b"FullyBooted" and client is not None:
+                        client.booted.set()
                     if sink is not None:
                         fields, bad = parse_fields(piece)
                         if bad:
@@ -259,6 +261,10 @@ class AmiClient:
         self.sink = sink
         self.selector = selector
         self.lost = asyncio.Event()
+        #: Asterisk sent FullyBooted: at once after Login when it is up, at the end of its start-up
+        #: when it is still loading modules (actions such as QueueStatus are unknown until then).
+        #: A selector must keep FullyBooted for this to be seen.
+        self.booted = asyncio.Event()
         self._ordered: dict[str, _Collector] = {}
 
     def on_event(self, handler: Callable[[dict[str, str]], Any]) -> None:

@@ -49,6 +49,8 @@ class BridgeOptions:
     #: A resync while connected too: a missed Hangup cannot leave a call open longer than this.
     resync_interval_s: float = 300.0
     action_timeout_s: float = 5.0
+    #: How long a freshly started Asterisk may take to send FullyBooted before the resync goes ahead.
+    boot_timeout_s: float = 30.0
     #: Retry schedule (hotline.bridge.retry): first delay; the most while nobody answers (a PBX
     #: that answers again is found within it); the most after Asterisk refused the login.
     backoff_initial_s: float = 0.25
@@ -198,6 +200,7 @@ class Bridge:
         await client.connect(timeout=options.action_timeout_s)
         self.connections += 1
         logger.info("AMI connected to %s:%d (connection %d)", options.host, options.port, self.connections)
+        await self._booted(client)
         await self.resync(client)
         self.ready.set()
         self.last_error = None
@@ -241,6 +244,23 @@ class Bridge:
         await client.ordered_list("QueueStatus", timeout=self.options.action_timeout_s * 2)
         await self._drained()
         self.resyncs += 1
+
+    async def _booted(self, client: AmiClient) -> None:
+        """An Asterisk still starting accepts logins before app_queue is loaded (QueueStatus would be
+        refused): wait for its FullyBooted, which comes at once when it is already up."""
+        booted = asyncio.ensure_future(client.booted.wait())
+        lost = asyncio.ensure_future(client.lost.wait())
+        try:
+            await asyncio.wait({booted, lost}, timeout=self.options.boot_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            booted.cancel()
+            lost.cancel()
+        if client.lost.is_set():
+            raise AmiConnectionLost("FullyBooted", "the connection was lost while Asterisk was starting")
+        if not client.booted.is_set():
+            logger.warning(
+                "no FullyBooted from Asterisk within %.0f s; resynchronising anyway", self.options.boot_timeout_s
+            )
 
     def _heard(self, pong: Any) -> float | None:
         """Note the time (Asterisk's clock) a Ping was answered: every call still tracked was up then."""

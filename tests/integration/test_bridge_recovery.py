@@ -100,6 +100,31 @@ def test_retries_stay_about_a_second_apart_while_nobody_answers_and_back_off_whe
     run(scenario())
 
 
+def test_an_asterisk_still_starting_is_waited_for_rather_than_backed_off_from(context: Context) -> None:
+    """A restarting Asterisk accepts logins before app_queue is loaded: the resync's QueueStatus was
+    refused, which counted as Asterisk refusing the bridge and doubled the delay. Now the bridge
+    waits for FullyBooted on the session it has."""
+
+    async def scenario() -> None:
+        simulator = AmiSimulator()
+        async with running(context, simulator, backoff_initial_s=0.05, retry_probe_s=0.1, backoff_max_s=30) as bridge:
+            host, port = bridge.options.host, bridge.options.port
+            await simulator.close()
+            await until(lambda: not bridge.ready.is_set(), what="the bridge to notice")
+            simulator.booted = False
+            await simulator.start(host, port)  # listening again, still loading modules
+            await until(lambda: simulator.logged_in_clients == 1, what="a login")
+            attempts = bridge.attempts
+            await asyncio.sleep(0.5)
+            assert not bridge.ready.is_set()
+            await simulator.boot()
+            await until(bridge.ready.is_set, what="resynchronised once Asterisk is up")
+            assert bridge.attempts == attempts and simulator.logged_in_clients == 1  # the same session
+            assert "QueueStatus" not in (bridge.last_error or "")
+
+    run(scenario())
+
+
 def test_a_call_that_ended_during_an_outage_keeps_its_talk_time_unknown_and_out_of_aht(context: Context) -> None:
     """Defect 4: a call closed out by the resync got the resync time as its end (47.6 s of talk
     recorded for a call that lasted at most 17.8 s), which skewed AHT. Trace 02 (answered at
