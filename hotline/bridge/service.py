@@ -339,7 +339,16 @@ class Bridge:
             "calls_in_progress": len(self.tracker.calls),
             "rows_pending": len(self.writer.pending),
             "last_error": self.last_error,
+            "attempts": self.attempts,
+            # From a TCP read of AMI events to its live state in Redis, over recent traffic.
+            "latency_ms": {
+                name: _ms(self.latency.percentile(q, last=2000)) for name, q in (("p50", 0.5), ("p99", 0.99))
+            },
         }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def _raise_if_cancelled() -> None:

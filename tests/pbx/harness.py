@@ -92,14 +92,15 @@ class HotlinePbx:
 
     # ---- the hotline side ----
 
-    def start(self, *, closed_queues: tuple[str, ...] = ()) -> HotlinePbx:
+    def start(self, *, closed_queues: tuple[str, ...] = (), ami_port: int | None = None) -> HotlinePbx:
+        """`ami_port`: reach the AMI there instead (a relay the test can cut, tests/pbx/relay.py)."""
         config_dir = pbx_config_dir(self.workdir / "config", self.sounds, self.voicemail, closed_queues)
         host, port, username, secret = self.asterisk.ami
         settings = self.base.settings.model_copy(
             update={
                 "config_dir": config_dir,
                 "ami_host": host,
-                "ami_port": port,
+                "ami_port": ami_port or port,
                 "ami_username": username,
                 "ami_secret": secret,
                 "agi_host": "127.0.0.1",
