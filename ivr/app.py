@@ -1,4 +1,4 @@
-"""Entry point: build the IVR from a hotline Context and serve it over FastAGI.
+"""Entry point: build the IVR from what its process passes in (`IvrContext`) and serve it over FastAGI.
 
     server = await start_ivr_server(context, settings.agi_host, settings.agi_port)
     ...
@@ -6,7 +6,7 @@
     await server.wait_closed()   # lets calls in the menus finish (up to a grace period)
 
 The bridge process and the all-in-one `hotline serve` run it beside their own work; `hotline ivr`
-runs it alone.
+runs it alone. The IVR imports nothing of theirs: hotline's bootstrap `Context` is one `IvrContext`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.bootstrap import Context
 from ivr.blocking import CallerGuard
 from ivr.caller_lookup import CallerLookup
 from ivr.channel import AgiChannel
@@ -36,6 +37,9 @@ from ivr.server import AgiStats, FastAgiServer
 from ivr.services import IvrServices, LiveQueues
 from ivr.session import CallerProfile, IvrSessionState
 from ivr.survey import run_survey
+from settings.env import Settings
+from settings.files import HotlineConfig
+from ticketing.domain.policy import TicketPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +48,28 @@ DB_THREADS = 8
 REDIS_CONNECTIONS = 32
 
 
+class _RedisAddress(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
+class IvrContext(Protocol):
+    """What the IVR takes from the process that runs it, built once there (hotline/bootstrap.py)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def config(self) -> HotlineConfig: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def policy(self) -> TicketPolicy: ...
+    @property
+    def redis(self) -> _RedisAddress: ...
+
+
 def build_services(
-    context: Context, config: IvrFile | None = None, clock: Callable[[], datetime] | None = None
+    context: IvrContext, config: IvrFile | None = None, clock: Callable[[], datetime] | None = None
 ) -> IvrServices:
     """Everything sessions share. Raises ConfigError when config/ivr.yaml has problems."""
     config = config or load_ivr_config(context.settings.config_dir, context.config)
@@ -146,7 +170,7 @@ class IvrServer:
 
 
 async def start_ivr_server(
-    context: Context,
+    context: IvrContext,
     host: str,
     port: int,
     *,

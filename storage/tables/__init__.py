@@ -7,14 +7,14 @@ write Call rows through these classes.
 from storage.tables.audit import PersonalDataView
 from storage.tables.base import Base
 from storage.tables.calls import Call, Caller, CallStatsHourly
-from storage.tables.ivr import CallbackRequest, IvrSession
+from storage.tables.ivr import IvrSession, VirtualHoldRequest
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import AuthSession, User
 from storage.tables.rosters import DutyShift
 from storage.tables.stations import Station
 from storage.tables.tickets import (
     CallbackAttempt,
-    CallbackTask,
+    FollowUpTask,
     Ticket,
     TicketCodeCounter,
     TicketEvent,
@@ -29,11 +29,10 @@ __all__ = [
     "Call",
     "CallStatsHourly",
     "CallbackAttempt",
-    "CallbackRequest",
-    "CallbackTask",
     "Caller",
     "DataExport",
     "DutyShift",
+    "FollowUpTask",
     "IvrSession",
     "OutboxMessage",
     "PersonalDataView",
@@ -44,5 +43,6 @@ __all__ = [
     "TicketEvent",
     "Transcript",
     "User",
+    "VirtualHoldRequest",
     "ticket_calls",
 ]

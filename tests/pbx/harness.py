@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from hotline.bootstrap import Context
 from hotline.bridge.runner import run_bridge
-from hotline.config.files import load_config
+from settings.files import load_config
 from storage.tables import Call, IvrSession
 from tests.pbx.asterisk import REPO, Asterisk, free_port_range
 from tests.pbx.sipp import Caller, Phone, Sipp, SippRun

@@ -7,7 +7,7 @@ import configparser
 import re
 from pathlib import Path
 
-from hotline.config.files import load_config
+from settings.files import load_config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 ASTERISK = CONFIG / "asterisk"
