@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text
 
 from hotline.bootstrap import Context, build_context
-from hotline.config.settings import Settings
 from ivr.menu_checks import load_ivr_config
 from ivr.prompt_audio import generate_prompts
 from ivr.prompts import PromptFiles
+from settings.env import Settings
 from storage.migrate import upgrade
 from storage.tables import Base, Call, Station
 from tests.pbx.asterisk import ENV, Asterisk, choose_ports, generate_config, locate

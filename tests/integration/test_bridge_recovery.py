@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 
 from hotline.ami import simulator as simulator_module
 from hotline.ami.simulator import AmiSimulator
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.bridge.core import wants
-from hotline.kpi import compute_kpis
+from hotline.reports.kpi import compute_kpis
 from tests.integration.test_bridge import finished, rows, run, running, trace, until
 from tests.traces import needs_traces
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from storage.tables import Call
 from tests.pbx.asterisk import Asterisk
