@@ -19,10 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient
 from hotline.app import create_app
 from hotline.bootstrap import Context
 from storage.tables import Call
+from tests.ami_logins import failed_logins
 from tests.pbx.asterisk import Asterisk
 from tests.pbx.harness import HotlinePbx, wait_for
 from tests.pbx.relay import TcpRelay
@@ -51,13 +51,23 @@ def bridge_connected(context: Context) -> bool | None:
     return None if raw is None else b'"connected": true' in raw
 
 
-def answered_call(context: Context, number: str) -> Call:
+def talking(pbx: HotlinePbx, phone: str, number: str) -> Call:
+    """A call from `number` through the IVR to the operator queue, answered by PJSIP/`phone` and
+    talking for a second (neither side hangs up); its row as the bridge wrote it at the answer."""
+    assert pbx.context is not None
+    context = pbx.context
+    pbx.asterisk.cli(f"queue add member PJSIP/{phone} to zonghe")
+    pbx.phone(phone, Phone(answer_after_ms=300, hangup_after_ms=None))
+    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=None, number=number))
+
     def probe() -> Call | None:
         with context.sessions() as db:
             query = select(Call).where(Call.caller_number == number, Call.answered_at.is_not(None))
             return db.scalars(query).first()
 
-    return wait_for(probe, 60, f"the call from {number} answered")
+    call = wait_for(probe, 60, f"the call from {number} answered")
+    time.sleep(1.0)
+    return call
 
 
 def ended_row(context: Context, linkedid: str) -> Call:
@@ -74,21 +84,7 @@ def test_logins_to_a_real_asterisk_under_uvloop_all_succeed(asterisk: Asterisk) 
     future was cleared before it was awaited), although Asterisk accepted every one."""
     import uvloop
 
-    host, port, username, secret = asterisk.ami
-
-    async def main() -> list[str]:
-        failures = []
-        for _ in range(40):
-            client = AmiClient(host, port, username, secret)
-            try:
-                await client.connect(timeout=5)
-            except AmiActionError as exc:
-                failures.append(exc.message)
-            finally:
-                client.close()
-        return failures
-
-    assert uvloop.run(main()) == []
+    assert uvloop.run(failed_logins(*asterisk.ami, 40)) == []
 
 
 def test_asterisk_killed_and_started_again_mid_call(pbx: HotlinePbx) -> None:
@@ -96,11 +92,7 @@ def test_asterisk_killed_and_started_again_mid_call(pbx: HotlinePbx) -> None:
     at the last moment it was known up, with its talk time unknown; health degraded meanwhile."""
     context, asterisk = pbx.context, pbx.asterisk
     assert context is not None
-    asterisk.cli("queue add member PJSIP/2001 to zonghe")
-    pbx.phone("2001", Phone(answer_after_ms=300, hangup_after_ms=None))
-    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=None, number="13900000011"))
-    call = answered_call(context, "13900000011")
-    time.sleep(1.0)  # talking
+    call = talking(pbx, "2001", "13900000011")
 
     killed_at = time.time()
     asterisk.kill()
@@ -145,11 +137,7 @@ def test_the_ami_connection_cut_while_a_call_ends(relayed: tuple[HotlinePbx, Tcp
     pbx, relay = relayed
     context, asterisk = pbx.context, pbx.asterisk
     assert context is not None
-    asterisk.cli("queue add member PJSIP/2002 to zonghe")
-    pbx.phone("2002", Phone(answer_after_ms=300, hangup_after_ms=None))
-    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=None, number="13900000012"))
-    call = answered_call(context, "13900000012")
-    time.sleep(1.0)
+    call = talking(pbx, "2002", "13900000012")
 
     cut_at = time.time()
     relay.cut()

@@ -12,6 +12,7 @@ import pytest
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout
 from hotline.ami.sim_queues import SimQueues
 from hotline.ami.simulator import AmiSimulator
+from tests.ami_logins import failed_logins
 
 CANNED = {
     # As recorded in trace 05: QueueAdd's answer reads like the start of a list to panoramisk.
@@ -103,6 +104,7 @@ def test_wrong_secret_is_reported() -> None:
 _SIMULATOR_PROCESS = """
 import asyncio
 from hotline.ami.simulator import AmiSimulator
+from tests.ami_logins import failed_logins
 
 async def main():
     host, port = await AmiSimulator().start()
@@ -122,29 +124,11 @@ def test_login_is_never_lost_to_a_prompt_asterisk_under_uvloop() -> None:
 
     server = subprocess.Popen([sys.executable, "-c", _SIMULATOR_PROCESS], stdout=subprocess.PIPE, text=True)
 
-    async def other_work() -> None:  # the API and the IVR share the bridge's loop
-        while True:
-            await asyncio.sleep(0)
-
-    async def main(port: int) -> list[str]:
-        chores = asyncio.create_task(other_work())
-        failures = []
-        for _ in range(30):
-            client = AmiClient("127.0.0.1", port, "hotline", "hotline-secret")
-            try:
-                await client.connect(timeout=5)
-            except AmiActionError as exc:
-                failures.append(exc.message)
-            finally:
-                client.close()
-        chores.cancel()
-        return failures
-
     assert server.stdout is not None
     with server, server.stdout:
         try:
             port = int(server.stdout.readline())
-            assert uvloop.run(main(port)) == []
+            assert uvloop.run(failed_logins("127.0.0.1", port, "hotline", "hotline-secret", 30)) == []
         finally:
             server.kill()
 
