@@ -10,6 +10,7 @@ Asterisk took recorded once. How fast the bridge comes back is measured by scrip
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from hotline.app import create_app
 from hotline.bootstrap import Context
 from storage.tables import Call
 from tests.ami_logins import failed_logins
-from tests.pbx.asterisk import Asterisk
+from tests.pbx.asterisk import Asterisk, choose_ports, generate_config
 from tests.pbx.harness import HotlinePbx, wait_for
 from tests.pbx.relay import TcpRelay
 from tests.pbx.sipp import Caller, Key, Phone
@@ -155,12 +156,34 @@ def test_the_ami_connection_cut_while_a_call_ends(relayed: tuple[HotlinePbx, Tcp
     assert row.ended_at is not None and row.ended_at.timestamp() <= cut_at
 
 
-def test_a_burst_of_100_calls_is_recorded_call_for_call(pbx: HotlinePbx) -> None:
+@pytest.fixture
+def burst_pbx(
+    context: Context, asterisk: Asterisk, pbx_home: Path, pbx_sounds: Path, tmp_path: Path
+) -> Iterator[HotlinePbx]:
+    """The hotline on an Asterisk of its own (same build, its own ports), stopped afterwards. On the
+    shared one, after the burst (every channel hung up, every table emptied), the next test's lawyer
+    phone was still rung with the burst's caller numbers; the cause is not found yet."""
+    home = pbx_home / "burst"
+    shutil.rmtree(home, ignore_errors=True)
+    own = Asterisk(asterisk.build, home, generate_config(home / "etc", choose_ports()))
+    own.start()
+    hotline = HotlinePbx(context, own, tmp_path, pbx_sounds)
+    try:
+        yield hotline.start()
+    finally:
+        hotline.stop()
+        own.stop()
+
+
+def test_a_burst_of_100_calls_is_recorded_call_for_call(burst_pbx: HotlinePbx) -> None:
     """100 calls in 10 s: half hang up in the welcome prompt, half choose the operator and wait in
     queue zonghe, where two lawyers answer what they can and the rest give up. Every call Asterisk
     took is one row, closed, with the outcome its events gave."""
-    context, asterisk = pbx.context, pbx.asterisk
-    assert context is not None
+    assert burst_pbx.context is not None
+    _burst(burst_pbx, burst_pbx.context, burst_pbx.asterisk)
+
+
+def _burst(pbx: HotlinePbx, context: Context, asterisk: Asterisk) -> None:
     for name in ("2003", "2004"):
         asterisk.cli(f"queue add member PJSIP/{name} to zonghe")
         pbx.phone(name, Phone(answer_after_ms=300, hangup_after_ms=2000, calls=50))
