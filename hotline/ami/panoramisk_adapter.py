@@ -15,7 +15,7 @@ panoramisk logs in and carries actions and their futures; this adapter fixes wha
    Manager reconnecting and logging in by itself (six sessions after a 20 s outage, each feeding the
    same events). Here nothing retries behind the caller's back: `AmiClient.connect` opens exactly
    one TCP connection, and a lost connection is only reported; the bridge decides when to try again
-   (hotline.bridge.service) and resynchronises.
+   (hotline/bridge/service.py, hotline/bridge/resync.py) and resynchronises.
 5. Its `connect()` sends Login from a done-callback and clears `authenticated_future` when the
    answer arrives, so a caller awaiting that future can find it already gone (under uvloop with a
    prompt Asterisk, 42 of 100 logins were reported as failed although Asterisk accepted them).

@@ -16,7 +16,7 @@ from hotline.bootstrap import Context
 from hotline.bridge_client import BridgeClient
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
 from ticketing.domain.access import Actor
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 
 
 def _values(client: redis.Redis, key: str) -> list[dict[str, Any]]:
@@ -30,9 +30,8 @@ def live_state(context: Context, actor: Actor) -> dict[str, Any]:
     queues = sorted(_values(client, QUEUES_KEY), key=lambda q: q["queue"])
     agents = sorted(_values(client, AGENTS_KEY), key=lambda a: a["interface"])
     calls = sorted(_values(client, CALLS_KEY), key=lambda c: c.get("started_at") or 0)
-    if actor.role not in ROLES_SEEING_FULL_NUMBERS:
-        for call in calls:
-            call["caller_number"] = mask_phone(call.get("caller_number"))
+    for call in calls:
+        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"))
     now = time.time()
     for queue in queues:
         oldest = queue.get("oldest_joined_at")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from hotline.api.deps import ContextDep, CurrentActor, Desk, SessionDep, TicketCode
+from hotline.api.deps import ContextDep, CurrentActor, Desk, PageNumber, PageSize, SessionDep, TicketCode
 from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
     Channel,
@@ -39,6 +39,7 @@ def create(body: TicketCreate, actor: Desk, session: SessionDep, context: Contex
 def list_tickets(
     actor: CurrentActor,
     session: SessionDep,
+    context: ContextDep,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     channel: Channel | None = None,
@@ -47,8 +48,8 @@ def list_tickets(
     created_from: date | None = None,
     created_to: date | None = None,
     q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Page:
     query = visible_tickets(actor)
     if status:
@@ -61,10 +62,12 @@ def list_tickets(
         query = query.where(Ticket.station_id == station_id)
     if mine:
         query = query.where(Ticket.assigned_lawyer_id == actor.user_id)
+    tz = context.policy.tz  # days are local days, as in every report
     if created_from:
-        query = query.where(Ticket.created_at >= datetime.combine(created_from, time(0), tzinfo=UTC))
+        query = query.where(Ticket.created_at >= datetime.combine(created_from, time(0), tzinfo=tz).astimezone(UTC))
     if created_to:
-        query = query.where(Ticket.created_at < datetime.combine(created_to, time(23, 59, 59, 999999), tzinfo=UTC))
+        day_after = datetime.combine(created_to + timedelta(days=1), time(0), tzinfo=tz)
+        query = query.where(Ticket.created_at < day_after.astimezone(UTC))
     if q:
         pattern = q.replace("\x00", "")
         query = query.where(
