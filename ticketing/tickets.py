@@ -140,6 +140,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     )
     session.add(ticket)
     record_event(session, ticket, actor, "create", None, now)
+    if ticket.category is not None:
+        from ticketing.routing.labels import record_label  # imports this module
+
+        record_label(session, actor, ticket, "intake", now)
     emit(session, TicketNeedsRouting(ticket.id), now)
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket

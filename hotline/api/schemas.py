@@ -91,6 +91,13 @@ class TicketCreate(Body):
     assigned_lawyer_id: Id | None = None
 
 
+class CategoryRequest(Body):
+    category: Name
+    subcategory: Label | None = None
+    #: Where the person decided: on the ticket, or in the triage queue.
+    origin: Literal["ticket", "triage"] = "ticket"
+
+
 class TransitionRequest(Body):
     to: TicketStatus
     station_id: Id | None = None

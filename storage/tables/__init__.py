@@ -11,6 +11,7 @@ from storage.tables.ivr import IvrSession, VirtualHoldRequest
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import AuthSession, User
 from storage.tables.rosters import DutyShift
+from storage.tables.routing import RoutingLabel, RoutingModel
 from storage.tables.stations import Station
 from storage.tables.tickets import (
     CallbackAttempt,
@@ -36,6 +37,8 @@ __all__ = [
     "IvrSession",
     "OutboxMessage",
     "PersonalDataView",
+    "RoutingLabel",
+    "RoutingModel",
     "Station",
     "Ticket",
     "TicketCodeCounter",

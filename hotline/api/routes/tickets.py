@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from hotline.api.deps import ContextDep, CurrentActor, Desk, PageNumber, PageSize, SessionDep, TicketCode
 from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
+    CategoryRequest,
     Channel,
     Page,
     TicketCreate,
@@ -20,7 +21,9 @@ from hotline.api.schemas import (
     TransitionRequest,
 )
 from storage.tables import Ticket
+from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
+from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -110,6 +113,27 @@ def transition(
         reason=body.reason,
         result=body.result,
         note=body.note,
+    )
+    session.commit()
+    return read_ticket(session, actor, code)
+
+
+@router.post(
+    "/{code}/category",
+    response_model=TicketDetail,
+    summary="Set or confirm a ticket's category (on the ticket or in triage); kept as the router's training data",
+)
+def categorise(
+    code: TicketCode, body: CategoryRequest, actor: Desk, session: SessionDep, context: ContextDep
+) -> TicketDetail:
+    known = {c.name: c for c in context.config.categories.categories}
+    if body.category in known and body.subcategory and body.subcategory not in known[body.category].subcategories:
+        raise InvalidInput(
+            f"未知子类 / {body.subcategory} is not a subcategory of {body.category}", subcategory=body.subcategory
+        )
+    ticket = get_ticket(session, actor, code, for_update=True)
+    set_category(
+        session, actor, ticket, body.category, body.subcategory, datetime.now(UTC), known=known, origin=body.origin
     )
     session.commit()
     return read_ticket(session, actor, code)
