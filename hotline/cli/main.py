@@ -116,31 +116,55 @@ def config_check() -> None:
 @app.command("setup")
 def setup(
     demo: Annotated[bool, typer.Option(help="Create the demo accounts (local mode only).")] = True,
+    demo_roster: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo-roster/--no-demo-roster",
+            help="Give the demo lawyers all-day shifts for 7 days (local mode only). Default: only in demo mode; "
+            "with a real Asterisk ask for it, or import a real roster (hotline roster import).",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, import stations from config/ and (locally) the demo accounts."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from hotline.demo import load_demo_roster, load_demo_users
+    from hotline.rosters.store import count_on
     from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
     with config_errors_exit():
         context = _context()
+    local = context.settings.env == "local"
+    if demo_roster and not (demo and local):
+        context.close()
+        typer.echo("--demo-roster needs the demo accounts: local mode (HOTLINE_ENV=local), without --no-demo", err=True)
+        raise typer.Exit(2)
     try:
         upgrade(context.engine)
+        today = datetime.now(ZoneInfo(context.settings.timezone)).date()
         with context.sessions.begin() as session:
             counts = import_stations(session, context.config.stations.root)
             typer.echo(f"stations: {counts['created']} created, {counts['updated']} updated")
-            if demo and context.settings.env == "local":
+            if demo and local:
                 created = load_demo_users(session)
                 typer.echo(f"demo accounts: {len(created)} created")
                 session.flush()
-                if context.settings.demo_mode:
-                    today = datetime.now(ZoneInfo(context.settings.timezone)).date()
+                if demo_roster if demo_roster is not None else context.settings.demo_mode:
                     queues = [q.name for q in context.config.service_hours.queues]
                     shifts = load_demo_roster(session, queues, today)
                     typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
+            shifts_today = count_on(session, [today])
+        if not context.settings.demo_mode and shifts_today == 0:
+            typer.echo(
+                f"warning: no duty roster for {today}: Asterisk's queues get no lawyers and every caller hears "
+                "that no lawyer is on duty. Load: lawyer accounts with their phones "
+                "(hotline user create NAME --role lawyer --interface PJSIP/1001), then the roster "
+                "(hotline roster import FILE; config/roster.sample.csv shows the columns). "
+                "To try the demo lawyers instead: HOTLINE_DEMO_ROSTER=1 scripts/run (hotline setup --demo-roster).",
+                err=True,
+            )
     finally:
         context.close()
 
