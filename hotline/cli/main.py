@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -242,13 +241,15 @@ def classify(
 
 @app.command("worker")
 def worker(
-    queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
+    queues: Annotated[
+        list[str] | None, typer.Argument(help="Queues to serve, in priority order (default: sweeps default)")
+    ] = None,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes in the pool")] = 2,
 ) -> None:
-    """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
-    import redis
-    from rq import Worker
-
+    """Run a pool of rq workers for background jobs (uses HOTLINE_REDIS_URL). Settings and the router are
+    built once, before the pool forks its workers; a worker that dies is replaced within a second."""
     from hotline.asr.model import preload
+    from hotline.jobs.pool import DEFAULT_QUEUES, run_pool
     from hotline.jobs.transcription import ASR_QUEUE
     from settings.env import load_settings
 
@@ -256,13 +257,12 @@ def worker(
     if not url:
         typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
         raise typer.Exit(2)
-    queues = queues or ["default", ASR_QUEUE]
-    if ASR_QUEUE in queues:
-        with config_errors_exit():
-            settings = load_settings()
-        preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
-    # The scheduler runs retries that wait (a transcription whose recording is not there yet).
-    Worker(queues, connection=redis.Redis.from_url(url)).work(with_scheduler=True)
+    queues = queues or DEFAULT_QUEUES
+    with config_errors_exit():
+        settings = load_settings()
+        if ASR_QUEUE in queues:
+            preload(settings)  # once, before the pool forks: the workers share the loaded model
+        run_pool(url, queues, processes, preload=queues != [ASR_QUEUE])
 
 
 @app.command("bridge")
@@ -341,15 +341,16 @@ def serve(
     )
     # Load the router's dictionaries now, not on the first ticket or preview.
     threading.Thread(target=lambda: context.router, name="router-warm-up", daemon=True).start()
-    worker_process = None
+    workers = {}
     if with_worker:
-        env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
-        worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+        # Supervised by the app's lifespan (hotline.supervise): restarted with backoff when they stop.
+        command = [sys.executable, "-m", "hotline.cli", "worker"]
+        workers = {
+            "worker": [*command, "--processes", str(settings.worker_processes)],
+            "asr-worker": [*command, "asr", "--processes", "1"],
+        }
 
     def stop() -> None:
-        if worker_process is not None:
-            worker_process.terminate()
-            worker_process.wait(timeout=10)
         context.close()
 
     if with_bridge and not settings.demo_mode:
@@ -357,9 +358,23 @@ def serve(
 
         with config_errors_exit():
             bridge_options(context)
-    app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
+    app_ = create_app(
+        context,
+        relay_outbox=True,
+        on_shutdown=stop,
+        with_bridge=with_bridge,
+        processes=workers,
+        process_env={**os.environ, "HOTLINE_REDIS_URL": context.redis.url},
+    )
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
-    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5, **proxy_options(settings))
+
+
+def proxy_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """uvicorn's proxy-header options: X-Forwarded-For is read only from HOTLINE_TRUSTED_PROXIES
+    (uvicorn's own default believes any loopback client)."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or [""]}
 
 
 def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]

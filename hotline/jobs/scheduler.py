@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 
 from hotline.bootstrap import Context
 from hotline.jobs.periodic import escalate_overdue_tickets, purge_personal_data
@@ -32,7 +32,8 @@ class PeriodicJob:
     #: An importable job function that takes no arguments.
     job: Callable[[], Any]
     every_s: int
-    queue: str = "default"
+    #: Sweeps have their own queue, first in every worker's list: never behind the routing backlog.
+    queue: str = "sweeps"
 
 
 PERIODIC_JOBS = (
@@ -54,7 +55,9 @@ def enqueue_due(connection: redis.Redis, now: float, jobs: tuple[PeriodicJob, ..
             continue  # another process (or an earlier tick of this one) has this slot
         job_id = f"{job.name}-{slot}"
         # Without a worker the queue must not fill with stale sweeps: a run waits at most a few periods.
-        Queue(job.queue, connection=connection).enqueue(job.job, job_id=job_id, ttl=job.every_s * 5)
+        Queue(job.queue, connection=connection).enqueue(
+            job.job, job_id=job_id, ttl=job.every_s * 5, retry=Retry(max=2, interval=[5, 20]), job_timeout=job.every_s
+        )
         enqueued.append(job_id)
         logger.debug("periodic job %s enqueued", job_id)
     return enqueued

@@ -16,22 +16,25 @@ from hotline.bootstrap import Context
 from hotline.bridge_client import BridgeClient
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
 from ticketing.domain.access import Actor
-from ticketing.domain.roles import phone_as_seen_by
+from ticketing.domain.roles import phone_as_seen_by, sees_in_full
 
 
 def _values(client: redis.Redis, key: str) -> list[dict[str, Any]]:
     return [json.loads(raw) for raw in client.hvals(key)]
 
 
-def live_state(context: Context, actor: Actor) -> dict[str, Any]:
+def live_state(context: Context, actor: Actor, interface: str | None = None) -> dict[str, Any]:
     """The snapshot `actor` may see (caller numbers masked unless the role sees them in full)."""
     client = context.redis.client
     meta = {k.decode(): v.decode() for k, v in client.hgetall(META_KEY).items()}
     queues = sorted(_values(client, QUEUES_KEY), key=lambda q: q["queue"])
     agents = sorted(_values(client, AGENTS_KEY), key=lambda a: a["interface"])
     calls = sorted(_values(client, CALLS_KEY), key=lambda c: c.get("started_at") or 0)
-    for call in calls:
-        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"))
+    for call in calls:  # a lawyer sees in full only the calls put through to their phone (`interface`)
+        own = interface is not None and call.get("agent_interface") == interface
+        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"), own=own)
+        if not sees_in_full(actor.role, own=own):
+            call.pop("recording_paths", None)
     now = time.time()
     for queue in queues:
         oldest = queue.get("oldest_joined_at")

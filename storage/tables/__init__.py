@@ -19,6 +19,7 @@ from storage.tables.tickets import (
     Ticket,
     TicketCodeCounter,
     TicketEvent,
+    TicketIdempotencyKey,
     ticket_calls,
 )
 from storage.tables.transcripts import Transcript
@@ -44,6 +45,7 @@ __all__ = [
     "TicketCodeCounter",
     "TicketEscalation",
     "TicketEvent",
+    "TicketIdempotencyKey",
     "Transcript",
     "User",
     "VirtualHoldRequest",

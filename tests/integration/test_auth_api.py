@@ -110,12 +110,11 @@ def test_categories_come_from_config(client: TestClient, staff: dict[str, Staff]
 
 def test_health_reports_database_and_redis(client: TestClient, context: Context) -> None:
     body = client.get("/api/health").json()
-    assert body["status"] == "ok"
+    assert body["status"] == "degraded"  # no worker, bridge or IVR runs in this test
     assert body["database"] == {"backend": context.engine.dialect.name, "ok": True}
     assert body["redis"]["ok"] is True and body["redis"]["mode"] == context.redis.mode
     assert "demo mode" in body["pbx"] and "simulated" in body["pbx"]
-    # No bridge in this test: in demo mode the API works without one.
-    assert body["bridge"] == {"status": "unknown", "running": False}
+    assert body["bridge"] == {"running": False}  # no bridge in this test; the API works without one
     context.redis.client.set("hotline:bridge:default:alive", '{"connected": true, "source": "simulator"}', ex=5)
     body = client.get("/api/health").json()
-    assert body["bridge"] == {"status": "ok", "running": True, "connected": True, "source": "simulator"}
+    assert body["bridge"] == {"running": True, "connected": True, "source": "simulator"}

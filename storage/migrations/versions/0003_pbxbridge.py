@@ -1,7 +1,7 @@
 """calls whose end was not seen; AHT's own denominator in the hourly rollup
 
 Revision ID: 0003_pbxbridge
-Revises: 0003_router
+Revises: 0003_runtime
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_pbxbridge"
-down_revision = "0003_router"
+down_revision = "0003_runtime"
 branch_labels = None
 depends_on = None
 
