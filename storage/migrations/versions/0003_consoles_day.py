@@ -1,7 +1,7 @@
 """consoles: ticket drafts per lawyer and call, audit of account administration
 
 Revision ID: 0003_consoles_day
-Revises: 0003_runtime
+Revises: 0003_pbxbridge
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.tables.base
 
 revision = "0003_consoles_day"
-down_revision = "0003_runtime"
+down_revision = "0003_pbxbridge"
 branch_labels = None
 depends_on = None
 
