@@ -223,12 +223,12 @@ def worker(
     queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
 ) -> None:
     """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
-    import redis
     from rq import Worker
 
     from hotline.asr.jobs import ASR_QUEUE
     from hotline.asr.model import preload
     from hotline.config.settings import load_settings
+    from hotline.redis_conn import redis_client
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:
@@ -240,11 +240,15 @@ def worker(
             settings = load_settings()
         preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
     # The scheduler runs retries that wait (a transcription whose recording is not there yet).
-    Worker(queues, connection=redis.Redis.from_url(url)).work(with_scheduler=True)
+    Worker(queues, connection=redis_client(url)).work(with_scheduler=True)
 
 
 @app.command("bridge")
-def bridge() -> None:
+def bridge(
+    with_ivr: Annotated[
+        bool, typer.Option("--ivr/--no-ivr", help="Also serve the IVR (FastAGI) here; --no-ivr with `hotline ivr`")
+    ] = True,
+) -> None:
     """Run the telephony bridge alone (with the IVR): AMI events to call records and live state, the
     roster, and the actions the API asks for. Without HOTLINE_AMI_HOST: the simulator (demo mode)."""
     import asyncio
@@ -264,12 +268,41 @@ def bridge() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        await run_bridge(context)
+        await run_bridge(context, with_ivr=with_ivr)
 
     try:
         asyncio.run(main())
     except asyncio.CancelledError:
         typer.echo("bridge stopped")
+    finally:
+        context.close()
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the periodic-job scheduler alone (escalation, retention, KPI rebuild). Run it on two or more
+    machines: a lease in Redis elects the one that enqueues, and another takes over when it dies."""
+    import asyncio
+    import signal
+
+    from hotline.scheduler import schedule_forever, scheduler_lease
+
+    with _clear_errors():
+        context = _context()
+    typer.echo(f"scheduler: lease of {context.settings.scheduler_lease_seconds:g} s in Redis ({context.redis.mode})")
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        await schedule_forever(scheduler_lease(context))
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        typer.echo("scheduler stopped")
     finally:
         context.close()
 
@@ -290,6 +323,10 @@ def serve(
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a job worker")] = True,
     with_bridge: Annotated[
         bool, typer.Option("--bridge/--no-bridge", help="Also run the telephony bridge in this process")
+    ] = True,
+    with_scheduler: Annotated[
+        bool,
+        typer.Option("--scheduler/--no-scheduler", help="Also take part in the periodic-job election (lease)"),
     ] = True,
 ) -> None:
     """Run the service on one machine: API and consoles, outbox relay, the telephony bridge with the IVR
@@ -335,9 +372,13 @@ def serve(
 
         with _clear_errors():
             bridge_options(context)
-    app_ = create_app(context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge)
+    app_ = create_app(
+        context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge, schedule_jobs=with_scheduler
+    )
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
-    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    # JSON logs: uvicorn's loggers go through the root handler (setup_logging) instead of its own.
+    log_config = None if os.environ.get("HOTLINE_LOG_FORMAT") == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(app_, host=host, port=port, log_level="info", log_config=log_config, timeout_graceful_shutdown=5)
 
 
 def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]

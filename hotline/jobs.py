@@ -103,3 +103,18 @@ def announce_escalation(escalation_id: int, context: Context | None = None) -> d
     publish_feed(context, payload)
     logger.info("ticket %s escalation %d announced", payload["code"], escalation_id)
     return payload
+
+
+def rebuild_recent_kpis(context: Context | None = None) -> dict[str, Any]:
+    """Hourly: recompute the KPI rollup of the last 26 hours from the calls (a safety net under the
+    bridges' incremental refresh: late resyncs, imported calls, a threshold change)."""
+    from datetime import timedelta
+
+    from hotline.kpi import rebuild
+
+    context = context or worker_context()
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=27)
+    with context.sessions.begin() as session:
+        rebuild(session, start, end, context.settings.sl_threshold_seconds)
+    return {"from": start.isoformat(), "to": end.isoformat()}

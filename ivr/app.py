@@ -19,9 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis.asyncio as aioredis
-
 from hotline.bootstrap import Context
+from hotline.redis_conn import async_redis_client
 from ivr.blocking import CallerGuard
 from ivr.caller_lookup import CallerLookup
 from ivr.channel import AgiChannel
@@ -50,9 +49,7 @@ def build_services(
     """Everything sessions share. Raises ConfigError when config/ivr.yaml has problems."""
     config = config or load_ivr_config(context.settings.config_dir, context.config)
     # A bounded pool: a burst of calls waits briefly for a connection instead of opening hundreds.
-    redis = aioredis.Redis.from_pool(
-        aioredis.BlockingConnectionPool.from_url(context.redis.url, max_connections=REDIS_CONNECTIONS, timeout=5)
-    )
+    redis = async_redis_client(context.redis.url, max_connections=REDIS_CONNECTIONS)
     executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="ivr-db")
 
     async def write(states: Sequence[IvrSessionState]) -> None:

@@ -26,7 +26,7 @@ from hotline.api.routes import (
 )
 from hotline.bootstrap import Context
 from hotline.outbox import relay_pending
-from hotline.scheduler import schedule_forever
+from hotline.scheduler import schedule_forever, scheduler_lease
 from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def create_app(
         if relay_outbox:
             tasks.append(asyncio.create_task(_relay_forever(context)))
         if relay_outbox if schedule_jobs is None else schedule_jobs:
-            tasks.append(asyncio.create_task(schedule_forever(context)))
+            tasks.append(asyncio.create_task(schedule_forever(scheduler_lease(context))))
         if with_bridge:
             from hotline.bridge.runner import run_bridge
 

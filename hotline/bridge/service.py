@@ -82,7 +82,9 @@ class Bridge:
         self.sessions = sessions
         self.tracker = CallTracker()
         self.model = LiveModel(default_wrapup_s=options.wrapup_s)
-        self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s)
+        self.writer = CallWriter(
+            sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s, node=options.node
+        )
         self.core = BridgeCore(self.tracker, self.model, self.writer)
         self.publisher = LivePublisher(redis_client, self.model, options.source)
         self.actions = ActionServer(
@@ -212,7 +214,7 @@ class Bridge:
         if self.core.resync_now is None:
             self.core.resync_now = time.time()
         if self._restore_pending:
-            restored = await asyncio.to_thread(load_in_progress, self.sessions)
+            restored = await asyncio.to_thread(load_in_progress, self.sessions, self.options.node)
             self.core.restored = {k: v for k, v in restored.items() if k not in self.tracker.calls}
             self._restore_pending = False
         await client.ordered_list("CoreShowChannels", timeout=self.options.action_timeout_s * 2)

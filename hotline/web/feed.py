@@ -30,6 +30,7 @@ from hotline.api.errors import NotAuthenticated
 from hotline.api.routes.live import live
 from hotline.bootstrap import Context
 from hotline.jobs import FEED_STREAM
+from hotline.redis_conn import async_redis_client
 from hotline.web.sessions import signed_in
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role, mask_phone
@@ -152,7 +153,7 @@ async def feed(
         return {"live": state}
 
     async def body() -> AsyncIterator[str]:
-        client = aioredis.Redis.from_url(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
+        client = async_redis_client(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
         keep = lambda entry: entry_visible(entry, actor, stations)  # noqa: E731
         try:
             async for chunk in follow(client, "$" if fresh else str(resume), keep, snapshot, fresh):

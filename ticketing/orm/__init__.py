@@ -8,6 +8,7 @@ from ticketing.orm.audit import PersonalDataView
 from ticketing.orm.base import Base
 from ticketing.orm.calls import Call, Caller, CallStatsHourly
 from ticketing.orm.ivr import CallbackRequest, IvrSession
+from ticketing.orm.operations import PeriodicRun
 from ticketing.orm.outbox import OutboxMessage
 from ticketing.orm.people import AuthSession, User
 from ticketing.orm.rosters import DutyShift
@@ -36,6 +37,7 @@ __all__ = [
     "DutyShift",
     "IvrSession",
     "OutboxMessage",
+    "PeriodicRun",
     "PersonalDataView",
     "Station",
     "Ticket",
