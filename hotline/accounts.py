@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.security import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
+from storage.tables import AuthSession, Station, User
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidReference
 from ticketing.domain.roles import Role
-from ticketing.orm import AuthSession, Station, User
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config.calendar import build_calendar, warn_missing_years
 from hotline.config.files import HotlineConfig, load_config
 from hotline.config.settings import Settings, load_settings
-from hotline.db import make_engine, make_session_factory
 from hotline.redis_conn import RedisHandle, connect_redis
+from storage.db import make_engine, make_session_factory
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.routing import KeywordRouter
 

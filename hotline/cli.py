@@ -64,8 +64,8 @@ def _context():  # type: ignore[no-untyped-def]
 def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema."""
     from hotline.config.settings import load_settings
-    from hotline.db import make_engine
-    from hotline.migrate import current_revision, upgrade
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
 
     with _clear_errors():
         settings = load_settings()
@@ -132,7 +132,7 @@ def setup(
     from zoneinfo import ZoneInfo
 
     from hotline.demo import load_demo_roster, load_demo_users
-    from hotline.migrate import upgrade
+    from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
     with _clear_errors():
@@ -225,9 +225,9 @@ def worker(
     """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
     from rq import Worker
 
-    from hotline.asr.jobs import ASR_QUEUE
     from hotline.asr.model import preload
     from hotline.config.settings import load_settings
+    from hotline.jobs.transcription import ASR_QUEUE
     from hotline.redis_conn import redis_client
 
     url = os.environ.get("HOTLINE_REDIS_URL")
@@ -285,7 +285,7 @@ def scheduler() -> None:
     import asyncio
     import signal
 
-    from hotline.scheduler import schedule_forever, scheduler_lease
+    from hotline.jobs.scheduler import schedule_forever, scheduler_lease
 
     with _clear_errors():
         context = _context()
@@ -336,7 +336,7 @@ def serve(
     import uvicorn
 
     from hotline.api.app import create_app
-    from hotline.migrate import current_revision
+    from storage.migrate import current_revision
 
     with _clear_errors():
         context = _context()

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts import create_user
+from storage.tables import DutyShift, User
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift, User
 
 
 @dataclass(frozen=True)

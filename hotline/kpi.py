@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.kpi_formulas import QueueCounts
-from ticketing.orm import Call, CallStatsHourly
+from storage.tables import Call, CallStatsHourly
 
 Granularity = Literal["hour", "day", "month", "all"]
 ABANDONED = ("abandoned", "ring_no_answer_abandoned")

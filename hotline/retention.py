@@ -2,7 +2,7 @@
 HOTLINE_RETENTION_DAYS after the call, then deleted; the tickets keep their own text (description,
 result, comments), only their copy of the transcript goes.
 
-Run hourly by the scheduler (hotline.jobs.purge_personal_data); safe to run twice or in parallel:
+Run hourly by the scheduler (hotline.jobs.periodic.purge_personal_data); safe to run twice or in parallel:
 each pass deletes what is past the cutoff and finds nothing the second time.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ticketing.orm import Call, IvrSession, Ticket, Transcript
+from storage.tables import Call, IvrSession, Ticket, Transcript
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ivr.callback_order import PendingCallback, next_to_serve
 from ivr.waiting import QueueSnapshot
-from ticketing.orm import CallbackRequest
+from storage.tables import CallbackRequest
 
 logger = logging.getLogger(__name__)
 

@@ -49,8 +49,8 @@ def ivr(
 
     from hotline.bootstrap import build_context
     from hotline.errors import ConfigError
-    from hotline.migrate import current_revision
     from ivr.app import start_ivr_server
+    from storage.migrate import current_revision
 
     try:
         context = build_context()

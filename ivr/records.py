@@ -20,13 +20,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from hotline.asr.jobs import enqueue_transcription
 from ivr.session import CallerProfile, IvrSessionState
+from storage.tables import Call, Caller, IvrSession, Ticket, User, ticket_calls
 from ticketing.domain.access import Actor
+from ticketing.domain.events import RecordingFinished
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, Caller, IvrSession, Ticket, User, ticket_calls
+from ticketing.events import emit
 from ticketing.tickets import NewTicket, create_ticket
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def create_voicemail_ticket(
             policy,
             now,
         )
-        enqueue_transcription(session, message.recording_path, message.linkedid, ticket.code)
+        emit(session, RecordingFinished(message.recording_path, message.linkedid, ticket.code))
         logger.info("voicemail of call %s: ticket %s, transcription queued", message.linkedid, ticket.code)
         return ticket.code
 

@@ -40,13 +40,15 @@ from sqlalchemy import delete, func, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hotline.asr import jobs  # noqa: E402
 from hotline.asr.model import load_model  # noqa: E402
 from hotline.bootstrap import Context, build_context  # noqa: E402
 from hotline.config.settings import Settings  # noqa: E402
-from hotline.migrate import upgrade  # noqa: E402
-from hotline.outbox import relay_pending  # noqa: E402
-from ticketing.orm import OutboxMessage, Transcript  # noqa: E402
+from hotline.jobs import transcription as jobs  # noqa: E402
+from hotline.jobs.outbox import relay_pending  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.tables import OutboxMessage, Transcript  # noqa: E402
+from ticketing.domain.events import RecordingFinished  # noqa: E402
+from ticketing.events import emit  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "asr"
 SOURCES = ["asterisk-mixmonitor-sample.wav", "hello-pcm16.wav", "mandarin-ulaw.wav", "two-legs-stereo-ulaw.wav"]
@@ -159,7 +161,7 @@ def throughput(context: Context, env: dict[str, str], audio: Path, duration: flo
         started = time.perf_counter()
         with context.sessions.begin() as session:
             for path in paths:
-                jobs.enqueue_transcription(session, str(path), None)
+                emit(session, RecordingFinished(str(path)))
         relay_pending(context.sessions, connection)
         peaks = {proc.pid: 0 for proc in procs}
         while True:
@@ -232,7 +234,7 @@ def main() -> None:
     finally:
         with context.sessions.begin() as session:
             session.execute(delete(Transcript).where(Transcript.path.startswith("/tmp/bench-asr-")))
-            session.execute(delete(OutboxMessage).where(OutboxMessage.job == jobs.TRANSCRIBE_JOB))
+            session.execute(delete(OutboxMessage).where(OutboxMessage.event == RecordingFinished.name))
         shutil.rmtree(scratch)
         context.close()
 

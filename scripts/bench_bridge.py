@@ -34,9 +34,9 @@ from hotline.ami.frames import FrameDecoder, parse_fields
 from hotline.ami.simulator import AmiSimulator, encode
 from hotline.bridge.core import wants
 from hotline.bridge.service import Bridge, BridgeOptions
-from hotline.db import make_engine, make_session_factory
-from hotline.migrate import upgrade
-from ticketing.orm import Base, Call
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.tables import Base, Call
 
 BURST = Path(__file__).resolve().parents[2] / "shared/fixtures/asterisk-22/ami/09-burst-20-calls.ami"
 ID_KEYS = ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid")

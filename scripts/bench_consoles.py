@@ -103,8 +103,8 @@ def _context(url: str, redis_url: str | None, data_dir: Path) -> Any:
 def fill(context: Any, tickets: int, calls: int) -> None:
     from hotline.demo import load_demo_users
     from hotline.kpi import rebuild
-    from hotline.migrate import upgrade
-    from ticketing.orm import Base, User
+    from storage.migrate import upgrade
+    from storage.tables import Base, User
     from ticketing.stations import import_stations
 
     with context.engine.begin() as connection:
@@ -212,8 +212,8 @@ def wallboard(args: argparse.Namespace) -> None:
 
     from hotline.api.app import create_app
     from hotline.demo import DEMO_USERS, load_demo_users
-    from hotline.jobs import FEED_STREAM
-    from hotline.migrate import upgrade
+    from hotline.live.feed import FEED_STREAM
+    from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
     with TemporaryDirectory() as tmp:

@@ -46,10 +46,10 @@ def serve(conn: Connection, data_dir: str, url: str | None, redis_url: str | Non
 
     from hotline.bootstrap import build_context
     from hotline.config.settings import Settings
-    from hotline.migrate import upgrade
     from ivr.app import start_ivr_server
     from ivr.waiting import LIVE_QUEUES_KEY
-    from ticketing.orm import IvrSession
+    from storage.migrate import upgrade
+    from storage.tables import IvrSession
 
     logging.basicConfig(level=logging.WARNING)
     context = build_context(

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from hotline.db import make_engine, make_session_factory
 from hotline.kpi import compute_kpis, rebuild
-from hotline.migrate import upgrade
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
 
 FILL = """
 INSERT INTO calls (linkedid, direction, queue, caller_number, started_at, offered_at, answered_at, ended_at,

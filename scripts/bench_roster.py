@@ -22,16 +22,16 @@ from sqlalchemy import delete, select
 from hotline.accounts import create_user
 from hotline.config.calendar import build_calendar
 from hotline.config.files import load_config
-from hotline.db import make_engine, make_session_factory
-from hotline.migrate import upgrade
 from hotline.rosters import store
 from hotline.rosters.membership import ActualMember, desired_membership, plan_reconciliation
 from hotline.rosters.reader import read_roster
 from hotline.rosters.service import coverage, import_roster
 from hotline.rosters.service_hours import queue_directory
 from hotline.rosters.validate import validate_table
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.tables import DutyShift, User
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift, User
 
 QUEUES = ["法律咨询、婚姻家庭", "劳动争议、综合咨询", "法律援助", "人民调解、投诉建议"]
 

@@ -26,8 +26,8 @@ from sqlalchemy import text
 from hotline.bootstrap import ticket_policy
 from hotline.config.files import load_config
 from hotline.config.settings import Settings
-from hotline.db import make_engine, make_session_factory
-from hotline.migrate import upgrade
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
 from ticketing.callbacks import sla_report
 from ticketing.escalation import escalate_overdue
 from ticketing.stations import import_stations

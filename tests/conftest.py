@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from hotline.bootstrap import Context, ticket_policy
 from hotline.config.files import load_config
 from hotline.config.settings import Settings
-from hotline.db import make_engine, make_session_factory
-from hotline.migrate import upgrade
 from hotline.redis_conn import RedisHandle, connect_redis
-from ticketing.orm import Base, Station
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.tables import Base, Station
 from ticketing.stations import import_stations
 
 REPO = Path(__file__).resolve().parent.parent

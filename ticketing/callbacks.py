@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.tables import Call, CallbackAttempt, CallbackTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import (
     Attempt,
@@ -31,7 +32,6 @@ from ticketing.domain.errors import NotFound, TransitionNotPermitted
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, CallbackAttempt, CallbackTask, Ticket
 from ticketing.statistics import as_date, local_day
 from ticketing.tickets import transition_ticket
 

@@ -15,15 +15,15 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from storage.tables import Station, Ticket, TicketEscalation
 from ticketing.domain.escalation import AWAITING, DeadlineKind, Lapse, escalation_target, lapses
+from ticketing.domain.events import TicketEscalated
 from ticketing.domain.lifecycle import TicketStatus
-from ticketing.orm import OutboxMessage, Station, Ticket, TicketEscalation
+from ticketing.events import emit
 from ticketing.tickets import record_event
 
 logger = logging.getLogger(__name__)
 
-#: The job that tells supervisors about an escalation (feed message, no personal data).
-ESCALATION_ALERT_JOB = "hotline.jobs.announce_escalation"
 BATCH = 200
 
 
@@ -133,7 +133,7 @@ def escalate_lapse(session: Session, lapse: PendingLapse, now: datetime) -> Tick
             "levels_up": levels_up,
         },
     )
-    session.add(OutboxMessage(job=ESCALATION_ALERT_JOB, args=[escalation.id], created_at=now))
+    emit(session, TicketEscalated(escalation.id), now)
     logger.info(
         "ticket %s missed its %s deadline %s at station %s; escalated to station %s",
         ticket.code,

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.tables import Ticket, TicketEscalation, TicketEvent
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidTransition
 from ticketing.domain.escalation import Lapse, lapses
 from ticketing.domain.lifecycle import TicketStatus, plan_transition
 from ticketing.domain.policy import TicketPolicy
 from ticketing.escalation import overdue
-from ticketing.orm import Ticket, TicketEscalation, TicketEvent
 from ticketing.tickets import record_event, transition_ticket, visible_tickets
 
 logger = logging.getLogger(__name__)

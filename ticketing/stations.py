@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ticketing.orm import Station
+from storage.tables import Station
 
 
 class StationSpec(Protocol):

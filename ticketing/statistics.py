@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from storage.tables import DataExport, Station, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.escalation import station_chain
 from ticketing.domain.topics import Question, RisingTopic, TopTopic, rising_topics, top_topics, typical_questions
-from ticketing.orm import DataExport, Station, Ticket
 
 Granularity = Literal["day", "week", "month", "all"]
 #: How tickets without a category are shown.

@@ -17,31 +17,27 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from ticketing.domain.access import Actor, can_see
-from ticketing.domain.callbacks import CallbackStatus
-from ticketing.domain.codes import format_code
-from ticketing.domain.errors import InvalidReference, NotFound
-from ticketing.domain.lifecycle import TicketStatus, plan_transition
-from ticketing.domain.policy import TicketPolicy
-from ticketing.domain.roles import Role
-from ticketing.orm import (
+from storage.tables import (
     Call,
     CallbackTask,
     Caller,
-    OutboxMessage,
     Station,
     Ticket,
     TicketCodeCounter,
     TicketEvent,
     User,
 )
+from ticketing.domain.access import Actor, can_see
+from ticketing.domain.callbacks import CallbackStatus
+from ticketing.domain.codes import format_code
+from ticketing.domain.errors import InvalidReference, NotFound
+from ticketing.domain.events import TicketEventRecorded, TicketNeedsRouting
+from ticketing.domain.lifecycle import TicketStatus, plan_transition
+from ticketing.domain.policy import TicketPolicy
+from ticketing.domain.roles import Role
+from ticketing.events import emit
 
 logger = logging.getLogger(__name__)
-
-#: The job every ticket event is announced through (consoles' feed, notifications).
-ANNOUNCE_JOB = "hotline.jobs.announce_ticket_event"
-#: The job that classifies a new ticket and suggests its station (ticketing/routing/service.py).
-ROUTE_JOB = "hotline.jobs_routing.route_ticket"
 
 
 @dataclass
@@ -106,7 +102,7 @@ def record_event(
     )
     session.add(event)
     session.flush()
-    session.add(OutboxMessage(job=ANNOUNCE_JOB, args=[event.id], created_at=now))
+    emit(session, TicketEventRecorded(event.id), now)
     return event
 
 
@@ -146,7 +142,7 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     )
     session.add(ticket)
     record_event(session, ticket, actor, "create", None, now)
-    session.add(OutboxMessage(job=ROUTE_JOB, args=[ticket.id], created_at=now))
+    emit(session, TicketNeedsRouting(ticket.id), now)
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket
 

@@ -25,8 +25,8 @@ from hotline.api.routes import (
     users,
 )
 from hotline.bootstrap import Context
-from hotline.outbox import relay_pending
-from hotline.scheduler import schedule_forever, scheduler_lease
+from hotline.jobs.outbox import relay_pending
+from hotline.jobs.scheduler import schedule_forever, scheduler_lease
 from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def create_app(
     schedule_jobs: bool | None = None,
 ) -> FastAPI:
     """The application; with `relay_outbox` it also moves outbox rows to the job queue; with
-    `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.scheduler);
+    `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.jobs.scheduler);
     with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,

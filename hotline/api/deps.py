@@ -14,9 +14,9 @@ from hotline.api.errors import Forbidden, NotAuthenticated
 from hotline.bootstrap import Context
 from hotline.bridge_client import BridgeClient
 from hotline.dialing import CallbackDialer
+from storage.tables import User
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
-from ticketing.orm import User
 
 SESSION_COOKIE = "hotline_session"
 

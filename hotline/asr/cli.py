@@ -105,8 +105,8 @@ def _transcribe(path: Path, model: Any) -> dict[str, Any]:
 def _transcribe_and_store(context: Any, path: Path, linkedid: str | None, model: Any, force: bool) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from hotline.asr.jobs import process_recording
-    from ticketing.orm import Transcript
+    from hotline.jobs.transcription import process_recording
+    from storage.tables import Transcript
 
     process_recording(context, str(path), linkedid, model=model, force=force)
     with context.sessions() as session:
@@ -151,7 +151,7 @@ def _linkedids(context: Any, files: list[Path]) -> dict[str, str]:
     """Which call each file belongs to, from the calls' recording paths (one pass over the calls)."""
     from sqlalchemy import select
 
-    from ticketing.orm import Call
+    from storage.tables import Call
 
     wanted = {str(path.absolute()) for path in files}
     found: dict[str, str] = {}

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from hotline.asr import segments
 from hotline.asr.errors import AsrError
 from hotline.asr.transcribe import TranscriptResult
-from ticketing.orm import Call, OutboxMessage, Ticket, Transcript, ticket_calls
-from ticketing.tickets import ROUTE_JOB
+from storage.tables import Call, Ticket, Transcript, ticket_calls
+from ticketing.domain.events import TicketNeedsRouting
+from ticketing.events import emit
 
 
 class TranscriptStatus(StrEnum):
@@ -97,7 +98,7 @@ def attach(session: Session, row: Transcript) -> None:
         session.execute(update(Ticket).where(Ticket.code == code).values(transcript=text))
     # The router reads the transcript too: route the tickets again, in this same transaction.
     for ticket_id in session.scalars(select(Ticket.id).where(Ticket.code.in_(codes))) if codes else []:
-        session.add(OutboxMessage(job=ROUTE_JOB, args=[ticket_id]))
+        emit(session, TicketNeedsRouting(ticket_id))
 
 
 def transcript_for_linkedid(session: Session, linkedid: str) -> str | None:

@@ -25,12 +25,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.asr.jobs import enqueue_transcription
 from hotline.asr.store import transcript_for_linkedid
 from hotline.call_tracker import CallRecord, Outcome
 from hotline.kpi import refresh_hours
 from hotline.logging_setup import mask_numbers
-from ticketing.orm import Call, Caller, IvrSession, Transcript, User
+from storage.tables import Call, Caller, IvrSession, Transcript, User
+from ticketing.domain.events import RecordingFinished
+from ticketing.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ class CallWriter:
             self._copy_ivr_sessions(session, self.node, [row["linkedid"] for row in rows])
             for row in ended:
                 for path in row["recording_paths"]:
-                    enqueue_transcription(session, path, row["linkedid"])
+                    emit(session, RecordingFinished(path, row["linkedid"]))
             self._copy_transcripts(session, self.node, [row["linkedid"] for row in ended])
             if self.sl_threshold_s is not None:
                 session.flush()

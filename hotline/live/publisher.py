@@ -26,8 +26,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from hotline.jobs import FEED_MAXLEN, FEED_STREAM
 from hotline.live.calls import call_view
+from hotline.live.feed import append_to_feed
 from hotline.live.model import Changes, LiveModel
 from ticketing.domain.roles import mask_phone
 
@@ -145,7 +145,7 @@ class LivePublisher:
                 self._queue_states[queue] = key
                 feed.append({"type": "queue", **snapshot, "at": now})
         for entry in feed:
-            pipe.xadd(FEED_STREAM, {"data": _json(entry)}, maxlen=FEED_MAXLEN, approximate=True)
+            append_to_feed(pipe, entry)
 
     async def _publish_all(self, extra: Sequence[dict[str, Any]] = ()) -> None:
         model = self.model

@@ -34,7 +34,7 @@ def _database() -> Iterator[_Database]:
     from hotline.cli import _clear_errors
     from hotline.config.files import load_config
     from hotline.config.settings import load_settings
-    from hotline.db import make_engine, make_session_factory
+    from storage.db import make_engine, make_session_factory
 
     with _clear_errors():
         settings = load_settings()

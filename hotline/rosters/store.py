@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from hotline.rosters.lookups import Lawyer, LawyerDirectory
 from hotline.rosters.model import RowError, Shift
 from hotline.rosters.validate import ParsedRow
+from storage.tables import DutyShift, User
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift, User
 
 #: Key of the PostgreSQL advisory lock that serialises roster imports.
 IMPORT_LOCK = 12348_0005

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.api.deps import SessionDep, require_roles
+from storage.tables import PersonalDataView
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
-from ticketing.orm import PersonalDataView
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]

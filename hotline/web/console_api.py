@@ -28,11 +28,11 @@ from hotline.api.schemas import Body
 from hotline.bridge_client import BridgeClient, BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
 from hotline.web.screenpop import GREEN_LABELS, screen_pop
+from storage.tables import Call, User
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import NotFound
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, User
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"])

@@ -23,11 +23,11 @@ from hotline.api.routes.forwarding import overdue_list
 from hotline.api.routes.live import live as live_state
 from hotline.api.routes.statistics import Format, _deliver
 from hotline.reports import Table
+from storage.tables import Call, CallbackTask, IvrSession, Station, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import Satisfaction
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, CallbackTask, IvrSession, Station, Ticket
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]

@@ -19,9 +19,9 @@ from hotline.api.errors import Conflict
 from hotline.api.schemas import Body, PhoneNumber
 from hotline.bridge_client import BridgeClient, BridgeError
 from hotline.web.console_api import bridge_failed
+from storage.tables import IvrSession
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role, mask_phone
-from ticketing.orm import IvrSession
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/demo", tags=["demo (simulated)"])

@@ -29,12 +29,12 @@ from sqlalchemy import select
 from hotline.api.errors import NotAuthenticated
 from hotline.api.routes.live import live
 from hotline.bootstrap import Context
-from hotline.jobs import FEED_STREAM
+from hotline.live.feed import FEED_STREAM
 from hotline.redis_conn import async_redis_client
 from hotline.web.sessions import signed_in
+from storage.tables import Station
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role, mask_phone
-from ticketing.orm import Station
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/feed", tags=["live"])

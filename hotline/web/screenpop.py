@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.web.audit import record_view
+from storage.tables import Call, Caller, IvrSession, Ticket
 from ticketing.domain.access import Actor, can_see
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
-from ticketing.orm import Call, Caller, IvrSession, Ticket
 
 HISTORY = 10
 OPEN_STATUSES = frozenset(

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hotline.live.publisher import FEED_STREAM
+from hotline.live.feed import FEED_STREAM
 from hotline.web.pages import NODE_MODULES
+from storage.tables import Call, CallbackTask, Caller, DataExport, PersonalDataView, Ticket
 from tests.browser.conftest import LiveApp, screenshot, sign_in
-from ticketing.orm import Call, CallbackTask, Caller, DataExport, PersonalDataView, Ticket
 
 NUMBER = "13912345678"
 TRANSCRIPT = "我父亲七十岁了，子女不给赡养费"

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.tables import Ticket
 from tests.integration.conftest import Staff
-from ticketing.orm import Ticket
 
 
 def error_id(response) -> str:  # type: ignore[no-untyped-def]

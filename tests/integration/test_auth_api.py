@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from hotline.api.routes.auth import MAX_FAILURES
 from hotline.bootstrap import Context
+from storage.tables import AuthSession, User
 from tests.integration.conftest import PASSWORD, Staff
-from ticketing.orm import AuthSession, User
 
 
 def test_every_ticket_endpoint_needs_a_sign_in(client: TestClient) -> None:

@@ -21,9 +21,10 @@ from sqlalchemy import select, text
 from hotline.ami.simulator import AmiSimulator, load_trace
 from hotline.bootstrap import Context
 from hotline.bridge.service import Bridge, BridgeOptions
-from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, FEED_STREAM, META_KEY, QUEUES_KEY
+from hotline.live.feed import FEED_STREAM
+from hotline.live.publisher import AGENTS_KEY, CALLS_KEY, META_KEY, QUEUES_KEY
+from storage.tables import Call, Caller, OutboxMessage
 from tests.traces import AMI, needs_traces
-from ticketing.orm import Call, Caller, OutboxMessage
 
 pytestmark = needs_traces
 
@@ -282,8 +283,8 @@ def test_recordings_of_finished_calls_are_queued_for_transcription(context: Cont
         with context.sessions() as session:
             jobs = session.scalars(select(OutboxMessage)).all()
         [row] = rows(context).values()
-        assert [(j.job, j.args) for j in jobs] == [
-            ("hotline.asr.jobs.transcribe_recording", [row.recording_paths[0], row.linkedid, None])
+        assert [(j.event, j.args) for j in jobs] == [
+            ("recording.finished", [row.recording_paths[0], row.linkedid, None])
         ]
 
     run(scenario())
@@ -350,7 +351,7 @@ def test_database_unreachable_for_seconds_loses_nothing(context: Context) -> Non
         pytest.skip("SQLite is a local file with no connection to lose; the locked-database test covers it")
     from sqlalchemy.engine import make_url
 
-    from hotline.db import make_engine, make_session_factory
+    from storage.db import make_engine, make_session_factory
 
     async def scenario() -> None:
         url = make_url(str(context.engine.url.render_as_string(hide_password=False)))
@@ -378,7 +379,7 @@ def test_database_unreachable_for_seconds_loses_nothing(context: Context) -> Non
 
 
 def test_the_ivr_path_and_survey_score_land_on_the_call_row(context: Context) -> None:
-    from ticketing.orm import IvrSession
+    from storage.tables import IvrSession
 
     path = [{"node": "welcome", "key": None, "seconds": 3.1}, {"node": "main", "key": "1", "seconds": 4.2}]
     with context.sessions.begin() as session:
@@ -396,7 +397,7 @@ def test_the_ivr_path_and_survey_score_land_on_the_call_row(context: Context) ->
 
 
 def test_a_voicemail_transcribed_before_the_call_row_is_written_fills_its_transcript(context: Context) -> None:
-    from ticketing.orm import Transcript
+    from storage.tables import Transcript
 
     segments = [{"speaker": None, "start": 0.0, "end": 2.0, "text": "我想咨询工资拖欠"}]
     with context.sessions.begin() as session:

@@ -18,7 +18,7 @@ from hotline.bridge_client import (
     BridgeTimeout,
     BridgeUnavailable,
 )
-from hotline.live.publisher import FEED_STREAM
+from hotline.live.feed import FEED_STREAM
 from tests.integration.test_bridge import run, running, trace, until
 from tests.traces import needs_traces
 

@@ -14,9 +14,9 @@ from hotline.bridge.runner import roster_work
 from hotline.bridge_client import BridgeClient
 from hotline.demo import load_demo_roster
 from hotline.live.model import AgentState
+from storage.tables import DutyShift
 from tests.integration.test_bridge import run, running, until
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift
 
 
 def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context: Context) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.bootstrap import Context
+from storage.tables import CallbackTask
 from tests.integration.conftest import Staff
 from tests.integration.workflow_support import beijing, move, new_ticket, person, ticket_row
 from ticketing.callbacks import NewAttempt, get_task, record_attempt
@@ -21,7 +22,6 @@ from ticketing.domain.callbacks import CallbackOutcome, Satisfaction
 from ticketing.domain.errors import AlreadyCompleted
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.orm import CallbackTask
 
 Outcome = CallbackOutcome
 CLOSED_AT = beijing(2025, 9, 30, 15)  # Tue, eve of National Day 2025 (Oct 1-8 off, Sat Oct 11 worked)

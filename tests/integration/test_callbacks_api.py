@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from hotline.api.deps import get_dialer
 from hotline.bootstrap import Context
 from hotline.dialing import DialerUnavailable, DialRefused, DialTimedOut
+from storage.tables import Call, CallbackTask, User
 from tests.integration.conftest import Staff
 from tests.integration.test_tickets_api import move, new_ticket
-from ticketing.orm import Call, CallbackTask, User
 
 
 def closed_task(client: TestClient, staff: dict[str, Staff], **fields: object) -> tuple[str, int]:

@@ -13,11 +13,14 @@ from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from hotline import jobs
 from hotline.api.app import create_app
 from hotline.bootstrap import Context
-from hotline.outbox import relay_pending
-from hotline.scheduler import PERIODIC_JOBS, enqueue_due
+from hotline.jobs import periodic, worker
+from hotline.jobs import tickets as jobs
+from hotline.jobs.outbox import relay_pending
+from hotline.jobs.scheduler import PERIODIC_JOBS, enqueue_due
+from hotline.live.feed import FEED_STREAM
+from storage.tables import OutboxMessage, TicketEscalation, TicketEvent
 from tests.conftest import station_id
 from tests.integration.workflow_support import (
     CITY,
@@ -31,10 +34,10 @@ from tests.integration.workflow_support import (
     ticket_row,
 )
 from ticketing.domain.access import Actor
+from ticketing.domain.events import TicketEscalated
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.escalation import ESCALATION_ALERT_JOB, escalate_overdue
-from ticketing.orm import OutboxMessage, TicketEscalation, TicketEvent
+from ticketing.escalation import escalate_overdue
 from ticketing.tickets import get_ticket, transition_ticket
 
 # Tue Sep 30 2025, 10:00 in Beijing: accept due Oct 10 00:00 (National Day in between),
@@ -87,7 +90,7 @@ def test_each_lapse_is_escalated_once_and_one_level_higher(context: Context, des
         assert "接收期限" in (ticket.events[-2].note or "")
         # Escalating records history without touching the ticket row: no race with station staff.
         assert ticket.status == "forwarded" and ticket.version == version
-        alerts = session.scalars(select(OutboxMessage.args).where(OutboxMessage.job == ESCALATION_ALERT_JOB)).all()
+        alerts = session.scalars(select(OutboxMessage.args).where(OutboxMessage.event == TicketEscalated.name)).all()
         assert sorted(alerts) == [[first], [second]]
 
 
@@ -164,7 +167,7 @@ def test_concurrent_sweeps_escalate_each_lapse_exactly_once(context: Context, de
         assert session.scalar(select(func.count()).select_from(TicketEscalation)) == 2 * len(codes)
         escalate_events = select(func.count()).where(TicketEvent.action == "escalate")
         assert session.scalar(escalate_events) == 2 * len(codes)
-        alerts = select(func.count()).where(OutboxMessage.job == ESCALATION_ALERT_JOB)
+        alerts = select(func.count()).where(OutboxMessage.event == TicketEscalated.name)
         assert session.scalar(alerts) == 2 * len(codes)
 
 
@@ -188,11 +191,11 @@ def test_alert_reaches_the_feed_through_outbox_and_worker_without_personal_data(
     code = forwarded(context, desk, caller_name="张三")
     escalate_overdue(context.sessions, ACCEPT_DUE)
     connection = context.redis.client
-    connection.delete(jobs.FEED_STREAM)
+    connection.delete(FEED_STREAM)
     relay_pending(context.sessions, connection)
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
-    raw = [entry[1][b"data"].decode() for entry in connection.xrange(jobs.FEED_STREAM)]
+    raw = [entry[1][b"data"].decode() for entry in connection.xrange(FEED_STREAM)]
     messages = [json.loads(text) for text in raw]
     alerts = [m for m in messages if m["type"] == "ticket.escalated"]
     assert len(alerts) == 1
@@ -216,10 +219,10 @@ def test_the_scheduler_enqueues_each_slot_once_across_processes(context: Context
     assert len(third) == 1
     queued = Queue(job.queue, connection=connection).jobs
     # Each run goes through run_periodic, which claims (job, slot) in the database before running it.
-    assert [j.func_name for j in queued] == ["hotline.scheduler.run_periodic"] * 2
+    assert [j.func_name for j in queued] == ["hotline.jobs.scheduler.run_periodic"] * 2
     assert [j.args[:3] for j in queued] == [
-        (job.name, job.job, int(start // job.every_s)),
-        (job.name, job.job, int(start // job.every_s) + 1),
+        (job.name, "hotline.jobs.periodic.escalate_overdue_tickets", int(start // job.every_s)),
+        (job.name, "hotline.jobs.periodic.escalate_overdue_tickets", int(start // job.every_s) + 1),
     ]
 
 
@@ -230,10 +233,10 @@ def test_the_periodic_job_escalates_through_a_real_worker(
     connection = context.redis.client
     [sweep] = [j for j in PERIODIC_JOBS if j.name == "escalate-overdue"]
     enqueue_due(connection, datetime.now(UTC).timestamp(), (sweep,))
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     assert sorted(e.kind for e in escalations(context)) == ["accept", "finish"]
-    assert jobs.escalate_overdue_tickets(context) == 0  # safe to run again
+    assert periodic.escalate_overdue_tickets(context) == 0  # safe to run again
 
 
 def test_the_service_runs_the_scheduler_from_its_lifespan(context: Context) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
+from storage.tables import Ticket
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
 from tests.integration.test_tickets_api import move, new_ticket
@@ -16,7 +17,6 @@ from tests.integration.workflow_support import TOWNSHIP, beijing, forward, perso
 from tests.integration.workflow_support import new_ticket as ticket_at
 from ticketing.domain.roles import Role
 from ticketing.escalation import escalate_overdue
-from ticketing.orm import Ticket
 
 HOSTILE = "<script>alert('x')</script>\"; DROP TABLE tickets; --\u202e\u0007 " + "进" * 1900
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from hotline.bootstrap import Context
 from hotline.kpi import compute_kpis, rebuild, refresh_hours
+from storage.tables import Call
 from tests.integration.conftest import Staff
-from ticketing.orm import Call
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -7,8 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from hotline.bootstrap import Context
-from hotline.migrate import MIGRATIONS, alembic_config, current_revision
-from ticketing.orm import Base
+from storage.migrate import MIGRATIONS, alembic_config, current_revision
+from storage.tables import Base
 
 
 def test_database_is_at_head(context: Context) -> None:

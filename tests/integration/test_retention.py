@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
-from hotline.jobs import purge_personal_data
+from hotline.jobs.periodic import purge_personal_data
 from hotline.retention import purge
-from ticketing.orm import Call, IvrSession, Ticket, Transcript
+from storage.tables import Call, IvrSession, Ticket, Transcript
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

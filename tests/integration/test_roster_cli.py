@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from hotline.accounts import create_user
-from hotline.db import make_engine, make_session_factory
 from hotline.demo import DEMO_USERS
-from hotline.migrate import upgrade
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
 from tests.conftest import REPO
 from tests.integration.test_cli import hotline, isolated_env  # noqa: F401 (fixture)
 from ticketing.domain.roles import Role

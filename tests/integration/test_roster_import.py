@@ -14,10 +14,10 @@ from hotline.accounts import create_user
 from hotline.bootstrap import Context
 from hotline.rosters.reader import RosterFileError
 from hotline.rosters.service import ImportResult, import_roster, shifts_on
+from storage.tables import DutyShift
 from tests.conftest import REPO
 from tests.unit.rosters.helpers import HEADER, xlsx_bytes
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 

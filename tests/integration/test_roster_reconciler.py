@@ -18,8 +18,8 @@ from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.rosters.membership import QueueAdd, QueueRemove
 from hotline.rosters.reconciler import ReconcileReport, reconcile_once, seconds_to_next_pass
+from storage.tables import DutyShift
 from ticketing.domain.roles import Role
-from ticketing.orm import DutyShift
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 12, 1)

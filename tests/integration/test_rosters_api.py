@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from hotline.bootstrap import Context
+from storage.tables import User
 from tests.integration.conftest import Staff
 from tests.unit.rosters.helpers import HEADER
-from ticketing.orm import User
 
 
 @pytest.fixture

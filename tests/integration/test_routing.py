@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
-from hotline.jobs_routing import route_ticket
+from hotline.jobs.routing import route_ticket
+from storage.tables import Caller, Station, Ticket, TicketEvent
 from tests.integration.conftest import Staff
 from tests.integration.test_cli import hotline
 from ticketing.domain.roles import Role
-from ticketing.orm import Caller, Station, Ticket, TicketEvent
 from ticketing.routing.service import triage_tickets
 from ticketing.tickets import NewTicket, create_ticket
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
+from storage.tables import DataExport
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
 from tests.integration.workflow_support import TOWNSHIP, beijing, forward, new_ticket, person
 from ticketing.domain.roles import Role
-from ticketing.orm import DataExport
 
 PHONE = "13808081234"
 HOSTILE = '=HYPERLINK("http://evil.example","点我")工伤赔偿怎么算\x07'

@@ -13,12 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
+from storage.tables import Ticket, TicketEvent
 from tests.conftest import station_id
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidTransition
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.orm import Ticket, TicketEvent
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
+from storage.tables import CallbackTask, OutboxMessage, Station, TicketEvent
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
-from ticketing.orm import CallbackTask, OutboxMessage, Station, TicketEvent
-from ticketing.tickets import ANNOUNCE_JOB
+from ticketing.domain.events import TicketEventRecorded
 
 
 def new_ticket(client: TestClient, who: Staff, **fields: object) -> dict:
@@ -70,7 +70,7 @@ def test_full_forwarding_path_to_archive(
     events = session.scalars(select(TicketEvent).order_by(TicketEvent.id)).all()
     assert len(events) == 7
     outbox = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.job == ANNOUNCE_JOB).order_by(OutboxMessage.id)
+        select(OutboxMessage).where(OutboxMessage.event == TicketEventRecorded.name).order_by(OutboxMessage.id)
     ).all()
     assert [m.args for m in outbox] == [[e.id] for e in events]
     assert session.scalar(select(CallbackTask.status)) == "pending"

@@ -12,8 +12,8 @@ from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.bridge.virtual_hold import VirtualHold
 from ivr.callbacks import request_callback
+from storage.tables import CallbackRequest
 from tests.integration.test_bridge import rows, run, running, until
-from ticketing.orm import CallbackRequest
 
 QUIET = TrafficProfile(calls_per_minute=0.001, talk_s=(0.3, 0.5), ring_s=0.1)
 

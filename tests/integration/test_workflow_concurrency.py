@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.bootstrap import Context
+from storage.tables import Ticket, TicketEvent
 from tests.integration.workflow_support import COUNTY, beijing, forward, move, new_ticket, person, ticket_row
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidTransition, NotFound
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 from ticketing.forwarding import report_progress
-from ticketing.orm import Ticket, TicketEvent
 from ticketing.tickets import get_ticket, transition_ticket
 
 AT = beijing(2025, 11, 24, 10)

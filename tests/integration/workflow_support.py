@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
 from hotline.bootstrap import Context
+from storage.tables import Ticket
 from tests.conftest import station_id
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
-from ticketing.orm import Ticket
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket
 
 BEIJING = ZoneInfo("Asia/Shanghai")

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from storage.tables import Station, Ticket
 from ticketing.domain.routing import KeywordRouter, RoutingDecision
-from ticketing.orm import Station, Ticket
 from ticketing.tickets import record_event
 
 logger = logging.getLogger(__name__)

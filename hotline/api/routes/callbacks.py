@@ -16,12 +16,12 @@ from hotline.api.errors import ApiError
 from hotline.api.periods import local_period
 from hotline.api.schemas import Body, Linkedid, Note
 from hotline.dialing import classify_dial_error
+from storage.tables import CallbackTask
 from ticketing.callbacks import NewAttempt, TaskState, get_task, record_attempt, sla_report, task_query
 from ticketing.domain.access import Actor
 from ticketing.domain.callbacks import CallbackOutcome, CallbackSla, CallbackStatus, Satisfaction
 from ticketing.domain.errors import AlreadyCompleted
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import CallbackTask
 
 logger = logging.getLogger(__name__)
 

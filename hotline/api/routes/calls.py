@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.periods import local_period
 from hotline.kpi import compute_kpis
+from storage.tables import Call
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import Call
 
 router = APIRouter(prefix="/api", tags=["calls"])
 Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]

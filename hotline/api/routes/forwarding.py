@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.routes.tickets import DeskActor, TicketCode, read, ticket_out
 from hotline.api.schemas import Body, RequiredNote, TicketDetail
+from storage.tables import TicketEscalation
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 from ticketing.forwarding import ForwardedWork, forwarded_work, report_progress, triage_item, triage_query
-from ticketing.orm import TicketEscalation
 from ticketing.tickets import get_ticket
 
 router = APIRouter(tags=["forwarding"])

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.schemas import Body, Description, PhoneNumber
+from storage.tables import Caller
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import Caller
 from ticketing.routing.service import decision_payload
 
 router = APIRouter(prefix="/api/route", tags=["routing"])

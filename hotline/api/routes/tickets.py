@@ -19,10 +19,10 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
+from storage.tables import CallbackTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
-from ticketing.orm import CallbackTask, Ticket
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])

@@ -12,9 +12,9 @@ from hotline.api.deps import SessionDep, require_roles
 from hotline.api.errors import Conflict
 from hotline.api.routes.auth import user_out
 from hotline.api.schemas import UserCreate, UserOut
+from storage.tables import User
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
-from ticketing.orm import User
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from hotline.asr.model import LoadedModel
 from hotline.bootstrap import Context
+from storage.tables import Call, Transcript
 from tests.asr_support import HELLO, once_per_ci_run
 from tests.integration.test_cli import hotline, isolated_env  # noqa: F401  (fixture)
-from ticketing.orm import Call, Transcript
 
 
 @once_per_ci_run  # the command runs on its own SQLite file and embedded Redis on both passes

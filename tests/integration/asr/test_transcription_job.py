@@ -14,14 +14,16 @@ import soundfile
 from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
-from hotline.asr import jobs, store
+from hotline.asr import store
 from hotline.asr.errors import Reason, RecordingMissing
 from hotline.bootstrap import Context
-from hotline.jobs import FEED_STREAM
+from hotline.jobs import transcription as jobs
+from hotline.live.feed import FEED_STREAM
+from storage.tables import Call, OutboxMessage, Ticket, Transcript
 from tests.asr_support import HELLO, TWO_LEGS
+from ticketing.domain.events import TicketNeedsRouting
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, OutboxMessage, Ticket, Transcript
-from ticketing.tickets import ROUTE_JOB, NewTicket, create_ticket
+from ticketing.tickets import NewTicket, create_ticket
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 LINKEDID = "1795449034.93"
@@ -75,7 +77,7 @@ def test_job_stores_the_transcript_and_puts_it_on_call_and_ticket(asr_context: C
         ticket = session.scalars(select(Ticket).where(Ticket.code == code)).one()
         assert ticket.transcript == row.text and ticket.version == 1  # no optimistic-lock conflict for the lawyer
         # The router reads transcripts too: the ticket is routed again after this one arrived.
-        routes = session.scalars(select(OutboxMessage.args).where(OutboxMessage.job == ROUTE_JOB)).all()
+        routes = session.scalars(select(OutboxMessage.args).where(OutboxMessage.event == TicketNeedsRouting.name)).all()
         assert routes.count([ticket.id]) >= 2  # once when created, once now
     transcript_notices = [n for n in _feed(asr_context) if n["type"] == "transcript"]
     assert transcript_notices == [notice]

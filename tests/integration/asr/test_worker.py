@@ -20,13 +20,15 @@ from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
-from hotline import jobs as feed_jobs
-from hotline.asr import jobs
 from hotline.bootstrap import Context
-from hotline.outbox import relay_pending
+from hotline.jobs import transcription as jobs
+from hotline.jobs import worker as job_worker
+from hotline.jobs.outbox import relay_pending
+from storage.tables import Transcript
 from tests.asr_support import HELLO
 from tests.conftest import REPO
-from ticketing.orm import Transcript
+from ticketing.domain.events import RecordingFinished
+from ticketing.events import emit
 
 
 def _status(context: Context, path: Path) -> tuple[str | None, int]:
@@ -41,13 +43,16 @@ def test_outbox_hands_the_job_to_rq_with_a_timeout_and_bounded_retries(
     path = tmp_path / "voicemail.wav"
     shutil.copy(HELLO["ulaw"], path)
     with asr_context.sessions.begin() as session:
-        jobs.enqueue_transcription(session, str(path), None, "12348-20261124-000001")
+        emit(session, RecordingFinished(str(path), None, "12348-20261124-000001"))
     assert relay_pending(asr_context.sessions, asr_context.redis.client) == 1
     queue = Queue(jobs.ASR_QUEUE, connection=asr_context.redis.client)
     [job] = queue.jobs
-    assert job.func_name == jobs.TRANSCRIBE_JOB and job.timeout == 3 * 3600 and job.retries_left == 3
-    monkeypatch.setattr(feed_jobs, "worker_context", lambda: asr_context)
-    monkeypatch.setattr(jobs, "worker_context", lambda: asr_context)
+    assert (
+        job.func_name == "hotline.jobs.transcription.transcribe_recording"
+        and job.timeout == 3 * 3600
+        and job.retries_left == 3
+    )
+    monkeypatch.setattr(job_worker, "worker_context", lambda: asr_context)
     SimpleWorker([queue], connection=asr_context.redis.client).work(burst=True)
     assert _status(asr_context, path) == ("done", 1)
     assert job.get_status(refresh=True) == JobStatus.FINISHED
@@ -61,7 +66,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(
     hello, rate = soundfile.read(HELLO["pcm16"], dtype="int16")
     soundfile.write(path, np.concatenate([hello, np.zeros(rate * 6, dtype=np.int16)]), rate, subtype="PCM_16")
     with asr_context.sessions.begin() as session:
-        jobs.enqueue_transcription(session, str(path), "1795449034.93")
+        emit(session, RecordingFinished(str(path), "1795449034.93"))
     relay_pending(asr_context.sessions, asr_context.redis.client)
 
     settings = asr_context.settings
@@ -106,6 +111,6 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(
     # Time passes: the retry delay, and the minute after which the dead scheduler's lock expires.
     queue.scheduled_job_registry.schedule(job, datetime.now(UTC))
     connection.delete(RQScheduler.get_locking_key(jobs.ASR_QUEUE))
-    monkeypatch.setattr(jobs, "worker_context", lambda: asr_context)
+    monkeypatch.setattr(job_worker, "worker_context", lambda: asr_context)
     SimpleWorker([queue], connection=connection).work(burst=True, with_scheduler=True)
     assert _status(asr_context, path) == ("done", 2)

@@ -15,11 +15,11 @@ import pytest
 from rq import Queue, get_current_job
 from sqlalchemy import select
 
-from hotline import jobs
 from hotline.bootstrap import Context
+from hotline.jobs import worker
+from hotline.jobs.scheduler import PeriodicJob, enqueue_due, run_periodic
 from hotline.lease import RedisLease
-from hotline.scheduler import PeriodicJob, enqueue_due, run_periodic
-from ticketing.orm import PeriodicRun
+from storage.tables import PeriodicRun
 
 REPO = Path(__file__).resolve().parents[3]
 QUEUE = "lease-test"
@@ -31,7 +31,7 @@ SCHEDULER = f"""
 import asyncio, os, signal
 from hotline.lease import RedisLease
 from hotline.redis_conn import redis_client
-from hotline.scheduler import PeriodicJob, schedule_forever
+from hotline.jobs.scheduler import PeriodicJob, schedule_forever
 job = PeriodicJob({JOB.name!r}, {JOB.job!r}, {JOB.every_s}, queue={QUEUE!r})
 lease = RedisLease(redis_client(os.environ["HOTLINE_REDIS_URL"]), {LEASE!r}, ttl_s=2.0)
 print(lease.holder, flush=True)
@@ -120,7 +120,7 @@ def _runs(context: Context) -> list[PeriodicRun]:
 def test_killing_the_lease_holder_moves_the_periodic_job_and_each_run_happens_once(
     context: Context, start_scheduler: Callable[[], tuple[subprocess.Popen[str], str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     first, first_holder = start_scheduler()
     _wait_for_holder(context, first_holder, timeout=30)
     second, second_holder = start_scheduler()
@@ -152,7 +152,7 @@ def test_killing_the_lease_holder_moves_the_periodic_job_and_each_run_happens_on
 def test_a_second_copy_of_a_run_is_skipped(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two schedulers that both think they hold the lease (a Redis failover lost the lease and the
     slot keys) enqueue the same slot twice: the database claim lets it run once."""
-    monkeypatch.setattr(jobs, "worker_context", lambda: context)
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
     slot = int(time.time())
     assert enqueue_due(context.redis.client, float(slot), (JOB,), "scheduler-a") == [f"probe-{slot}"]
     context.redis.client.delete(f"hotline:schedule:probe:{slot}")  # as if Redis had failed over

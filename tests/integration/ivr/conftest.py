@@ -21,7 +21,7 @@ from ivr.asterisk_sim import Action, SimulatedCall, make_env
 from ivr.menu_checks import load_ivr_config
 from ivr.menu_config import IvrFile
 from ivr.waiting import LIVE_QUEUES_KEY
-from ticketing.orm import IvrSession
+from storage.tables import IvrSession
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: A Tuesday morning: every queue is open.

@@ -9,11 +9,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from hotline.asr.jobs import TRANSCRIBE_JOB
+from hotline.jobs.events import job_for
 from ivr.asterisk_sim import Speak
 from ivr.records import IVR_ACCOUNT
+from storage.tables import Call, CallbackRequest, OutboxMessage, Ticket, User
 from tests.integration.ivr.conftest import CALLER, TZ, Ivr, call, played, uniqueid
-from ticketing.orm import Call, CallbackRequest, OutboxMessage, Ticket, User
+from ticketing.domain.events import RecordingFinished
 
 HOLIDAY = datetime(2026, 10, 1, 10, 0, tzinfo=TZ)  # 国庆节
 MAKE_UP_SATURDAY = datetime(2026, 10, 10, 10, 0, tzinfo=TZ)  # 调休: a working Saturday
@@ -105,9 +106,10 @@ def test_voicemail_makes_an_accepted_ticket_and_queues_its_transcription(ivr: Iv
         assert [c.linkedid for c in ticket.calls] == [uniqueid(simulated)]
         creator = db.get(User, ticket.created_by_id)
         assert creator is not None and creator.username == IVR_ACCOUNT and not creator.is_active
-        job = db.scalar(select(OutboxMessage).where(OutboxMessage.job == TRANSCRIBE_JOB))
+        job = db.scalar(select(OutboxMessage).where(OutboxMessage.event == RecordingFinished.name))
         assert job is not None and job.args == [expected_path, uniqueid(simulated), ticket.code]
-        assert job.queue == "asr" and job.dispatched_at is None
+        spec = job_for(job.event)
+        assert spec is not None and spec.queue == "asr" and job.dispatched_at is None
         call_row = db.scalar(select(Call).where(Call.linkedid == uniqueid(simulated)))
         assert call_row is not None and call_row.recording_paths == [expected_path]
 
@@ -125,4 +127,4 @@ def test_too_short_a_message_makes_no_ticket(ivr: Ivr) -> None:
     assert row.exit == "closed" and row.ticket_code is None and "voicemail-too-short" in row.flags
     with ivr.context.sessions() as db:
         assert db.scalar(select(Ticket)) is None
-        assert db.scalar(select(OutboxMessage).where(OutboxMessage.job == TRANSCRIBE_JOB)) is None
+        assert db.scalar(select(OutboxMessage).where(OutboxMessage.event == RecordingFinished.name)) is None

@@ -14,8 +14,8 @@ from ivr import destinations
 from ivr.app import start_ivr_server
 from ivr.asterisk_sim import NEEDS_CHANNEL, SimulatedCall, Speak
 from ivr.callbacks import claim_next_callback
+from storage.tables import IvrSession
 from tests.integration.ivr.conftest import OPEN, TZ, Ivr, call
-from ticketing.orm import IvrSession
 
 EVENING = datetime(2026, 11, 24, 20, 0, tzinfo=TZ)
 #: (caller's actions, time) of two long paths: a call-back taken during a long wait, and a voicemail.
@@ -115,7 +115,7 @@ def test_unknown_script_and_garbage_are_refused_without_harm(ivr: Ivr) -> None:
 
 
 def test_path_goes_onto_an_existing_call_row(ivr: Ivr) -> None:
-    from ticketing.orm import Call
+    from storage.tables import Call
 
     simulated = call("1", "1", "3")
     linkedid = dict(simulated.env)["agi_uniqueid"]

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
+from storage.tables import CallbackRequest, Caller
 from tests.integration.ivr.conftest import CALLER, OPEN, Ivr, call, played
 from ticketing.domain.roles import Role
-from ticketing.orm import CallbackRequest, Caller
 from ticketing.tickets import NewTicket, create_ticket
 
 

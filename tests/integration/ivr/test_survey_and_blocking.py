@@ -7,9 +7,9 @@ from sqlalchemy import select
 from hotline.accounts import actor_for, create_user
 from ivr.asterisk_sim import SimulatedCall
 from ivr.blocking import CALLS_KEY, number_hash
+from storage.tables import Call, Caller, IvrSession, Ticket
 from tests.integration.ivr.conftest import CALLER, OPEN, Ivr, call, played, uniqueid
 from ticketing.domain.roles import Role
-from ticketing.orm import Call, Caller, IvrSession, Ticket
 from ticketing.tickets import NewTicket, create_ticket
 
 

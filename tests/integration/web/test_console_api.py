@@ -15,8 +15,8 @@ from hotline.api.app import create_app
 from hotline.bootstrap import Context
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
 from hotline.web.console_api import duty_state
+from storage.tables import Call, Caller, IvrSession, PersonalDataView, Ticket, User
 from tests.integration.conftest import Staff
-from ticketing.orm import Call, Caller, IvrSession, PersonalDataView, Ticket, User
 
 NUMBER = "13800001111"
 LINKEDID = "1795700000.42"

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
+from storage.tables import CallbackTask, DataExport, IvrSession, Ticket
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, Staff
-from ticketing.orm import CallbackTask, DataExport, IvrSession, Ticket
 
 
 def _sessions(context: Context) -> None:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import Context
-from hotline.live.publisher import FEED_STREAM
+from hotline.live.feed import FEED_STREAM
 from hotline.web.feed import entry_visible, follow
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from hotline.accounts import open_session
 from hotline.bootstrap import Context
 from hotline.web.pages import PAGES, STATIC_DIR
+from storage.tables import User
 from tests.integration.conftest import Staff
-from ticketing.orm import User
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

@@ -1,0 +1,50 @@
+"""SQLAlchemy tables of the service's records: the relational database is the source of truth.
+
+Calls live here beside tickets because a ticket concerns calls and callers; the bridge and the IVR
+write Call rows through these classes.
+"""
+
+from storage.tables.audit import PersonalDataView
+from storage.tables.base import Base
+from storage.tables.calls import Call, Caller, CallStatsHourly
+from storage.tables.ivr import CallbackRequest, IvrSession
+from storage.tables.operations import PeriodicRun
+from storage.tables.outbox import OutboxMessage
+from storage.tables.people import AuthSession, User
+from storage.tables.rosters import DutyShift
+from storage.tables.stations import Station
+from storage.tables.tickets import (
+    CallbackAttempt,
+    CallbackTask,
+    Ticket,
+    TicketCodeCounter,
+    TicketEvent,
+    ticket_calls,
+)
+from storage.tables.transcripts import Transcript
+from storage.tables.workflow import DataExport, TicketEscalation
+
+__all__ = [
+    "AuthSession",
+    "Base",
+    "Call",
+    "CallStatsHourly",
+    "CallbackAttempt",
+    "CallbackRequest",
+    "CallbackTask",
+    "Caller",
+    "DataExport",
+    "DutyShift",
+    "IvrSession",
+    "OutboxMessage",
+    "PeriodicRun",
+    "PersonalDataView",
+    "Station",
+    "Ticket",
+    "TicketCodeCounter",
+    "TicketEscalation",
+    "TicketEvent",
+    "Transcript",
+    "User",
+    "ticket_calls",
+]
