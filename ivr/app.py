@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hotline.bootstrap import Context
+from hotline.live.publisher import live_keys
 from hotline.redis_conn import async_redis_client
 from ivr.blocking import CallerGuard
 from ivr.caller_lookup import CallerLookup
@@ -74,7 +75,7 @@ def build_services(
         executor=executor,
         clock=clock or (lambda: datetime.now(UTC)),
         recorder=SessionRecorder(write),
-        live=LiveQueues(redis),
+        live=LiveQueues(redis, live_keys(context.settings.node).queues),
         callers=CallerLookup(lookup),
     )
 

@@ -86,7 +86,7 @@ class Bridge:
             sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s, node=options.node
         )
         self.core = BridgeCore(self.tracker, self.model, self.writer)
-        self.publisher = LivePublisher(redis_client, self.model, options.source)
+        self.publisher = LivePublisher(redis_client, self.model, options.source, node=options.node)
         self.actions = ActionServer(
             redis_client,
             lambda: self.client if self.ready.is_set() else None,
