@@ -24,6 +24,7 @@ from hotline.api.routes import (
     tickets,
     users,
 )
+from hotline.api.routes.metrics import install_metrics
 from hotline.bootstrap import Context
 from hotline.jobs.outbox import relay_pending
 from hotline.jobs.scheduler import schedule_forever, scheduler_lease
@@ -125,4 +126,5 @@ def create_app(
     ):
         app.include_router(module.router)
     install_web(app)
+    install_metrics(app, context)
     return app

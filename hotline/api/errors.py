@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -121,6 +122,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return error_body(
             409, "concurrent_change", "工单已被他人修改，请刷新后重试 / the ticket was changed by someone else; reload"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_away(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is restarting or failing over: say so; the pool reconnects on the next request.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                       str(exc.orig or exc).splitlines()[0])  # fmt: skip
+        return error_body(
+            503, "database_unavailable", "数据库暂不可用，请稍后重试 / database unavailable; retry shortly"
         )
 
     @app.exception_handler(StarletteHTTPException)

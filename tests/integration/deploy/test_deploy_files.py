@@ -188,3 +188,16 @@ def test_backup_and_restore_test_scripts_on_postgresql(tmp_path: Path, engine: E
     restore = subprocess.run([str(DEPLOY / "bin/hotline-restore-test")], env=env, capture_output=True, text=True)
     assert restore.returncode == 0, restore.stderr
     assert "schema revision 0003_multinode" in restore.stdout and "calls:" in restore.stdout
+
+
+def test_alert_rules_use_metrics_the_service_exports() -> None:
+    import yaml
+
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    exported = set(re.findall(r'"(hotline_[a-z_]+)"', (REPO / "hotline/api/routes/metrics.py").read_text()))
+    assert len(exported) >= 15
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert {"alert", "expr", "labels", "annotations"} <= set(rule), rule
+            used = {re.sub(r"_(bucket|sum|count)$", "", name) for name in re.findall(r"hotline_[a-z_]+", rule["expr"])}
+            assert used and used <= exported, f"{rule['alert']}: {used - exported}"
