@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.config.calendar import build_calendar, warn_missing_years
-from hotline.config.files import HotlineConfig, load_config
-from hotline.config.settings import Settings, load_settings
 from hotline.redis_conn import RedisHandle, connect_redis
+from settings.calendar import build_calendar, warn_missing_years
+from settings.env import Settings, load_settings
+from settings.files import HotlineConfig, load_config
 from storage.db import make_engine, make_session_factory
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.routing import KeywordRouter
@@ -63,7 +63,7 @@ def ticket_policy(settings: Settings, config: HotlineConfig) -> TicketPolicy:
 
 def build_router(config: HotlineConfig) -> KeywordRouter:
     """The one place a router is made: rules and stations from config/, jieba, phone areas."""
-    from hotline.config.routing import place_index, routing_rules
+    from settings.routing import place_index, routing_rules
     from ticketing.routing.phone_region import phone_region
     from ticketing.routing.segmenter import JiebaSegmenter
 

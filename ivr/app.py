@@ -1,4 +1,4 @@
-"""Entry point: build the IVR from a hotline Context and serve it over FastAGI.
+"""Entry point: build the IVR from what its process passes in (`IvrContext`) and serve it over FastAGI.
 
     server = await start_ivr_server(context, settings.agi_host, settings.agi_port)
     ...
@@ -6,7 +6,7 @@
     await server.wait_closed()   # lets calls in the menus finish (up to a grace period)
 
 The bridge process and the all-in-one `hotline serve` run it beside their own work; `hotline ivr`
-runs it alone.
+runs it alone. The IVR imports nothing of theirs: hotline's bootstrap `Context` is one `IvrContext`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from hotline.bootstrap import Context
-from hotline.live.publisher import live_keys
-from hotline.redis_conn import async_redis_client
+import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
+
 from ivr.blocking import CallerGuard
 from ivr.caller_lookup import CallerLookup
 from ivr.channel import AgiChannel
@@ -36,6 +37,10 @@ from ivr.server import AgiStats, FastAgiServer
 from ivr.services import IvrServices, LiveQueues
 from ivr.session import CallerProfile, IvrSessionState
 from ivr.survey import run_survey
+from ivr.waiting import live_queues_key
+from settings.env import Settings
+from settings.files import HotlineConfig
+from ticketing.domain.policy import TicketPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +49,37 @@ DB_THREADS = 8
 REDIS_CONNECTIONS = 32
 
 
+class _RedisAddress(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def async_client(self, max_connections: int | None = None) -> aioredis.Redis:
+        """A new asyncio client (a server or a Sentinel-managed master), at most `max_connections`."""
+        ...
+
+
+class IvrContext(Protocol):
+    """What the IVR takes from the process that runs it, built once there (hotline/bootstrap.py)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def config(self) -> HotlineConfig: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def policy(self) -> TicketPolicy: ...
+    @property
+    def redis(self) -> _RedisAddress: ...
+
+
 def build_services(
-    context: Context, config: IvrFile | None = None, clock: Callable[[], datetime] | None = None
+    context: IvrContext, config: IvrFile | None = None, clock: Callable[[], datetime] | None = None
 ) -> IvrServices:
     """Everything sessions share. Raises ConfigError when config/ivr.yaml has problems."""
     config = config or load_ivr_config(context.settings.config_dir, context.config)
     # A bounded pool: a burst of calls waits briefly for a connection instead of opening hundreds.
-    redis = async_redis_client(context.redis.url, max_connections=REDIS_CONNECTIONS)
+    redis = context.redis.async_client(max_connections=REDIS_CONNECTIONS)
     executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="ivr-db")
 
     async def write(states: Sequence[IvrSessionState]) -> None:
@@ -75,7 +104,7 @@ def build_services(
         executor=executor,
         clock=clock or (lambda: datetime.now(UTC)),
         recorder=SessionRecorder(write),
-        live=LiveQueues(redis, live_keys(context.settings.node).queues),
+        live=LiveQueues(redis, live_queues_key(context.settings.node)),
         callers=CallerLookup(lookup),
     )
 
@@ -144,7 +173,7 @@ class IvrServer:
 
 
 async def start_ivr_server(
-    context: Context,
+    context: IvrContext,
     host: str,
     port: int,
     *,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from ivr import callback_offer
+from ivr import virtual_hold_offer
 from ivr.hours import HoursState, HoursStatus
 from ivr.menu_config import Node
 from ivr.prompts import spoken_count
@@ -82,7 +82,7 @@ async def run_exit(call: IvrCall, name: str, node: Node) -> None:
         if not await leave_message(call, name):
             await finish(call, Exit.HANGUP)
     elif node.type == "callback":
-        if not await callback_offer.register(call, name, ask=False):
+        if not await virtual_hold_offer.register(call, name, ask=False):
             await finish(call, Exit.HANGUP)
     elif node.type == "overflow":
         await call.play(node.prompt or "overflow")
@@ -132,7 +132,7 @@ async def enter_queue(call: IvrCall, name: str, node: Node) -> None:
             await announce_wait(call, estimate.position, estimate.seconds)
         offer = estimate.seconds is not None and estimate.seconds > svc.config.callback.offer_after_wait_s
     state.record(name, None)
-    if offer and await callback_offer.register(call, name, ask=True):
+    if offer and await virtual_hold_offer.register(call, name, ask=True):
         return
     await call.play("connecting")
     await call.leave(
@@ -174,7 +174,7 @@ async def after_hours(call: IvrCall, name: str, node: Node, status: HoursStatus)
             await call.leave(Exit.OVERFLOW, "overflow", OVERFLOW=number, CLOSED=1)
             return
         action = "voicemail"
-    if action == "callback" and await callback_offer.register(call, name, ask=True, closed=True):
+    if action == "callback" and await virtual_hold_offer.register(call, name, ask=True, closed=True):
         return
     if not call.ch.hung_up and not await leave_message(call, "voicemail"):
         await finish(call, Exit.CLOSED, CLOSED=1)

@@ -1,6 +1,6 @@
 """Is a queue open now? Schedules (5×8 on working days, 7×24), the Chinese calendar with its
 make-up working days, whole-day closures (service_hours.yaml) and closures for part of a day
-(ivr.yaml). The calendar is the one hotline.config.calendar builds; a year it does not know falls
+(ivr.yaml). The calendar is the one settings.calendar builds; a year it does not know falls
 back to Monday–Friday with a warning, never an error."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from hotline.config.files import ServiceHoursFile
 from ivr.menu_config import IvrFile
+from settings.files import ServiceHoursFile
 from ticketing.domain.workdays import WorkCalendar
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.config.files import HotlineConfig, load_file
-from hotline.errors import ConfigError
 from ivr.menu_config import EXITS, IvrFile, Node, Target, as_target
 from ivr.prompts import referenced_prompts
+from settings.errors import ConfigError
+from settings.files import HotlineConfig, load_file
 
 IVR_FILE = "ivr.yaml"
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hotline.config.files import check_hour_range
+from settings.files import check_hour_range
 
 NodeType = Literal["play", "menu", "queue", "voicemail", "callback", "overflow", "hangup"]
 AfterHours = Literal["overflow", "voicemail", "callback"]

@@ -14,7 +14,6 @@ from typing import Any, ParamSpec, TypeVar
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.config.files import HotlineConfig, QueueHours
 from ivr.blocking import CallerGuard
 from ivr.caller_lookup import CallerLookup
 from ivr.hours import ServiceHours
@@ -22,6 +21,7 @@ from ivr.menu_config import IvrFile
 from ivr.prompts import PromptFiles
 from ivr.recorder import SessionRecorder
 from ivr.waiting import LIVE_QUEUES_KEY, QueueSnapshot, parse_snapshot
+from settings.files import HotlineConfig, QueueHours
 from ticketing.domain.policy import TicketPolicy
 
 logger = logging.getLogger(__name__)

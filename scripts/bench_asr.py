@@ -42,9 +42,9 @@ sys.path.insert(0, str(REPO))
 
 from hotline.asr.model import load_model  # noqa: E402
 from hotline.bootstrap import Context, build_context  # noqa: E402
-from hotline.config.settings import Settings  # noqa: E402
 from hotline.jobs import transcription as jobs  # noqa: E402
 from hotline.jobs.outbox import relay_pending  # noqa: E402
+from settings.env import Settings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import OutboxMessage, Transcript  # noqa: E402
 from ticketing.domain.events import RecordingFinished  # noqa: E402

@@ -94,7 +94,7 @@ FROM tickets WHERE status IN ('closed', 'followed_up')
 
 def _context(url: str, redis_url: str | None, data_dir: Path) -> Any:
     from hotline.bootstrap import build_context
-    from hotline.config.settings import Settings
+    from settings.env import Settings
 
     settings = Settings(database_url=url, redis_url=redis_url, data_dir=data_dir, config_dir=REPO / "config")
     return build_context(settings)
@@ -102,7 +102,7 @@ def _context(url: str, redis_url: str | None, data_dir: Path) -> Any:
 
 def fill(context: Any, tickets: int, calls: int) -> None:
     from hotline.demo import load_demo_users
-    from hotline.kpi import rebuild
+    from hotline.reports.kpi import rebuild
     from storage.migrate import upgrade
     from storage.tables import Base, User
     from ticketing.stations import import_stations
@@ -134,7 +134,7 @@ def fill(context: Any, tickets: int, calls: int) -> None:
 def pages(args: argparse.Namespace) -> None:
     from fastapi.testclient import TestClient
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
     from hotline.demo import DEMO_USERS
     from hotline.live.publisher import CALLS_KEY
 
@@ -210,7 +210,7 @@ def wallboard(args: argparse.Namespace) -> None:
     import redis
     import uvicorn
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
     from hotline.demo import DEMO_USERS, load_demo_users
     from hotline.live.feed import FEED_STREAM
     from storage.migrate import upgrade

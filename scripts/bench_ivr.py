@@ -45,9 +45,9 @@ def serve(conn: Connection, data_dir: str, url: str | None, redis_url: str | Non
     from sqlalchemy import delete
 
     from hotline.bootstrap import build_context
-    from hotline.config.settings import Settings
     from ivr.app import start_ivr_server
     from ivr.waiting import LIVE_QUEUES_KEY
+    from settings.env import Settings
     from storage.migrate import upgrade
     from storage.tables import IvrSession
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from hotline.kpi import compute_kpis, rebuild
+from hotline.reports.kpi import compute_kpis, rebuild
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 

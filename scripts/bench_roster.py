@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from hotline.accounts import create_user
-from hotline.config.calendar import build_calendar
-from hotline.config.files import load_config
 from hotline.rosters import store
 from hotline.rosters.membership import ActualMember, desired_membership, plan_reconciliation
 from hotline.rosters.reader import read_roster
 from hotline.rosters.service import coverage, import_roster
 from hotline.rosters.service_hours import queue_directory
 from hotline.rosters.validate import validate_table
+from settings.calendar import build_calendar
+from settings.files import load_config
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.tables import DutyShift, User

@@ -129,7 +129,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from hotline.bootstrap import build_router
-    from hotline.config.files import load_config
+    from settings.files import load_config
 
     started = time.perf_counter()
     router = build_router(load_config(REPO / "config"))

@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import text
 
 from hotline.bootstrap import ticket_policy
-from hotline.config.files import load_config
-from hotline.config.settings import Settings
+from settings.env import Settings
+from settings.files import load_config
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
-from ticketing.callbacks import sla_report
 from ticketing.escalation import escalate_overdue
+from ticketing.follow_up import sla_report
 from ticketing.stations import import_stations
 from ticketing.statistics import hot_topics, station_counts, topic_counts
 

@@ -140,7 +140,7 @@ def main() -> int:
         )
     )
     from hotline.bootstrap import build_router
-    from hotline.config.files import load_config
+    from settings.files import load_config
 
     router = build_router(load_config(CONFIG))
     vocabulary = sorted(

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context, ticket_policy
-from hotline.config.files import load_config
-from hotline.config.settings import Settings
 from hotline.redis_conn import RedisHandle, connect_redis
+from settings.env import Settings
+from settings.files import load_config
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.tables import Base, Station

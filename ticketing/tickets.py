@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.tables import (
     Call,
-    CallbackTask,
     Caller,
+    FollowUpTask,
     Station,
     Ticket,
     TicketCodeCounter,
@@ -28,10 +28,10 @@ from storage.tables import (
     User,
 )
 from ticketing.domain.access import Actor, can_see
-from ticketing.domain.callbacks import CallbackStatus
 from ticketing.domain.codes import format_code
 from ticketing.domain.errors import InvalidReference, NotFound
 from ticketing.domain.events import TicketEventRecorded, TicketNeedsRouting
+from ticketing.domain.follow_up import FollowUpStatus
 from ticketing.domain.lifecycle import TicketStatus, plan_transition
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
@@ -186,7 +186,7 @@ def transition_ticket(
         ticket.accept_due_at = ticket.finish_due_at = None
     elif target is TicketStatus.CLOSED:
         ticket.result = result
-        task = CallbackTask(
+        task = FollowUpTask(
             ticket=ticket,
             due_date=policy.callback_due_date(now),
             assigned_lawyer_id=ticket.assigned_lawyer_id,
@@ -206,12 +206,12 @@ def transition_ticket(
 def cancel_pending_callbacks(session: Session, ticket: Ticket, now: datetime) -> list[int]:
     """A reopened ticket owes no call-back until it is closed again (which brings a new task)."""
     pending = session.scalars(
-        select(CallbackTask).where(
-            CallbackTask.ticket_id == ticket.id, CallbackTask.status == CallbackStatus.PENDING.value
+        select(FollowUpTask).where(
+            FollowUpTask.ticket_id == ticket.id, FollowUpTask.status == FollowUpStatus.PENDING.value
         )
     ).all()
     for task in pending:
-        task.status = CallbackStatus.CANCELLED.value
+        task.status = FollowUpStatus.CANCELLED.value
         task.completed_at = now
     return [task.id for task in pending]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from hotline.accounts import actor_for, user_for_token
@@ -83,3 +83,18 @@ def get_dialer(context: ContextDep) -> CallbackDialer:
 
 
 DialerDep = Annotated[CallbackDialer, Depends(get_dialer)]
+
+
+# Who may call a route: one alias per group of roles, used by every router.
+Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
+Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
+Lawyer = Annotated[Actor, Depends(require_roles(Role.LAWYER))]
+StationSide = Annotated[Actor, Depends(require_roles(Role.STATION_STAFF, Role.SUPERVISOR, Role.ADMIN))]
+
+# Parameters more than one router takes.
+TicketCode = Annotated[
+    str, Path(pattern=r"^12348-\d{8}-\d{6,}$", description="ticket code, e.g. 12348-20261123-000042")
+]
+QueueName = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=200)]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.bridge_client import BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout
 from ticketing.domain.errors import (
     AlreadyCompleted,
     DomainError,
@@ -142,3 +143,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_body(500, "internal_error", "服务器内部错误 / internal error; it has been logged")
+
+
+class BridgeFailed(ApiError):
+    def __init__(self, status: int, error_id: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.status = status
+        self.error_id = error_id
+
+
+def bridge_failed(exc: BridgeError, what: str) -> BridgeFailed:
+    """A bridge error as an API error a lawyer can act on."""
+    if isinstance(exc, BridgeTimeout):
+        return BridgeFailed(504, "bridge_timeout", f"{what}：电话系统无响应，请重试 / no answer in time: {exc.reason}")
+    if isinstance(exc, BridgeRefused):
+        return BridgeFailed(502, "bridge_refused", f"{what}：电话系统拒绝 / Asterisk refused: {exc.reason}")
+    if isinstance(exc, BridgeInvalid):
+        return BridgeFailed(422, "bridge_invalid", f"{what}：请求无效 / invalid: {exc.reason}")
+    return BridgeFailed(
+        503, "bridge_unavailable", f"{what}：呼叫服务不可用，请稍后再试 / telephony bridge unavailable: {exc.reason}"
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.asr.errors import ModelUnavailable, Reason
-from hotline.config.settings import Settings
+from settings.env import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiTimeout
 from hotline.bridge_client import ALIVE_KEY, REQUESTS_KEY
-from hotline.call_tracker import CallTracker
+from hotline.domain.call_tracker import CallTracker
 from hotline.logging_setup import mask_numbers
 
 logger = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.asr.store import transcript_for_linkedid
-from hotline.call_tracker import CallRecord, Outcome
-from hotline.kpi import refresh_hours
+from hotline.domain.call_tracker import CallRecord, Outcome
 from hotline.logging_setup import mask_numbers
+from hotline.reports.kpi import refresh_hours
 from storage.tables import Call, Caller, IvrSession, Transcript, User
 from ticketing.domain.events import RecordingFinished
 from ticketing.events import emit

@@ -15,7 +15,7 @@ from typing import Protocol
 from hotline.ami.panoramisk_adapter import ListResult
 from hotline.ami.queue_status import parse_queue_status
 from hotline.bridge.resync import reconcile_channels, reconcile_queue_entries
-from hotline.call_tracker import BLOCKED_VARIABLE, CallRecord, CallTracker
+from hotline.domain.call_tracker import BLOCKED_VARIABLE, CallRecord, CallTracker
 from hotline.live.model import AGENT_EVENTS, MEMBER_EVENTS, Changes, LiveModel
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hotline.ami.queue_status import QueueCaller
-from hotline.call_tracker import CallRecord, CallTracker, member_interface
+from hotline.domain.call_tracker import CallRecord, CallTracker, member_interface
 
 RESYNC = "resync"
 #: Application of a queue member's channel while it is bridged to a queue caller.

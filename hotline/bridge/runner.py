@@ -27,10 +27,10 @@ from hotline.bootstrap import Context
 from hotline.bridge.actions import Invalid
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
-from hotline.errors import ConfigError
 from hotline.redis_conn import async_redis_client
 from hotline.rosters.reconciler import reconcile_forever, reconcile_once
 from ivr.app import start_ivr_server
+from settings.errors import ConfigError
 
 RosterAction = Callable[[AmiClient, dict[str, Any]], Awaitable[dict[str, Any]]]
 

@@ -27,7 +27,7 @@ from hotline.bridge.actions import ActionServer
 from hotline.bridge.call_writer import CallWriter, load_in_progress
 from hotline.bridge.core import BridgeCore, wants
 from hotline.bridge.stats import LatencyStats
-from hotline.call_tracker import CallTracker
+from hotline.domain.call_tracker import CallTracker
 from hotline.live.model import Changes, LiveModel
 from hotline.live.publisher import LivePublisher
 

@@ -1,11 +1,11 @@
 """Virtual hold: call back the citizens who left the queue asking to be called, when a lawyer is free.
 
-The IVR stores each request with the caller's original arrival time (ivr.callbacks). While the
+The IVR stores each request with the caller's original arrival time (ivr.virtual_hold). While the
 bridge is connected, every few seconds and for every queue with a free lawyer, the oldest request
 is claimed, unless a caller still on the line arrived earlier (they are served first, by the queue
 itself). The free lawyer's phone rings, then the dialplan dials the citizen (as click-to-call does).
 How the call went is read from the call itself when it ends: bridged with the citizen is `answered`;
-anything else puts the request back in line, up to ivr.callbacks.MAX_ATTEMPTS attempts.
+anything else puts the request back in line, up to ivr.virtual_hold.MAX_ATTEMPTS attempts.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient
-from hotline.call_tracker import CallRecord, Outcome
+from hotline.domain.call_tracker import CallRecord, Outcome
 from hotline.live.model import AgentState, LiveModel
-from ivr.callbacks import claim_next_callback, finish_callback
+from ivr.virtual_hold import claim_next_callback, finish_callback
 
 logger = logging.getLogger(__name__)
 

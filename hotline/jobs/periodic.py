@@ -39,7 +39,7 @@ def purge_personal_data(context: Context | None = None) -> dict[str, Any]:
 def rebuild_recent_kpis(context: Context | None = None) -> dict[str, Any]:
     """Hourly: recompute the KPI rollup of the last 26 hours from the calls (a safety net under the
     bridges' incremental refresh: late resyncs, imported calls, a threshold change)."""
-    from hotline.kpi import rebuild
+    from hotline.reports.kpi import rebuild
 
     context = context or worker.worker_context()
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)

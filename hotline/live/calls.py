@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from hotline.call_tracker import CallRecord
+from hotline.domain.call_tracker import CallRecord
 
 
 class CallState(StrEnum):

@@ -1,6 +1,6 @@
 """The consoles' event feed: one Redis stream, written only through `append_to_feed`.
 
-Entries are `{"data": JSON}`; the API's server-sent events (hotline/web/feed.py) follow the stream.
+Entries are `{"data": JSON}`; the API's server-sent events (hotline/api/routes/feed.py) follow the stream.
 Writers (the bridge's live publisher, the announce and transcription jobs) make sure an entry holds
 no personal data: codes, statuses, stations, masked numbers.
 """

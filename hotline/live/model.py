@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from hotline.ami.queue_status import ActualMember
-from hotline.call_tracker import CallRecord
+from hotline.domain.call_tracker import CallRecord
 
 #: app_queue member Status values (ast_device_state) that mean the phone cannot take a call.
 _UNAVAILABLE = {"4", "5"}  # INVALID, UNAVAILABLE (not registered)

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from hotline.config.files import ServiceHoursFile
 from hotline.rosters import store
 from hotline.rosters.coverage import CoverageReport, coverage_report
 from hotline.rosters.model import RowError, Shift
 from hotline.rosters.reader import read_roster
 from hotline.rosters.service_hours import closed_days, opening_hours, queue_directory
 from hotline.rosters.validate import validate_table
+from settings.files import ServiceHoursFile
 from ticketing.domain.workdays import WorkCalendar
 
 logger = logging.getLogger(__name__)
@@ -143,4 +145,19 @@ def shift_dict(shift: Shift) -> dict[str, object]:
         "queues": list(shift.queues),
         "languages": list(shift.languages),
         "penalty": shift.penalty,
+    }
+
+
+def lawyers_day(session: Session, user_id: int, tz: ZoneInfo) -> dict[str, Any]:
+    """A lawyer's shifts today (local time), the one running now and the next one."""
+    now = datetime.now(tz).replace(tzinfo=None)
+    shifts = shifts_on(session, now.date(), user_id)
+    current = next((s for s in shifts if s.on_duty(now)), None)
+    upcoming = next((s for s in shifts if s.starts_at > now), None)
+    return {
+        "date": now.date().isoformat(),
+        "on_duty": current is not None,
+        "current": shift_dict(current) if current else None,
+        "next": shift_dict(upcoming) if upcoming else None,
+        "shifts": [shift_dict(s) for s in shifts],
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hotline.config.files import ServiceHoursFile
 from hotline.rosters.coverage import OpeningHours, parse_hours
 from hotline.rosters.lookups import QueueDirectory, QueueRef
+from settings.files import ServiceHoursFile
 
 
 def queue_directory(config: ServiceHoursFile) -> QueueDirectory:

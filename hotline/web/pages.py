@@ -18,8 +18,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hotline.api.sessions import HOME, safe_next, signed_in
 from hotline.bootstrap import Context
-from hotline.web.sessions import HOME, safe_next, signed_in
 from ticketing.domain.roles import Role
 
 logger = logging.getLogger(__name__)

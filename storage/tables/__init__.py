@@ -7,7 +7,7 @@ write Call rows through these classes.
 from storage.tables.audit import PersonalDataView
 from storage.tables.base import Base
 from storage.tables.calls import Call, Caller, CallStatsHourly
-from storage.tables.ivr import CallbackRequest, IvrSession
+from storage.tables.ivr import IvrSession, VirtualHoldRequest
 from storage.tables.operations import PeriodicRun
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import AuthSession, User
@@ -15,7 +15,7 @@ from storage.tables.rosters import DutyShift
 from storage.tables.stations import Station
 from storage.tables.tickets import (
     CallbackAttempt,
-    CallbackTask,
+    FollowUpTask,
     Ticket,
     TicketCodeCounter,
     TicketEvent,
@@ -30,11 +30,10 @@ __all__ = [
     "Call",
     "CallStatsHourly",
     "CallbackAttempt",
-    "CallbackRequest",
-    "CallbackTask",
     "Caller",
     "DataExport",
     "DutyShift",
+    "FollowUpTask",
     "IvrSession",
     "OutboxMessage",
     "PeriodicRun",
@@ -46,5 +45,6 @@ __all__ = [
     "TicketEvent",
     "Transcript",
     "User",
+    "VirtualHoldRequest",
     "ticket_calls",
 ]

@@ -37,7 +37,7 @@ class IvrSession(Base):
     survey_score: Mapped[int | None]
 
 
-class CallbackRequest(Base):
+class VirtualHoldRequest(Base):
     """Virtual hold: a caller left the queue and asked to be called back, keeping their place.
 
     `open_key` is "<number>|<queue>" while the request is open and NULL once it is finished, so a

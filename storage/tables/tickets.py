@@ -97,7 +97,7 @@ class TicketCodeCounter(Base):
     last_serial: Mapped[int]
 
 
-class CallbackTask(Base):
+class FollowUpTask(Base):
     """回访: call the citizen back after the ticket is closed."""
 
     __tablename__ = "callback_tasks"
@@ -105,7 +105,7 @@ class CallbackTask(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    #: pending / reached / unreachable / cancelled (ticketing.domain.callbacks.CallbackStatus)
+    #: pending / reached / unreachable / cancelled (ticketing.domain.follow_up.FollowUpStatus)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     assigned_lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     satisfaction: Mapped[str | None] = mapped_column(String(16))
@@ -138,4 +138,4 @@ class CallbackAttempt(Base):
     linkedid: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
 
-    task: Mapped[CallbackTask] = relationship(back_populates="attempts")
+    task: Mapped[FollowUpTask] = relationship(back_populates="attempts")

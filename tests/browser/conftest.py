@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import uvicorn
 
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.demo import DEMO_USERS, load_demo_roster, load_demo_users
 from hotline.live.publisher import AGENTS_KEY

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from hotline.live.feed import FEED_STREAM
 from hotline.web.pages import NODE_MODULES
-from storage.tables import Call, CallbackTask, Caller, DataExport, PersonalDataView, Ticket
+from storage.tables import Call, Caller, DataExport, FollowUpTask, PersonalDataView, Ticket
 from tests.browser.conftest import LiveApp, screenshot, sign_in
 
 NUMBER = "13912345678"
@@ -182,7 +182,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     row.get_by_role("button", name="记录结果").click()
     row.wait_for(state="detached", timeout=WAIT)
     with live_app.context.sessions() as session:
-        task = session.scalars(select(CallbackTask)).one()
+        task = session.scalars(select(FollowUpTask)).one()
         assert (task.status, task.satisfaction) == ("reached", "satisfied")
         assert task.attempts[0].linkedid  # the call-back call the simulator played
         assert session.scalar(select(Ticket.status).where(Ticket.code == code)) == "followed_up"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.accounts import create_user
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from ticketing.domain.roles import Role
 

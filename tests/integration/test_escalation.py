@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from hotline.api.app import create_app
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.jobs import periodic, worker
 from hotline.jobs import tickets as jobs

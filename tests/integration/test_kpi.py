@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import Context
-from hotline.kpi import compute_kpis, rebuild, refresh_hours
+from hotline.reports.kpi import compute_kpis, rebuild, refresh_hours
 from storage.tables import Call
 from tests.integration.conftest import Staff
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
-from storage.tables import CallbackTask, OutboxMessage, Station, TicketEvent
+from storage.tables import FollowUpTask, OutboxMessage, Station, TicketEvent
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
 from ticketing.domain.events import TicketEventRecorded
@@ -73,7 +73,7 @@ def test_full_forwarding_path_to_archive(
         select(OutboxMessage).where(OutboxMessage.event == TicketEventRecorded.name).order_by(OutboxMessage.id)
     ).all()
     assert [m.args for m in outbox] == [[e.id] for e in events]
-    assert session.scalar(select(CallbackTask.status)) == "pending"
+    assert session.scalar(select(FollowUpTask.status)) == "pending"
 
 
 def test_forwarding_sets_deadlines_in_working_days(

@@ -11,8 +11,8 @@ from hotline.ami.sim_traffic import DemoTraffic, TrafficProfile
 from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.bridge.virtual_hold import VirtualHold
-from ivr.callbacks import request_callback
-from storage.tables import CallbackRequest
+from ivr.virtual_hold import request_callback
+from storage.tables import VirtualHoldRequest
 from tests.integration.test_bridge import rows, run, running, until
 
 QUIET = TrafficProfile(calls_per_minute=0.001, talk_s=(0.3, 0.5), ring_s=0.1)
@@ -46,7 +46,7 @@ def test_a_free_lawyer_calls_back_the_oldest_request_and_the_call_is_recorded(co
 
                 def status(request_id: int) -> str:
                     with context.sessions() as session:
-                        request = session.get(CallbackRequest, request_id)
+                        request = session.get(VirtualHoldRequest, request_id)
                         return request.status if request else "?"
 
                 await until(lambda: status(ids[0]) == "done", timeout=20, what="the older request served")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.files import (
+from settings.env import load_settings
+from settings.errors import ConfigError
+from settings.files import (
     CategoriesFile,
     ServiceHoursFile,
     StationsFile,
@@ -15,8 +17,6 @@ from hotline.config.files import (
     load_file,
     walk_stations,
 )
-from hotline.config.settings import load_settings
-from hotline.errors import ConfigError
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.config.calendar import build_calendar, warn_missing_years
-from hotline.config.files import YearCalendar
+from settings.calendar import build_calendar, warn_missing_years
+from settings.files import YearCalendar
 from ticketing.domain.codes import format_code, is_ticket_code
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.workdays import WorkCalendar

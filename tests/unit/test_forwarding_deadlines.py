@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.bootstrap import ticket_policy
-from hotline.config.files import load_config
-from hotline.config.settings import Settings
+from settings.env import Settings
+from settings.files import load_config
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 REPO = Path(__file__).resolve().parents[2]

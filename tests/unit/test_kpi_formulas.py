@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.kpi_formulas import QueueCounts
+from hotline.domain.kpi_formulas import QueueCounts
 
 
 def test_formulas_on_a_known_call_set() -> None:

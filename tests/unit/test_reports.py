@@ -7,7 +7,7 @@ import io
 
 import openpyxl
 
-from hotline.reports import Table, to_csv, to_xlsx
+from hotline.reports.tables import Table, to_csv, to_xlsx
 
 HOSTILE = [
     '=HYPERLINK("http://evil","点我")',

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from hotline.accounts import authenticate, close_session, open_session
 from hotline.api.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
 from hotline.api.errors import NotAuthenticated, TooManyAttempts
+from hotline.api.presenters import user_out
 from hotline.api.schemas import LoginRequest, LoginResponse, UserOut
 
 logger = logging.getLogger(__name__)
@@ -19,10 +20,6 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 #: Failed logins allowed per username and client address within the window.
 MAX_FAILURES = 10
 FAILURE_WINDOW_S = 15 * 60
-
-
-def user_out(user: object) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
 
 
 def _failures_key(request: Request, username: str) -> str:

@@ -6,20 +6,16 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
 from hotline.api.periods import local_period
-from hotline.kpi import compute_kpis
+from hotline.api.presenters import kpi_report
 from storage.tables import Call
-from ticketing.domain.access import Actor
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
 
 router = APIRouter(prefix="/api", tags=["calls"])
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
-Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
-QueueName = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.get("/kpi", summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period")
@@ -34,27 +30,7 @@ def kpi(
     by_queue: bool = False,
     threshold: Annotated[int | None, Query(ge=1, le=3600, description="SL threshold T in seconds")] = None,
 ) -> dict[str, Any]:
-    tz = ZoneInfo(context.settings.timezone)
-    begin, finish = local_period(start, end, tz)
-    threshold_s = threshold or context.settings.sl_threshold_seconds
-    rows = compute_kpis(
-        session,
-        begin,
-        finish,
-        threshold_s=threshold_s,
-        tz=tz,
-        granularity=granularity,
-        queue=queue,
-        by_queue=by_queue,
-        rollup_threshold_s=context.settings.sl_threshold_seconds,
-    )
-    return {
-        "start": begin.isoformat(),
-        "end": finish.isoformat(),
-        "threshold_s": threshold_s,
-        "granularity": granularity,
-        "rows": [row.report() for row in rows],
-    }
+    return kpi_report(session, context.settings, start, end, queue, granularity, by_queue, threshold)
 
 
 @router.get("/calls", summary="Call records, newest first")

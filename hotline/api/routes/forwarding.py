@@ -6,26 +6,18 @@ Forward, accept, return and finish are status changes: POST /api/tickets/{code}/
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.routes.tickets import DeskActor, TicketCode, read, ticket_out
+from hotline.api.deps import ContextDep, Desk, PageNumber, PageSize, SessionDep, StationSide, TicketCode
+from hotline.api.presenters import read_ticket, ticket_out, work_page
 from hotline.api.schemas import Body, RequiredNote, TicketDetail
-from storage.tables import TicketEscalation
-from ticketing.domain.access import Actor
-from ticketing.domain.roles import Role
-from ticketing.forwarding import ForwardedWork, forwarded_work, report_progress, triage_item, triage_query
+from ticketing.forwarding import report_progress, triage_item, triage_query
 from ticketing.tickets import get_ticket
 
 router = APIRouter(tags=["forwarding"])
-
-StationSide = Annotated[Actor, Depends(require_roles(Role.STATION_STAFF, Role.SUPERVISOR, Role.ADMIN))]
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
 class ProgressReport(Body):
@@ -33,7 +25,7 @@ class ProgressReport(Body):
 
 
 @router.get("/api/triage", summary="Tickets waiting for a person to route them (returned, reopened, unsure, unrouted)")
-def triage(actor: DeskActor, session: SessionDep, page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
+def triage(actor: Desk, session: SessionDep, page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
     query = triage_query(actor)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     tickets = session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
@@ -52,44 +44,9 @@ def triage(actor: DeskActor, session: SessionDep, page: PageNumber = 1, page_siz
     return {"total": total, "page": page, "page_size": page_size, "items": items}
 
 
-def _escalation_out(escalation: TicketEscalation) -> dict[str, Any]:
-    return {
-        "id": escalation.id,
-        "kind": escalation.kind,
-        "deadline": escalation.deadline,
-        "at": escalation.at,
-        "station_id": escalation.station_id,
-        "escalated_to_id": escalation.escalated_to_id,
-        "escalated_to": escalation.escalated_to.name,
-        "levels_up": escalation.levels_up,
-    }
-
-
-def _work_out(work: ForwardedWork, actor: Actor, now: datetime) -> dict[str, Any]:
-    return {
-        **ticket_out(work.ticket, actor),
-        "overdue": [
-            {
-                "kind": lapse.kind,
-                "label": lapse.kind.label,
-                "deadline": lapse.deadline,
-                "overdue_hours": round((now - lapse.deadline).total_seconds() / 3600, 1),
-            }
-            for lapse in work.lapses
-        ],
-        "escalations": [_escalation_out(e) for e in work.escalations],
-    }
-
-
-def _work_page(actor: Actor, session: Session, overdue_only: bool, page: int, page_size: int) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    total, rows = forwarded_work(session, actor, now, overdue_only=overdue_only, page=page, page_size=page_size)
-    return {"total": total, "page": page, "page_size": page_size, "items": [_work_out(w, actor, now) for w in rows]}
-
-
 @router.get("/api/forwarding/inbox", summary="Forwarded tickets still open, the nearest deadline first")
 def inbox(actor: StationSide, session: SessionDep, page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
-    return _work_page(actor, session, False, page, page_size)
+    return work_page(actor, session, False, page, page_size)
 
 
 @router.get(
@@ -99,7 +56,7 @@ def inbox(actor: StationSide, session: SessionDep, page: PageNumber = 1, page_si
 def overdue_list(
     actor: StationSide, session: SessionDep, page: PageNumber = 1, page_size: PageSize = 50
 ) -> dict[str, Any]:
-    return _work_page(actor, session, True, page, page_size)
+    return work_page(actor, session, True, page, page_size)
 
 
 @router.post(
@@ -113,4 +70,4 @@ def progress(
     ticket = get_ticket(session, actor, code, for_update=True)
     report_progress(session, actor, ticket, body.note, context.policy, datetime.now(UTC))
     session.commit()
-    return read(code, actor, session)
+    return read_ticket(session, actor, code)

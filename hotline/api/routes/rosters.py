@@ -6,20 +6,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 
-from hotline.api.deps import ContextDep, CurrentUser, SessionDep, require_roles
+from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising
 from hotline.api.errors import ApiError
 from hotline.bridge_client import BridgeError, RoutedBridgeClient
 from hotline.rosters import service
 from hotline.rosters.reader import MAX_FILE_BYTES, RosterFileError
-from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 
 router = APIRouter(prefix="/api/rosters", tags=["rosters"])
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
-Desk = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
-QueueName = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class InvalidRoster(ApiError):
@@ -53,17 +49,7 @@ def shifts_of_day(
 def my_day(user: CurrentUser, session: SessionDep, context: ContextDep) -> dict[str, Any]:
     if user.role != Role.LAWYER.value:
         raise ApiError("只有值班律师有值班表 / only lawyers have shifts", role=user.role)
-    now = datetime.now(ZoneInfo(context.settings.timezone)).replace(tzinfo=None)
-    shifts = service.shifts_on(session, now.date(), user.id)
-    current = next((s for s in shifts if s.on_duty(now)), None)
-    upcoming = next((s for s in shifts if s.starts_at > now), None)
-    return {
-        "date": now.date().isoformat(),
-        "on_duty": current is not None,
-        "current": service.shift_dict(current) if current else None,
-        "next": service.shift_dict(upcoming) if upcoming else None,
-        "shifts": [service.shift_dict(s) for s in shifts],
-    }
+    return service.lawyers_day(session, user.id, ZoneInfo(context.settings.timezone))
 
 
 @router.get("/coverage", summary="Gaps and overlaps against each queue's service hours, in minutes")

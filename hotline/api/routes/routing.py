@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy import select
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, Desk, SessionDep
 from hotline.api.schemas import Body, Description, PhoneNumber
 from storage.tables import Caller
-from ticketing.domain.access import Actor
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
 from ticketing.routing.service import decision_payload
 
 router = APIRouter(prefix="/api/route", tags=["routing"])
-
-DeskActor = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
 
 
 class RouteRequest(Body):
@@ -25,7 +22,7 @@ class RouteRequest(Body):
 
 
 @router.post("", summary="Suggest category, service line, flags and station for a text (分类预览)")
-def preview(body: RouteRequest, actor: DeskActor, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+def preview(body: RouteRequest, actor: Desk, session: SessionDep, context: ContextDep) -> dict[str, Any]:
     division = None
     if body.caller_number:
         division = session.scalar(select(Caller.division_code).where(Caller.number == body.caller_number))

@@ -6,36 +6,29 @@ format, since it quotes citizens) is recorded: who, when, which report, which fi
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from hotline.api.deps import ContextDep, SessionDep, require_roles
+from hotline.api.deps import ContextDep, SessionDep, Supervising
+from hotline.api.downloads import Format, deliver
 from hotline.api.periods import local_days
 from hotline.bootstrap import Context
-from hotline.reports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, to_csv, to_xlsx
-from ticketing.domain.access import Actor
-from ticketing.domain.roles import Role
+from hotline.reports.tables import Table
 from ticketing.statistics import (
     Granularity,
     HotTopics,
     exports,
     hot_topics,
-    record_export,
     station_counts,
     topic_counts,
 )
 
 router = APIRouter(prefix="/api/statistics", tags=["statistics"])
 
-Supervising = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.ADMIN))]
-Format = Literal["json", "csv", "xlsx"]
 CategoryName = Annotated[str | None, Query(max_length=32)]
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
 Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
@@ -43,36 +36,6 @@ def _days(start: date | None, end: date | None, context: Context) -> tuple[date,
     """Local days [start, end]; by default from the first of this month to today."""
     this_month = datetime.now(context.policy.tz).date().replace(day=1)
     return local_days(start, end, context.policy.tz, default_start=this_month)
-
-
-def _deliver(
-    session: Session,
-    actor: Actor,
-    report: str,
-    fmt: Format,
-    params: dict[str, Any],
-    body: dict[str, Any],
-    tables: list[Table],
-    *,
-    audit: bool | None = None,
-) -> Response:
-    """The report as JSON or a CSV/XLSX download. Downloads are audited (`audit`: by default
-    every format but plain JSON)."""
-    if audit is None:
-        audit = fmt != "json"
-    if audit:
-        rows = sum(len(t.rows) for t in tables)
-        record_export(session, actor, report, fmt, params, rows, datetime.now(UTC))
-        session.commit()
-    stem = _UNSAFE_FILENAME.sub("", "-".join([report, *(str(v) for v in params.values() if v is not None)]))
-    if fmt == "json":
-        headers = {"Content-Disposition": f'attachment; filename="{stem}.json"'} if audit else None
-        return JSONResponse(body, headers=headers)
-    if fmt == "csv":
-        content, media = to_csv(tables), CSV_MEDIA_TYPE
-    else:
-        content, media = to_xlsx(tables), XLSX_MEDIA_TYPE
-    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
 
 
 @router.get("/topics", summary="Tickets by category and subcategory, per day, week or month")
@@ -123,7 +86,7 @@ def topics(
             [[s["bucket"], name, n] for s in series for name, n in s["by_category"].items()],
         ),
     ]
-    return _deliver(session, actor, "topics", format, params, body, tables)
+    return deliver(session, actor, "topics", format, params, body, tables)
 
 
 @router.get("/stations", summary="Tickets per station, with each station's whole subtree rolled up")
@@ -150,7 +113,7 @@ def stations(
         [[r.name, r.level, r.own, r.total] for r in rows]
         + [["未转办 not forwarded", "", never_forwarded, never_forwarded]],
     )
-    return _deliver(session, actor, "stations", format, params, body, [table])
+    return deliver(session, actor, "stations", format, params, body, [table])
 
 
 def _hot_tables(report: HotTopics) -> list[Table]:
@@ -192,7 +155,7 @@ def hot_topics_report(
         "rising": [vars(t) for t in report.rising],
         "typical": report.typical,
     }
-    return _deliver(
+    return deliver(
         session, actor, "hot-topics", format, {"month": month, "limit": limit}, body, _hot_tables(report), audit=True
     )
 

@@ -5,80 +5,34 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from hotline.api.deps import ContextDep, CurrentActor, SessionDep, require_roles
+from hotline.api.deps import ContextDep, CurrentActor, Desk, SessionDep, TicketCode
+from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
     Channel,
     Page,
     TicketCreate,
     TicketDetail,
-    TicketEventOut,
     TicketOut,
     TransitionRequest,
 )
-from storage.tables import CallbackTask, Ticket
-from ticketing.domain.access import Actor
-from ticketing.domain.lifecycle import TicketStatus, allowed_targets
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, Role, mask_phone
+from storage.tables import Ticket
+from ticketing.domain.lifecycle import TicketStatus
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
-TicketCode = Annotated[
-    str, Path(pattern=r"^12348-\d{8}-\d{6,}$", description="ticket code, e.g. 12348-20261123-000042")
-]
-DeskActor = Annotated[Actor, Depends(require_roles(Role.LAWYER, Role.SUPERVISOR, Role.ADMIN))]
-
-
-def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
-    status = TicketStatus(ticket.status)
-    number = ticket.caller_number
-    return {
-        "code": ticket.code,
-        "channel": ticket.channel,
-        "status": status,
-        "status_label": status.label,
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
-        "caller_name": ticket.caller_name,
-        "description": ticket.description,
-        "transcript": ticket.transcript,
-        "category": ticket.category,
-        "subcategory": ticket.subcategory,
-        "service_line": ticket.service_line,
-        "priority": ticket.priority,
-        "flags": ticket.flags,
-        "station_id": ticket.station_id,
-        "station_name": ticket.station.name if ticket.station else None,
-        "accept_due_at": ticket.accept_due_at,
-        "finish_due_at": ticket.finish_due_at,
-        "assigned_lawyer_id": ticket.assigned_lawyer_id,
-        "created_by_id": ticket.created_by_id,
-        "result": ticket.result,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "allowed_next": allowed_targets(status, actor.role),
-    }
-
-
-def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> TicketDetail:
-    return TicketDetail(
-        **ticket_out(ticket, actor),  # type: ignore[arg-type]
-        events=[TicketEventOut.model_validate(e, from_attributes=True) for e in ticket.events],
-        call_linkedids=[c.linkedid for c in ticket.calls],
-        callback_due=callback_due,
-    )
-
 
 @router.post("", status_code=201, response_model=TicketDetail, summary="Accept a ticket (受理)")
-def create(body: TicketCreate, actor: DeskActor, session: SessionDep, context: ContextDep) -> TicketDetail:
+def create(body: TicketCreate, actor: Desk, session: SessionDep, context: ContextDep) -> TicketDetail:
     now = datetime.now(UTC)
     new = NewTicket(**body.model_dump())
     ticket = create_ticket(session, actor, new, context.policy, now)
     session.commit()
-    return read(ticket.code, actor, session)
+    return read_ticket(session, actor, ticket.code)
 
 
 @router.get("", response_model=Page, summary="List tickets the caller may see")
@@ -129,11 +83,7 @@ def list_tickets(
 
 @router.get("/{code}", response_model=TicketDetail, summary="One ticket with its full history")
 def read(code: TicketCode, actor: CurrentActor, session: SessionDep) -> TicketDetail:
-    ticket = get_ticket(session, actor, code)
-    due = session.scalar(
-        select(CallbackTask.due_date).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.id.desc())
-    )
-    return ticket_detail(ticket, actor, due)
+    return read_ticket(session, actor, code)
 
 
 @router.post(
@@ -159,4 +109,4 @@ def transition(
         note=body.note,
     )
     session.commit()
-    return read(code, actor, session)
+    return read_ticket(session, actor, code)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hotline.accounts import AccountError, create_user
 from hotline.api.deps import SessionDep, require_roles
 from hotline.api.errors import Conflict
-from hotline.api.routes.auth import user_out
+from hotline.api.presenters import user_out
 from hotline.api.schemas import UserCreate, UserOut
 from storage.tables import User
 from ticketing.domain.access import Actor

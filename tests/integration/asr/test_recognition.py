@@ -14,7 +14,7 @@ import soundfile
 
 from hotline.asr.model import LoadedModel, configured_model, load_model
 from hotline.asr.transcribe import transcribe_file
-from hotline.config.settings import Settings
+from settings.env import Settings
 from tests.asr_support import ASTERISK_SAMPLE, GRAMMAR, HELLO, LEG_SWITCH_S, TWO_LEGS, once_per_ci_run
 
 pytestmark = once_per_ci_run

@@ -55,7 +55,7 @@ def test_without_a_model_it_says_how_to_get_one(isolated_env: dict[str, str]) ->
 
 
 def test_store_back_fills_transcripts_onto_their_calls(asr_context: Context, korean_model: LoadedModel) -> None:
-    from hotline.asr.cli import run
+    from hotline.cli.asr import run
 
     path = str(HELLO["alaw"])
     with asr_context.sessions.begin() as session:
@@ -74,7 +74,7 @@ def test_health_says_whether_transcription_is_available(no_model_context: Contex
 
     from fastapi.testclient import TestClient
 
-    from hotline.api.app import create_app
+    from hotline.app import create_app
 
     context = no_model_context
     with TestClient(create_app(context)) as client:

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from hotline.config.settings import Settings, load_settings
-from hotline.errors import ConfigError
+from settings.env import Settings, load_settings
+from settings.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"

@@ -26,8 +26,10 @@ from hotline.ami.simulator import AmiSimulator
 from hotline.bootstrap import Context
 from hotline.bridge.service import Bridge, BridgeOptions
 from hotline.bridge_client import RoutedBridgeClient
-from hotline.kpi import compute_kpis
 from hotline.live.nodes import merged_state
+from hotline.live.publisher import live_keys
+from hotline.reports.kpi import compute_kpis
+from ivr.waiting import live_queues_key
 from storage.tables import Call, Caller
 
 QUEUES = ["consult", "labour"]
@@ -92,6 +94,12 @@ async def until(condition, timeout: float, what: str):  # type: ignore[no-untype
             return value
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_ivr_reads_its_own_nodes_queues() -> None:
+    """Contract: the key the IVR reads is the one its node's bridge writes."""
+    for name in ("default", *NODES):
+        assert live_queues_key(name) == live_keys(name).queues
 
 
 def test_two_bridges_share_one_database_and_redis_exactly(context: Context) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hotline.jobs.events import job_for
 from ivr.asterisk_sim import Speak
 from ivr.records import IVR_ACCOUNT
-from storage.tables import Call, CallbackRequest, OutboxMessage, Ticket, User
+from storage.tables import Call, OutboxMessage, Ticket, User, VirtualHoldRequest
 from tests.integration.ivr.conftest import CALLER, TZ, Ivr, call, played, uniqueid
 from ticketing.domain.events import RecordingFinished
 
@@ -76,7 +76,7 @@ def test_after_hours_callback_is_registered_for_the_opening(ivr: Ivr) -> None:
     assert "callback-offer-closed" in played(simulated) and "callback-done" in played(simulated)
     assert simulated.variables["HOTLINE_CLOSED"] == "1"
     with ivr.context.sessions() as db:
-        request = db.scalar(select(CallbackRequest))
+        request = db.scalar(select(VirtualHoldRequest))
         assert request is not None and request.queue == "family" and request.number == CALLER
         assert request.arrived_at == EVENING and request.status == "waiting"
     assert ivr.session(simulated).exit == "callback"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ivr import destinations
 from ivr.app import start_ivr_server
 from ivr.asterisk_sim import NEEDS_CHANNEL, SimulatedCall, Speak
-from ivr.callbacks import claim_next_callback
+from ivr.virtual_hold import claim_next_callback
 from storage.tables import IvrSession
 from tests.integration.ivr.conftest import OPEN, TZ, Ivr, call
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
-from storage.tables import CallbackRequest, Caller
+from storage.tables import Caller, VirtualHoldRequest
 from tests.integration.ivr.conftest import CALLER, OPEN, Ivr, call, played
 from ticketing.domain.roles import Role
 from ticketing.tickets import NewTicket, create_ticket
@@ -94,7 +94,7 @@ def test_accepted_call_back_keeps_the_callers_place(ivr: Ivr) -> None:
     row = ivr.session(simulated)
     assert row.exit == "callback"
     with ivr.context.sessions() as db:
-        request = db.scalar(select(CallbackRequest))
+        request = db.scalar(select(VirtualHoldRequest))
         assert request is not None
         assert (request.number, request.queue, request.status) == (CALLER, "legal-aid", "waiting")
         assert request.arrived_at == OPEN and request.linkedid == row.uniqueid and request.language == "zh"
@@ -113,7 +113,7 @@ def test_keyed_in_number_is_validated_and_read_back(ivr: Ivr) -> None:
     heard = played(simulated)
     assert heard.count("callback-enter") == 2 and "callback-invalid" in heard
     with ivr.context.sessions() as db:
-        request = db.scalar(select(CallbackRequest))
+        request = db.scalar(select(VirtualHoldRequest))
         assert request is not None and request.number == "02883331234" and request.caller_number == "5550100"
     path = ivr.session(simulated).path
     assert {"node": "mediation:callback-number", "key": "digits:11"} in [
@@ -125,7 +125,7 @@ def test_caller_may_replace_their_caller_id_with_another_number(ivr: Ivr) -> Non
     ivr.live("mediation", members_on_duty=0, members_available=0, talking=0)
     ivr.run(call("1", "3", "1", "2", "13912345678", "1"))
     with ivr.context.sessions() as db:
-        request = db.scalar(select(CallbackRequest))
+        request = db.scalar(select(VirtualHoldRequest))
         assert request is not None and request.number == "13912345678"
 
 
@@ -135,7 +135,7 @@ def test_no_valid_number_after_the_tries_means_the_caller_stays_in_line(ivr: Ivr
     assert simulated.variables["HOTLINE_ROUTE"] == "queue"
     assert "callback-no-number" in ivr.session(simulated).flags
     with ivr.context.sessions() as db:
-        assert db.scalar(select(CallbackRequest)) is None
+        assert db.scalar(select(VirtualHoldRequest)) is None
 
 
 def test_one_open_call_back_per_caller_and_matter(ivr: Ivr) -> None:
@@ -151,12 +151,12 @@ def test_one_open_call_back_per_caller_and_matter(ivr: Ivr) -> None:
     assert "callback-done" in played(other_matter)
     assert "callback-duplicate" in ivr.session(again).flags
     with ivr.context.sessions() as db:
-        assert sorted(r.queue for r in db.scalars(select(CallbackRequest))) == ["legal-aid", "mediation"]
+        assert sorted(r.queue for r in db.scalars(select(VirtualHoldRequest))) == ["legal-aid", "mediation"]
 
 
 def test_concurrent_duplicate_requests_make_one_row(ivr: Ivr) -> None:
     ivr.live("mediation", members_on_duty=0, members_available=0, talking=0)
     calls = ivr.run(*(call("1", "3", "1", "1") for _ in range(4)))
     with ivr.context.sessions() as db:
-        assert len(db.scalars(select(CallbackRequest)).all()) == 1
+        assert len(db.scalars(select(VirtualHoldRequest)).all()) == 1
     assert sum("callback-done" in played(c) for c in calls) == 1

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from hotline.api.app import create_app
+from hotline.api.routes.console import duty_state
+from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
-from hotline.web.console_api import duty_state
 from storage.tables import Call, Caller, IvrSession, PersonalDataView, Ticket, User
 from tests.integration.conftest import Staff
 

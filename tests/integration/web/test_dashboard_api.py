@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
-from storage.tables import CallbackTask, DataExport, IvrSession, Ticket
+from storage.tables import DataExport, FollowUpTask, IvrSession, Ticket
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, Staff
 
@@ -97,7 +97,7 @@ def test_satisfaction_of_call_backs(context: Context, client: TestClient, staff:
         ticket = Ticket(code="12348-20261127-000009", channel="phone", status="followed_up", description="x")
         session.add(ticket)
         for rating in ("satisfied", "satisfied", "fairly_satisfied", "dissatisfied"):
-            session.add(CallbackTask(ticket=ticket, due_date=date.today(), status="reached", satisfaction=rating,
+            session.add(FollowUpTask(ticket=ticket, due_date=date.today(), status="reached", satisfaction=rating,
                                      completed_at=now))  # fmt: skip
     body = client.get("/api/dashboard/satisfaction", headers=staff["supervisor"].headers).json()
     assert [c["count"] for c in body["callbacks"]] == [2, 1, 1]

@@ -9,9 +9,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from fastapi.testclient import TestClient
 
+from hotline.api.routes.feed import entry_visible, follow
 from hotline.bootstrap import Context
 from hotline.live.feed import FEED_STREAM
-from hotline.web.feed import entry_visible, follow
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
 

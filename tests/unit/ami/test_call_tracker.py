@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from hotline.ami.frames import AmiMessage, FrameDecoder
-from hotline.call_tracker import CallRecord, CallTracker, Outcome
+from hotline.domain.call_tracker import CallRecord, CallTracker, Outcome
 from tests.traces import AMI
 
 TRACES = AMI

@@ -8,7 +8,7 @@ import pytest
 
 from hotline.ami.frames import parse_fields
 from hotline.ami.sim_calls import CallFactory, Member
-from hotline.call_tracker import CallTracker, Outcome
+from hotline.domain.call_tracker import CallTracker, Outcome
 from tests.traces import events, messages, needs_traces
 
 pytestmark = needs_traces

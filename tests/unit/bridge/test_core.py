@@ -5,7 +5,7 @@ from __future__ import annotations
 from hotline.ami.panoramisk_adapter import ListResult
 from hotline.bridge.core import BridgeCore, wants
 from hotline.bridge.resync import duration_seconds, epoch_of
-from hotline.call_tracker import CallRecord, CallTracker, Outcome, member_interface
+from hotline.domain.call_tracker import CallRecord, CallTracker, Outcome, member_interface
 from hotline.live.calls import CallState
 from hotline.live.model import AgentState, LiveModel
 from tests.traces import events, list_items, needs_traces

@@ -7,7 +7,7 @@ import configparser
 import re
 from pathlib import Path
 
-from hotline.config.files import load_config
+from settings.files import load_config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 ASTERISK = CONFIG / "asterisk"
@@ -56,3 +56,9 @@ def test_the_dialplan_has_the_contexts_the_bridge_sends_calls_to() -> None:
     options = BridgeOptions("127.0.0.1", 5038, "hotline", "secret")
     contexts = set(sections("extensions.conf"))
     assert {options.callback_context, options.transfer_context} <= contexts
+
+
+def test_ami_events_carry_the_timestamp_the_bridge_times_calls_by() -> None:
+    manager = configparser.ConfigParser()
+    manager.read(ASTERISK / "manager.conf")
+    assert manager["general"]["timestampevents"] == "yes"

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.config.calendar import build_calendar
-from hotline.config.files import YearCalendar, load_config
 from ivr.hours import Closure, HoursState, ServiceHours, parse_range
 from ivr.menu_checks import load_ivr_config
+from settings.calendar import build_calendar
+from settings.files import YearCalendar, load_config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 TZ = ZoneInfo("Asia/Shanghai")

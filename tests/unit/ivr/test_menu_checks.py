@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hotline.config.files import HotlineConfig, load_config
-from hotline.errors import ConfigError
 from ivr.menu_checks import load_ivr_config
 from ivr.prompts import SYSTEM_PROMPTS
+from settings.errors import ConfigError
+from settings.files import HotlineConfig, load_config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 

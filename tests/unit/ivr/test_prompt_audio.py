@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.files import load_config
 from ivr.menu_checks import load_ivr_config
 from ivr.menu_config import IvrFile
 from ivr.prompt_audio import missing_tools, synthesize
 from ivr.prompts import PromptFiles, missing_prompt_files, referenced_prompts
+from settings.files import load_config
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 

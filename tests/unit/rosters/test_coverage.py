@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from hotline.config.calendar import build_calendar
 from hotline.rosters.coverage import coverage_report, parse_hours
+from settings.calendar import build_calendar
 from tests.unit.rosters.helpers import shift
 
 CALENDAR = build_calendar({})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.bootstrap import build_router
-from hotline.config.files import load_config
+from settings.files import load_config
 from tests.conftest import REPO
 from ticketing.domain.routing import KeywordRouter
 

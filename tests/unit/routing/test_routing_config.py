@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.files import load_config
-from hotline.errors import ConfigError
+from settings.errors import ConfigError
+from settings.files import load_config
 from tests.conftest import REPO
 
 

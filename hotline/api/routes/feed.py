@@ -1,0 +1,170 @@
+"""The consoles' live feed: server-sent events that follow the Redis stream `hotline:feed`.
+
+One blocking XREAD per connected browser, so a change reaches the page as soon as the bridge writes
+it, with no polling. A fresh connection first gets a `snapshot` event (GET /api/live's body) taken
+after noting the stream's position, then every entry after that position; the few entries that
+both contain are harmless, since each states a whole state. A reconnecting browser sends
+Last-Event-ID and resumes there; when that entry has been trimmed from the stream, it gets a new
+snapshot instead. Entries are filtered per role: lawyers get the telephony and ticket entries but
+not supervisors' alerts; station staff only ticket entries of their station and those below it.
+Numbers in the feed are already masked by the bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+import anyio
+import redis
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from hotline.api.errors import NotAuthenticated
+from hotline.api.sessions import signed_in
+from hotline.bootstrap import Context
+from hotline.live.feed import FEED_STREAM
+from hotline.redis_conn import async_redis_client
+from hotline.reports.live import live_state
+from storage.tables import Station
+from ticketing.domain.access import Actor
+from ticketing.domain.roles import Role, mask_phone
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/feed", tags=["live"])
+
+#: How long one XREAD waits; a comment line goes out after each quiet wait (keeps proxies open and
+#: notices a browser that left).
+BLOCK_MS = 10_000
+BATCH = 500
+RETRY_MS = 3_000
+_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+TICKET_TYPES = frozenset({"ticket.event", "ticket.escalated"})
+
+
+def entry_visible(entry: dict[str, Any], actor: Actor, stations: frozenset[int]) -> bool:
+    """Whether `actor` may see one feed entry."""
+    if actor.sees_everything:
+        return True
+    if actor.role is Role.LAWYER:
+        return entry.get("audience") != "supervisor"
+    if actor.role is Role.STATION_STAFF:
+        return entry.get("type") in TICKET_TYPES and bool(
+            {entry.get("station_id"), entry.get("escalated_to_id")} & stations
+        )
+    return False
+
+
+def _stations_below(context: Context, actor: Actor) -> frozenset[int]:
+    if actor.role is not Role.STATION_STAFF or not actor.station_path:
+        return frozenset()
+    with context.sessions() as session:
+        found = session.scalars(select(Station.id).where(Station.path.startswith(actor.station_path)))
+        return frozenset(found)
+
+
+def sse(data: dict[str, Any], event: str | None = None, entry_id: str | None = None) -> str:
+    lines = []
+    if entry_id:
+        lines.append(f"id: {entry_id}")
+    if event:
+        lines.append(f"event: {event}")
+    lines.append("data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str))
+    return "\n".join(lines) + "\n\n"
+
+
+async def follow(
+    client: aioredis.Redis,
+    start: str,
+    keep: Callable[[dict[str, Any]], bool],
+    snapshot: Callable[[], Awaitable[dict[str, Any]]],
+    fresh: bool,
+    *,
+    block_ms: int = BLOCK_MS,
+) -> AsyncIterator[str]:
+    """The event-stream text: `retry`, maybe a snapshot, then entries after `start` for ever."""
+    yield f"retry: {RETRY_MS}\n\n"
+    last = start
+    if not fresh:
+        first = await client.xrange(FEED_STREAM, count=1)
+        if first and _older(last, first[0][0].decode()):
+            fresh = True  # the browser's last entry was trimmed away: what it missed is unknown
+    if fresh:
+        newest = await client.xrevrange(FEED_STREAM, count=1)
+        last = newest[0][0].decode() if newest else "0-0"
+        yield sse(await snapshot(), event="snapshot", entry_id=last)
+    while True:
+        found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
+        if not found:
+            yield ": quiet\n\n"
+            continue
+        for _stream, entries in found:
+            for raw_id, fields in entries:
+                last = raw_id.decode()
+                try:
+                    entry = json.loads(fields.get(b"data", b"{}"))
+                except ValueError:
+                    logger.warning("feed entry %s is not JSON; skipped", last)
+                    continue
+                if isinstance(entry, dict) and keep(entry):
+                    yield sse(entry, entry_id=last)
+
+
+def _older(entry_id: str, than: str) -> bool:
+    a, b = (tuple(int(p) for p in i.split("-")) for i in (entry_id, than))
+    return a < b
+
+
+@router.get(
+    "",
+    summary="Live feed (server-sent events): a snapshot, then calls, lawyers, queues and ticket events as they happen",
+    response_class=StreamingResponse,
+)
+async def feed(
+    request: Request,
+    last_event_id: Annotated[str | None, Header(max_length=45)] = None,
+    since: Annotated[str | None, Query(max_length=45, description="resume after this entry id")] = None,
+) -> StreamingResponse:
+    context: Context = request.app.state.context
+    user = await asyncio.to_thread(signed_in, request, context)
+    if user is None:
+        raise NotAuthenticated("请先登录 / sign in first (POST /api/auth/login)")
+    actor = user.actor
+    stations = await asyncio.to_thread(_stations_below, context, actor)
+    resume = last_event_id or since
+    fresh = resume is None or not _ENTRY_ID.match(resume)
+
+    async def snapshot() -> dict[str, Any]:
+        if actor.role is Role.STATION_STAFF:
+            return {"live": None}
+        try:
+            state = await asyncio.to_thread(live_state, context, actor)
+        except Exception as exc:  # Redis away: the page says so and the stream retries
+            logger.warning("feed snapshot for user %d failed: %s", actor.user_id, exc)
+            return {"live": None, "error": "实时状态不可用 / live state unavailable"}
+        for call in state["calls"]:  # masked for everyone, like the feed's entries (screen-pop shows more)
+            call["caller_number"] = mask_phone(call.get("caller_number"))
+        return {"live": state}
+
+    async def body() -> AsyncIterator[str]:
+        client = async_redis_client(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
+        keep = lambda entry: entry_visible(entry, actor, stations)  # noqa: E731
+        try:
+            async for chunk in follow(client, "$" if fresh else str(resume), keep, snapshot, fresh):
+                yield chunk
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("feed for user %d stopped: Redis unavailable (%s)", actor.user_id, exc)
+            yield sse({"message": "实时数据中断，正在重连 / live feed interrupted; reconnecting"}, event="failure")
+        finally:
+            # Starlette cancels the stream when the browser leaves; close the connection regardless.
+            with anyio.CancelScope(shield=True):
+                await client.aclose()
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(body(), media_type="text/event-stream; charset=utf-8", headers=headers)

@@ -1,0 +1,182 @@
+"""Call-backs (回访): lawyers' task lists, attempts with the citizen's rating, click-to-call, the SLA."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BeforeValidator
+from sqlalchemy import func, select
+
+from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, SessionDep, Supervising
+from hotline.api.errors import ApiError
+from hotline.api.presenters import follow_up_sla
+from hotline.api.schemas import Body, Linkedid, Note
+from hotline.dialing import classify_dial_error
+from storage.tables import FollowUpTask
+from ticketing.domain.access import Actor
+from ticketing.domain.errors import AlreadyCompleted
+from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, task_query
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/callbacks", tags=["call-backs"])
+
+TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_BY_LABEL = {s.label: s.value for s in Satisfaction}
+
+
+class AttemptCreate(Body):
+    outcome: FollowUpOutcome
+    #: satisfied / fairly_satisfied / dissatisfied, or 满意 / 基本满意 / 不满意
+    satisfaction: Annotated[Satisfaction | None, BeforeValidator(lambda v: _BY_LABEL.get(v, v))] = None
+    comment: Note | None = None
+    linkedid: Linkedid | None = None
+
+
+class DialFailed(ApiError):
+    def __init__(self, status: int, error_id: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.status = status
+        self.error_id = error_id
+
+
+def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
+    status = FollowUpStatus(task.status)
+    ticket = task.ticket
+    number = ticket.caller_number
+    return {
+        "id": task.id,
+        "ticket_code": ticket.code,
+        "ticket_status": ticket.status,
+        "category": ticket.category,
+        "caller_name": ticket.caller_name,
+        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "result": ticket.result,
+        "due_date": task.due_date,
+        "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
+        "status": status,
+        "status_label": status.label,
+        "assigned_lawyer_id": task.assigned_lawyer_id,
+        "satisfaction": task.satisfaction,
+        "satisfaction_label": Satisfaction(task.satisfaction).label if task.satisfaction else None,
+        "comment": task.comment,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+        "attempts": [
+            {
+                "at": a.at,
+                "outcome": a.outcome,
+                "outcome_label": FollowUpOutcome(a.outcome).label,
+                "lawyer_id": a.lawyer_id,
+                "linkedid": a.linkedid,
+                "call_id": a.call_id,
+                "note": a.note,
+            }
+            for a in task.attempts
+        ],
+    }
+
+
+@router.get("/sla", summary="回访 SLA: share of closings whose call-back was completed within N working days")
+def sla(
+    _actor: Supervising,
+    session: SessionDep,
+    context: ContextDep,
+    start: date | None = None,
+    end: date | None = None,
+    working_days: Annotated[int | None, Query(ge=1, le=30, description="N; default from categories.yaml")] = None,
+) -> dict[str, Any]:
+    return follow_up_sla(session, context.policy, start, end, working_days)
+
+
+@router.get("", summary="Call-back tasks: due, overdue, open or done")
+def list_tasks(
+    actor: Desk,
+    session: SessionDep,
+    context: ContextDep,
+    state: TaskState | None = TaskState.OPEN,
+    mine: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    today = datetime.now(ZoneInfo(context.settings.timezone)).date()
+    query = task_query(actor, state, today, mine)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    tasks = session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    return {"total": total, "page": page, "page_size": page_size, "items": [task_out(t, actor, today) for t in tasks]}
+
+
+@router.get("/{task_id}", summary="One call-back task with its attempts")
+def read_task(task_id: TaskId, actor: Desk, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+    task = get_task(session, actor, task_id)
+    return task_out(task, actor, datetime.now(context.policy.tz).date())
+
+
+@router.post(
+    "/{task_id}/attempts",
+    status_code=201,
+    summary="Record one call-back attempt (and the citizen's satisfaction when reached)",
+    responses={409: {"description": "the task is already completed"}},
+)
+def add_attempt(
+    task_id: TaskId, body: AttemptCreate, actor: Desk, session: SessionDep, context: ContextDep
+) -> dict[str, Any]:
+    task = get_task(session, actor, task_id, for_update=True)
+    new = NewAttempt(body.outcome, body.satisfaction, body.comment, body.linkedid)
+    record_attempt(session, actor, task, new, context.policy, datetime.now(UTC))
+    session.commit()
+    return read_task(task_id, actor, session, context)
+
+
+@router.post(
+    "/{task_id}/dial",
+    status_code=202,
+    summary="Click-to-call: ring the lawyer's phone, then the citizen",
+    responses={
+        409: {"description": "the task is already completed"},
+        502: {"description": "Asterisk refused the call; details.reason has its words"},
+        503: {"description": "no telephony bridge is available"},
+        504: {"description": "the bridge did not answer in time"},
+    },
+)
+def dial(task_id: TaskId, actor: Desk, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
+    task = get_task(session, actor, task_id)
+    if task.status != FollowUpStatus.PENDING.value:
+        status = FollowUpStatus(task.status)
+        raise AlreadyCompleted(
+            f"回访任务已结束（{status.label}） / the call-back task is already {status}", status=status.value
+        )
+    if not user.interface:
+        raise DialFailed(
+            422,
+            "not_dialable",
+            "您的账号未配置话机，请联系管理员 / your account has no phone interface (users.interface); ask an admin",
+            user_id=user.id,
+        )
+    number = task.ticket.caller_number
+    if not number:
+        raise DialFailed(
+            422,
+            "not_dialable",
+            f"工单 {task.ticket.code} 没有来电号码 / the ticket has no caller number",
+            task_id=task.id,
+        )
+    variables = {"HOTLINE_CALLBACK_TASK": str(task.id), "HOTLINE_TICKET": task.ticket.code}
+    try:
+        call_id = dialer.originate_callback(lawyer_interface=user.interface, number=number, variables=variables)
+    except Exception as exc:
+        mapped = classify_dial_error(exc)
+        if mapped is None:
+            raise
+        status_code, error_id, message = mapped
+        reason = str(getattr(exc, "reason", "") or exc)
+        logger.warning("ticket %s call-back task %d: dial failed (%s): %s", task.ticket.code, task.id, error_id, reason)
+        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason, task_id=task.id) from None
+    logger.info("ticket %s call-back task %d: dialling from %s", task.ticket.code, task.id, user.interface)
+    return {"task_id": task.id, "ticket_code": task.ticket.code, "call_id": call_id, "interface": user.interface}

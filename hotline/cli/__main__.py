@@ -1,0 +1,3 @@
+from hotline.cli.main import app
+
+app()

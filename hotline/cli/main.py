@@ -1,0 +1,395 @@
+"""The `hotline` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli.common import config_errors_exit
+from hotline.cli.ivr import ivr_app
+from hotline.cli.rosters import roster_app
+
+app = typer.Typer(
+    help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration files in config/.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+kpi_app = typer.Typer(help="Queue KPIs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+app.add_typer(roster_app, name="roster")
+app.add_typer(ivr_app, name="ivr")
+
+logger = logging.getLogger("hotline.cli")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    from hotline.logging_setup import setup_logging
+
+    setup_logging("DEBUG" if verbose else "INFO")
+
+
+def _context():  # type: ignore[no-untyped-def]
+    from hotline.bootstrap import build_context
+
+    return build_context()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the latest schema."""
+    from settings.env import load_settings
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    with config_errors_exit():
+        settings = load_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    typer.echo(f"database at revision {current_revision(engine)} ({engine.dialect.name})")
+
+
+@kpi_app.command("rebuild")
+def kpi_rebuild(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (local time)")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (local time)")],
+) -> None:
+    """Recompute the hourly KPI rollup from the calls of a period (after an import, or when the
+    SL threshold setting changed)."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from hotline.reports.kpi import rebuild
+
+    with config_errors_exit():
+        context = _context()
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        typer.echo(f"bad date: {exc} (use YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    tz = ZoneInfo(context.settings.timezone)
+    begin = datetime.combine(first, time(0), tzinfo=tz)
+    finish = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    threshold = context.settings.sl_threshold_seconds
+    try:
+        with context.sessions.begin() as session:
+            rebuild(session, begin, finish, threshold)
+    finally:
+        context.close()
+    typer.echo(f"KPI rollup rebuilt for {first} to {last} (SL threshold {threshold} s)")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate settings and every file in config/, listing all problems at once."""
+    from ivr.menu_checks import load_ivr_config
+    from settings.env import load_settings
+    from settings.files import load_config, walk_stations
+
+    with config_errors_exit():
+        settings = load_settings()
+        config = load_config(settings.config_dir)
+        ivr = load_ivr_config(settings.config_dir, config)
+    typer.echo(
+        f"configuration OK: {len(walk_stations(config.stations.root))} stations, "
+        f"{len(config.categories.categories)} categories, {len(config.service_hours.queues)} queues, "
+        f"{len(ivr.nodes)} IVR menu nodes"
+    )
+
+
+@app.command("setup")
+def setup(
+    demo: Annotated[bool, typer.Option(help="Create the demo accounts (local mode only).")] = True,
+) -> None:
+    """Migrate the database, import stations from config/ and (locally) the demo accounts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.demo import load_demo_roster, load_demo_users
+    from storage.migrate import upgrade
+    from ticketing.stations import import_stations
+
+    with config_errors_exit():
+        context = _context()
+    try:
+        upgrade(context.engine)
+        with context.sessions.begin() as session:
+            counts = import_stations(session, context.config.stations.root)
+            typer.echo(f"stations: {counts['created']} created, {counts['updated']} updated")
+            if demo and context.settings.env == "local":
+                created = load_demo_users(session)
+                typer.echo(f"demo accounts: {len(created)} created")
+                session.flush()
+                if context.settings.demo_mode:
+                    today = datetime.now(ZoneInfo(context.settings.timezone)).date()
+                    queues = [q.name for q in context.config.service_hours.queues]
+                    shifts = load_demo_roster(session, queues, today)
+                    typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
+    finally:
+        context.close()
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="lawyer, supervisor, station_staff or admin")],
+    name: Annotated[str | None, typer.Option(help="Display name, e.g. 张律师")] = None,
+    station: Annotated[str | None, typer.Option(help="Division code of the user's station")] = None,
+    interface: Annotated[str | None, typer.Option(help="Lawyer's SIP endpoint, e.g. PJSIP/1001")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Create a staff account (the first admin, for instance)."""
+    from hotline.accounts import AccountError, create_user
+    from ticketing.domain.errors import InvalidReference
+    from ticketing.domain.roles import Role
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        typer.echo(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True)
+    with config_errors_exit():
+        context = _context()
+    try:
+        with context.sessions.begin() as session:
+            user = create_user(session, username, password, role_value, name, station, interface)
+            typer.echo(f"created {user.role} {user.username} (id {user.id})")
+    except (AccountError, InvalidReference) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        context.close()
+
+
+@app.command("classify")
+def classify(
+    text: Annotated[str | None, typer.Argument(help="A question or transcript, e.g. 老板拖欠工资怎么办")] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help='Read JSON lines {"text": …, "caller_number": …} on stdin')
+    ] = False,
+    caller_number: Annotated[str | None, typer.Option(help="The caller's number (for the station)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON")] = False,
+) -> None:
+    """Show the router's decision: category, service line, flags, station, and why."""
+    import json
+
+    from hotline.bootstrap import build_router
+    from hotline.classify import classify_jsonl, describe
+    from settings.env import load_settings
+    from settings.files import load_config
+
+    if jsonl == (text is not None):
+        typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
+        raise typer.Exit(2)
+    with config_errors_exit():
+        router = build_router(load_config(load_settings().config_dir))
+    if jsonl:
+        read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
+        typer.echo(f"classified {read - errors} of {read} lines ({errors} with errors)", err=True)
+        raise typer.Exit(1 if errors else 0)
+    decision = router.route(text or "", caller_number=caller_number)
+    typer.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2) if as_json else describe(decision))
+
+
+@app.command("worker")
+def worker(
+    queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
+) -> None:
+    """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
+    from rq import Worker
+
+    from hotline.asr.model import preload
+    from hotline.jobs.transcription import ASR_QUEUE
+    from hotline.redis_conn import redis_client
+    from settings.env import load_settings
+
+    url = os.environ.get("HOTLINE_REDIS_URL")
+    if not url:
+        typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
+        raise typer.Exit(2)
+    queues = queues or ["default", ASR_QUEUE]
+    if ASR_QUEUE in queues:
+        with config_errors_exit():
+            settings = load_settings()
+        preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
+    # The scheduler runs retries that wait (a transcription whose recording is not there yet).
+    Worker(queues, connection=redis_client(url)).work(with_scheduler=True)
+
+
+@app.command("bridge")
+def bridge(
+    with_ivr: Annotated[
+        bool, typer.Option("--ivr/--no-ivr", help="Also serve the IVR (FastAGI) here; --no-ivr with `hotline ivr`")
+    ] = True,
+) -> None:
+    """Run the telephony bridge alone (with the IVR): AMI events to call records and live state, the
+    roster, and the actions the API asks for. Without HOTLINE_AMI_HOST: the simulator (demo mode)."""
+    import asyncio
+    import signal
+
+    from hotline.bridge.runner import bridge_options, run_bridge
+
+    with config_errors_exit():
+        context = _context()
+        if not context.settings.demo_mode:
+            bridge_options(context)  # report missing credentials before starting
+    typer.echo(_pbx_line(context.settings))
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        await run_bridge(context, with_ivr=with_ivr)
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        typer.echo("bridge stopped")
+    finally:
+        context.close()
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the periodic-job scheduler alone (escalation, retention, KPI rebuild). Run it on two or more
+    machines: a lease in Redis elects the one that enqueues, and another takes over when it dies."""
+    import asyncio
+    import signal
+
+    from hotline.jobs.scheduler import schedule_forever, scheduler_lease
+
+    with config_errors_exit():
+        context = _context()
+    typer.echo(f"scheduler: lease of {context.settings.scheduler_lease_seconds:g} s in Redis ({context.redis.mode})")
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        await schedule_forever(scheduler_lease(context))
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        typer.echo("scheduler stopped")
+    finally:
+        context.close()
+
+
+def _pbx_line(settings) -> str:  # type: ignore[no-untyped-def]
+    if settings.demo_mode:
+        return (
+            "PBX: SIMULATED (demo mode: built-in AMI simulator with simulated callers; "
+            "set HOTLINE_AMI_HOST, HOTLINE_AMI_USERNAME and HOTLINE_AMI_SECRET for Asterisk)"
+        )
+    return f"PBX: Asterisk AMI at {settings.ami_host}:{settings.ami_port}"
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a job worker")] = True,
+    with_bridge: Annotated[
+        bool, typer.Option("--bridge/--no-bridge", help="Also run the telephony bridge in this process")
+    ] = True,
+    with_scheduler: Annotated[
+        bool,
+        typer.Option("--scheduler/--no-scheduler", help="Also take part in the periodic-job election (lease)"),
+    ] = True,
+) -> None:
+    """Run the service on one machine: API and consoles, outbox relay, the telephony bridge with the IVR
+    (demo mode: on the simulator), and a job worker."""
+    import threading
+
+    import uvicorn
+
+    from hotline.app import create_app
+    from storage.migrate import current_revision
+
+    with config_errors_exit():
+        context = _context()
+    settings = context.settings
+    host, port = host or settings.host, port or settings.port
+    if current_revision(context.engine) is None:
+        typer.echo("the database has no schema yet: run `hotline setup` (or `hotline db upgrade`) first", err=True)
+        context.close()
+        raise typer.Exit(2)
+    typer.echo(
+        f"12348 hotline listening on http://{host}:{port} (API docs http://{host}:{port}/docs)\n"
+        f"  mode: {settings.env}; {_pbx_line(settings)}"
+        + ("" if with_bridge else " (bridge not run here: start `hotline bridge`)")
+        + f"\n  database: {context.engine.url.render_as_string(hide_password=True)}"
+        f"\n  redis: {context.redis.mode} ({context.redis.url})"
+        f"\n  speech recognition: {_asr_banner(settings)}"
+    )
+    # Load the router's dictionaries now, not on the first ticket or preview.
+    threading.Thread(target=lambda: context.router, name="router-warm-up", daemon=True).start()
+    worker_process = None
+    if with_worker:
+        env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
+        worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+
+    def stop() -> None:
+        if worker_process is not None:
+            worker_process.terminate()
+            worker_process.wait(timeout=10)
+        context.close()
+
+    if with_bridge and not settings.demo_mode:
+        from hotline.bridge.runner import bridge_options
+
+        with config_errors_exit():
+            bridge_options(context)
+    app_ = create_app(
+        context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge, schedule_jobs=with_scheduler
+    )
+    # Consoles keep their live feed open: give them a few seconds to go when the server stops.
+    # JSON logs: uvicorn's loggers go through the root handler (setup_logging) instead of its own.
+    log_config = None if os.environ.get("HOTLINE_LOG_FORMAT") == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(app_, host=host, port=port, log_level="info", log_config=log_config, timeout_graceful_shutdown=5)
+
+
+def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]
+    from hotline.asr.model import asr_status
+
+    status = asr_status(settings)
+    if status["available"]:
+        return f"model {status['model']}"
+    return f"unavailable: {status.get('error') or status['hint']}"
+
+
+@app.command("transcribe")
+def transcribe(
+    paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders to search for recordings")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout")] = False,
+    store: Annotated[bool, typer.Option(help="Save transcripts and attach them to their calls (back-fill)")] = False,
+    force: Annotated[bool, typer.Option(help="With --store: transcribe again files already done")] = False,
+) -> None:
+    """Transcribe recordings with the configured Vosk model (HOTLINE_ASR_MODEL); prints the real-time factor."""
+    from hotline.cli.asr import run
+    from settings.env import load_settings
+
+    with config_errors_exit():
+        settings = load_settings()
+        status = run(settings, paths, as_json, store, force)
+    raise typer.Exit(status)

@@ -1,1 +1,0 @@
-"""Settings (environment and TOML) and the structured files in config/."""

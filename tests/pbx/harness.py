@@ -1,0 +1,222 @@
+"""The hotline running against the real Asterisk: the bridge (AMI), the IVR (FastAGI) and the roster
+loop, as `hotline bridge` runs them, in a thread of the test process on the suite's database and
+Redis. The configuration is a copy of `config/` in which only what a test varies is changed
+(prompt and voicemail folders, service hours)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from hotline.bootstrap import Context
+from hotline.bridge.runner import run_bridge
+from settings.files import load_config
+from storage.tables import Call, IvrSession
+from tests.pbx.asterisk import REPO, Asterisk, free_port_range
+from tests.pbx.sipp import Caller, Phone, Sipp, SippRun
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 20, what: str = "condition", step: float = 0.1) -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(step)
+
+
+def sipp_media_port() -> int:
+    """SIPp's -mp: it binds that port and the next three (audio, video, their RTCP)."""
+    return free_port_range(4, 50000, 60000)
+
+
+def pbx_config_dir(target: Path, sounds: Path, voicemail: Path, closed_queues: tuple[str, ...] = ()) -> Path:
+    """A copy of config/ for the real-PBX tests. Every queue is open all day, except `closed_queues`,
+    whose schedule is a single minute twelve hours away (so they are closed now, whatever the day)."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(REPO / "config", target, ignore=shutil.ignore_patterns("asterisk"))
+    ivr = (target / "ivr.yaml").read_text()
+    ivr, n1 = re.subn(r"^  dir: var/sounds$", f"  dir: {sounds}", ivr, flags=re.MULTILINE)
+    ivr, n2 = re.subn(r"^  dir: /var/spool/asterisk/hotline-voicemail$", f"  dir: {voicemail}", ivr, flags=re.MULTILINE)
+    assert n1 == n2 == 1, "config/ivr.yaml no longer has the sounds/voicemail dirs the tests replace"
+    (target / "ivr.yaml").write_text(ivr)
+    hours = (target / "service_hours.yaml").read_text()
+    later = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=12)).replace(second=0, microsecond=0)
+    closed_window = f"{later:%H:%M}-{later + timedelta(minutes=1):%H:%M}"
+    hours = hours.replace("schedules:\n", "schedules:\n  pbx_closed:\n    days: every_day\n"
+                          f'    hours: ["{closed_window}"]\n', 1)  # fmt: skip
+    hours = re.sub(r"schedule: workday_5x8", "schedule: always", hours)
+    for queue in closed_queues:
+        hours, count = re.subn(rf"(name: {re.escape(queue)},[^}}]*schedule: )always", r"\1pbx_closed", hours)
+        assert count == 1, f"queue {queue} not in service_hours.yaml"
+    (target / "service_hours.yaml").write_text(hours)
+    return target
+
+
+class HotlinePbx:
+    """The hotline's bridge + IVR connected to `asterisk`; start() / stop() / restart()."""
+
+    def __init__(self, base: Context, asterisk: Asterisk, workdir: Path, sounds: Path) -> None:
+        self.base = base
+        self.asterisk = asterisk
+        self.workdir = workdir
+        self.sounds = sounds
+        self.voicemail = workdir / "voicemail"
+        self.voicemail.mkdir(parents=True, exist_ok=True)
+        self.sipp = Sipp(workdir, asterisk.ports.sip)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self._runs: list[SippRun] = []
+        self._free_callers = list(asterisk.ports.callers)
+        self.context: Context | None = None
+
+    # ---- the hotline side ----
+
+    def start(self, *, closed_queues: tuple[str, ...] = ()) -> HotlinePbx:
+        config_dir = pbx_config_dir(self.workdir / "config", self.sounds, self.voicemail, closed_queues)
+        host, port, username, secret = self.asterisk.ami
+        settings = self.base.settings.model_copy(
+            update={
+                "config_dir": config_dir,
+                "ami_host": host,
+                "ami_port": port,
+                "ami_username": username,
+                "ami_secret": secret,
+                "agi_host": "127.0.0.1",
+                "agi_port": self.asterisk.ports.agi,
+            }
+        )
+        self.context = replace(self.base, settings=settings, config=load_config(config_dir))
+        self._error = None
+        ready = threading.Event()
+
+        def main() -> None:
+            async def run() -> None:
+                self._loop = asyncio.get_running_loop()
+                assert self.context is not None
+                self._task = asyncio.create_task(run_bridge(self.context))
+                ready.set()
+                await self._task
+
+            try:
+                asyncio.run(run())
+            except asyncio.CancelledError:
+                pass
+            except BaseException as exc:  # reported by the test that waits on it
+                self._error = exc
+            finally:
+                ready.set()
+
+        self._thread = threading.Thread(target=main, name="hotline-pbx", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        wait_for(self._agi_listening, 20, "the IVR to listen on its FastAGI port")
+        wait_for(self._ami_logged_in, 20, "the bridge to log in to the AMI")
+        return self
+
+    def _agi_listening(self) -> bool:
+        if self._error is not None:
+            raise AssertionError(f"the hotline bridge failed: {self._error!r}") from self._error
+        try:
+            with socket.create_connection(("127.0.0.1", self.asterisk.ports.agi), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def _ami_logged_in(self) -> bool:
+        if self._error is not None:
+            raise AssertionError(f"the hotline bridge failed: {self._error!r}") from self._error
+        return bool(
+            re.search(rf"^\s*{self.asterisk.config.ami_username}\s", self.asterisk.cli("manager show connected"), re.M)
+        )
+
+    def stop(self) -> None:
+        for run in self._runs:
+            run.stop()
+        self._runs.clear()
+        if self._loop is not None and self._task is not None and not self._task.done():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread is not None:
+            self._thread.join(30)
+            assert not self._thread.is_alive(), "the hotline bridge did not stop within 30 s"
+        self._thread = self._loop = self._task = None
+
+    def restart(self, **options: Any) -> HotlinePbx:
+        self.stop()
+        return self.start(**options)
+
+    # ---- SIP callers and phones ----
+
+    def call(self, caller: Caller, calls: int = 1, rate: float = 1.0) -> SippRun:
+        """Place a call from a carrier port (callers must not outnumber Ports.callers at once)."""
+        port = self._free_callers.pop(0)
+        self._free_callers.append(port)
+        run = self.sipp.call(caller, port, sipp_media_port(), calls, rate)
+        self._runs.append(run)
+        return run
+
+    def phone(self, name: str, phone: Phone) -> SippRun:
+        """Answer as the lawyer's SIP phone PJSIP/<name> (2001…2004), or "carrier" for the citizen side."""
+        port = self.asterisk.ports.carrier if name == "carrier" else self.asterisk.ports.phones[name]
+        run = self.sipp.phone(phone, port, sipp_media_port())
+        self._runs.append(run)
+        return run
+
+    # ---- what the hotline recorded ----
+
+    def ivr_session(self, timeout: float = 20, **where: Any) -> IvrSession:
+        """The one finished IVR session (ended_at set) matching `where` (e.g. caller_number=...)."""
+        assert self.context is not None
+
+        def probe() -> IvrSession | None:
+            with self.context.sessions() as db:  # type: ignore[union-attr]
+                query = select(IvrSession).filter_by(**where).where(IvrSession.ended_at.is_not(None))
+                return db.scalars(query).first()
+
+        return wait_for(probe, timeout, f"a finished IVR session {where}")
+
+    def call_row(self, timeout: float = 20, **where: Any) -> Call:
+        """The ended call (outcome not in_progress) matching `where`."""
+        assert self.context is not None
+
+        def probe() -> Call | None:
+            with self.context.sessions() as db:  # type: ignore[union-attr]
+                query = select(Call).filter_by(**where).where(Call.outcome != "in_progress")
+                return db.scalars(query).first()
+
+        try:
+            return wait_for(probe, timeout, f"an ended call {where}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; calls recorded: {self.calls()}") from None
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call row, as dicts (for failure messages)."""
+        assert self.context is not None
+        with self.context.sessions() as db:
+            return [
+                {
+                    column: getattr(row, column)
+                    for column in ("linkedid", "caller_number", "queue", "outcome", "agent_interface", "direction")
+                }
+                for row in db.scalars(select(Call))
+            ]
