@@ -38,7 +38,7 @@ class RedisHandle:
         return async_redis_client(self.url, max_connections=max_connections, **options)
 
     def close(self) -> None:
-        self.client.close()
+        close_client(self.client)
         if self._server is not None:
             self._server.shutdown()
             self._server = None
@@ -104,6 +104,22 @@ def async_redis_client(url: str, max_connections: int | None = None, **options: 
     if max_connections is not None:
         options["max_connections"] = max_connections
     return sentinel.master_for(where.master, db=where.db, password=where.password, **options)
+
+
+def close_client(client: redis.Redis) -> None:
+    """Close a client and, for a Sentinel-managed one, its connections to the sentinels."""
+    client.close()
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        sentinel.close()
+
+
+async def aclose_client(client: aioredis.Redis) -> None:
+    """The asyncio `close_client`."""
+    await client.aclose()
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()
 
 
 def connect_redis(url: str | None, data_dir: Path) -> RedisHandle:

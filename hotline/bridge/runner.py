@@ -27,7 +27,7 @@ from hotline.bootstrap import Context
 from hotline.bridge.actions import Invalid
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
-from hotline.redis_conn import async_redis_client
+from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.rosters.reconciler import reconcile_forever, reconcile_once
 from ivr.app import start_ivr_server
 from settings.errors import ConfigError
@@ -158,4 +158,4 @@ async def run_bridge(context: Context, with_ivr: bool = True) -> None:
                 await traffic_task
         if simulator is not None:
             await simulator.close()
-        await redis_client.aclose()
+        await aclose_client(redis_client)

@@ -30,7 +30,7 @@ from hotline.api.errors import NotAuthenticated
 from hotline.api.sessions import signed_in
 from hotline.bootstrap import Context
 from hotline.live.feed import FEED_STREAM
-from hotline.redis_conn import async_redis_client
+from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.reports.live import live_state
 from storage.tables import Station
 from ticketing.domain.access import Actor
@@ -164,7 +164,7 @@ async def feed(
         finally:
             # Starlette cancels the stream when the browser leaves; close the connection regardless.
             with anyio.CancelScope(shield=True):
-                await client.aclose()
+                await aclose_client(client)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(body(), media_type="text/event-stream; charset=utf-8", headers=headers)
