@@ -239,9 +239,6 @@ def bridge(
 ) -> None:
     """Run the telephony bridge alone (with the IVR): AMI events to call records and live state, the
     roster, and the actions the API asks for. Without HOTLINE_AMI_HOST: the simulator (demo mode)."""
-    import asyncio
-    import signal
-
     from hotline.bridge.runner import bridge_options, run_bridge
 
     with config_errors_exit():
@@ -249,35 +246,25 @@ def bridge(
         if not context.settings.demo_mode:
             bridge_options(context)  # report missing credentials before starting
     typer.echo(_pbx_line(context.settings))
-
-    async def main() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
-        await run_bridge(context, with_ivr=with_ivr)
-
-    try:
-        asyncio.run(main())
-    except asyncio.CancelledError:
-        typer.echo("bridge stopped")
-    finally:
-        context.close()
+    _run_until_stopped(lambda: run_bridge(context, with_ivr=with_ivr), context, "bridge")
 
 
 @app.command("scheduler")
 def scheduler() -> None:
     """Run the periodic-job scheduler alone (escalation, retention, KPI rebuild). Run it on two or more
     machines: a lease in Redis elects the one that enqueues, and another takes over when it dies."""
-    import asyncio
-    import signal
-
     from hotline.jobs.scheduler import schedule_forever, scheduler_lease
 
     with config_errors_exit():
         context = _context()
     typer.echo(f"scheduler: lease of {context.settings.scheduler_lease_seconds:g} s in Redis ({context.redis.mode})")
+    _run_until_stopped(lambda: schedule_forever(scheduler_lease(context)), context, "scheduler")
+
+
+def _run_until_stopped(work, context, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Run `work()` until SIGINT or SIGTERM (systemd's stop), then close the context."""
+    import asyncio
+    import signal
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -285,12 +272,12 @@ def scheduler() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        await schedule_forever(scheduler_lease(context))
+        await work()
 
     try:
         asyncio.run(main())
     except asyncio.CancelledError:
-        typer.echo("scheduler stopped")
+        typer.echo(f"{what} stopped")
     finally:
         context.close()
 
