@@ -173,6 +173,27 @@ def sse_client(url: str, cookies: dict[str, str], seen: dict[str, float], stop: 
                     seen[linkedid] = time.time()
 
 
+async def read_feed(url: str, seen: dict[str, float]) -> None:
+    """First time each Linkedid appears on the feed stream, read as the consoles' feed reads it."""
+    from hotline.redis_conn import aclose_client, async_redis_client
+
+    client = async_redis_client(url)
+    last = "$"
+    try:
+        while True:
+            found = await client.xread({"hotline:feed": last}, block=1000, count=500)
+            now = time.time()
+            for _stream, entries in found or []:
+                for raw_id, fields in entries:
+                    last = raw_id.decode()
+                    entry = json.loads(fields.get(b"data", b"{}"))
+                    linkedid = entry.get("linkedid")
+                    if linkedid and linkedid not in seen:
+                        seen[linkedid] = now
+    finally:
+        await aclose_client(client)
+
+
 def api_client(urls: list[str], cookies: dict[str, str], until: float, timings: dict[str, list[float]]) -> None:
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     endpoints = {
@@ -257,6 +278,8 @@ async def main() -> None:
 
         seen: dict[str, float] = {}
         stop = threading.Event()
+        in_redis: dict[str, float] = {}
+        feed_reader = asyncio.create_task(read_feed(args.redis_url, in_redis))
         sse = [threading.Thread(target=sse_client, args=(api_urls[i % len(api_urls)], cookies, seen, stop),
                                 daemon=True) for i in range(args.sse)]  # fmt: skip
         for thread in sse:
@@ -352,6 +375,8 @@ async def main() -> None:
             recount = [r.report() for r in compute_kpis(session, *window, rollup_threshold_s=None, **kw)]  # type: ignore[arg-type]
         context.close()
         latencies = [seen[k] - live_sent[k] for k in live_sent if k in seen]
+        feed_reader.cancel()
+        to_redis = [in_redis[k] - live_sent[k] for k in live_sent if k in in_redis]
         usage = {name: proc_usage(p.pid) for name, p in processes.items()}
         usage["simulators + clients (this process)"] = proc_usage(os.getpid())
 
@@ -365,6 +390,9 @@ async def main() -> None:
         )
         print(f"KPI rollup == recount from rows: {same_kpis(rollup, recount)} (offered {offered}, "
               f"answered {sum(r['answered'] for r in rollup)}, abandoned {sum(r['abandoned'] for r in rollup)})")  # fmt: skip
+        print(f"event -> feed stream in Redis (simulator send -> XREAD by this process), callers joining live, "
+              f"{len(to_redis)} of {len(live_sent)}: p50 {percentile(to_redis, 0.5) * 1000:.0f} ms, "
+              f"p99 {percentile(to_redis, 0.99) * 1000:.0f} ms")  # fmt: skip
         print(f"event -> wallboard during the burst (backlog included), {len(burst)} calls: "
               f"p50 {percentile(burst, 0.5) * 1000:.0f} ms, p99 {percentile(burst, 0.99) * 1000:.0f} ms")  # fmt: skip
         print(f"event -> wallboard, callers joining live (simulator send -> SSE receipt), {len(latencies)} of {len(live_sent)}: "

@@ -8,18 +8,21 @@ member or the call is: click-to-call, pause and transfer reach the right Asteris
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import redis
 
-from hotline.live.publisher import DEFAULT_NODE, NODES_KEY, live_keys
+from hotline.live.publisher import DEFAULT_NODE, NODE_STALE_S, NODES_KEY, live_keys
 
 _SUMMED = ("waiting", "members_on_duty", "members_available", "members_paused", "talking")
 
 
-def known_nodes(client: redis.Redis) -> list[str]:
-    """Nodes that have published live state (always including the default node), sorted."""
-    found = {raw.decode() if isinstance(raw, bytes) else str(raw) for raw in client.smembers(NODES_KEY)}
+def known_nodes(client: redis.Redis, now: float | None = None) -> list[str]:
+    """Nodes whose bridge published in the last NODE_STALE_S (and the default node), sorted."""
+    since = (time.time() if now is None else now) - NODE_STALE_S
+    members = client.zrangebyscore(NODES_KEY, since, "+inf")
+    found = {raw.decode() if isinstance(raw, bytes) else str(raw) for raw in members}
     return sorted(found | {DEFAULT_NODE})
 
 

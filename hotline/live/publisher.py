@@ -43,7 +43,10 @@ CALLS_KEY = "hotline:live:calls"
 AGENTS_KEY = "hotline:live:agents"
 QUEUES_KEY = "hotline:live:queues"
 META_KEY = "hotline:live:meta"
+#: Sorted set: node -> when its bridge last published or checked (every tick). Readers merge the
+#: nodes seen within NODE_STALE_S, so a node taken out of service leaves the wallboard by itself.
 NODES_KEY = "hotline:live:nodes"
+NODE_STALE_S = 60.0
 DEFAULT_NODE = "default"
 
 
@@ -117,7 +120,11 @@ class LivePublisher:
     async def check(self) -> None:
         """Notice a Redis that lost the live state while nothing changed (restart, flush)."""
         try:
-            if not await self.client.exists(self.keys.meta):
+            pipe = self.client.pipeline(transaction=False)
+            pipe.exists(self.keys.meta)
+            pipe.zadd(NODES_KEY, {self.node: self.clock()})
+            exists, _ = await pipe.execute()
+            if not exists:
                 self.needs_full = True
         except (redis.RedisError, OSError):
             self.needs_full = True
@@ -189,7 +196,7 @@ class LivePublisher:
         everything = Changes(calls=set(model.calls), agents=set(model.agents), queues=set(model.queue_names))
         self._stage(pipe, everything, extra)
         pipe.hset(self.keys.meta, mapping={"source": self.source, "epoch": self.epoch, "rewritten_at": now})
-        pipe.sadd(NODES_KEY, self.node)
+        pipe.zadd(NODES_KEY, {self.node: now})
         await pipe.execute()
 
     async def set_meta(self, **fields: Any) -> None:

@@ -37,7 +37,8 @@ def test_metrics_report_calls_queues_jobs_bridges_and_errors(client: TestClient,
         session.add(Call(linkedid="old", node="pbx-a", outcome="answered", queue="consult",
                          offered_at=now - timedelta(days=3)))  # fmt: skip
     redis = context.redis.client
-    redis.sadd(NODES_KEY, "pbx-a", "pbx-b")
+    redis.zadd(NODES_KEY, {"pbx-a": time.time(), "pbx-b": time.time(), "pbx-old": time.time() - 3600})
+    redis.hset(live_keys("pbx-old").queues, "consult", json.dumps({"queue": "consult", "waiting": 7}))
     joined = time.time() - 42
     for node, waiting in (("pbx-a", 2), ("pbx-b", 1)):
         snapshot = {"queue": "consult", "waiting": waiting, "oldest_joined_at": joined if node == "pbx-b" else None,
@@ -57,7 +58,7 @@ def test_metrics_report_calls_queues_jobs_bridges_and_errors(client: TestClient,
 
     assert value("hotline_calls_today", node="pbx-a", outcome="answered") == 2  # not the one 3 days ago
     assert value("hotline_calls_today", node="pbx-b", outcome="abandoned") == 1
-    assert value("hotline_queue_waiting", queue="consult") == 3  # both nodes
+    assert value("hotline_queue_waiting", queue="consult") == 3  # both nodes, not the one out of service
     assert value("hotline_queue_lawyers", queue="consult", state="on_duty") == 6
     assert 42 <= value("hotline_queue_longest_wait_seconds", queue="consult") < 42 + 60
     assert value("hotline_job_queue_length", queue="default") == 1
