@@ -33,14 +33,41 @@ class Context:
     policy: TicketPolicy
     _router: KeywordRouter | None = field(default=None, repr=False)
     _router_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _model_checked: float = field(default=-1e9, repr=False)
 
     @property
     def router(self) -> KeywordRouter:
-        """The router, built on first use: loading jieba's dictionary takes a second or so."""
+        """The router, built on first use: loading jieba's dictionary takes a second or so. It
+        decides with the active learned model, checked for a newer one every RELOAD_SECONDS."""
+        from ticketing.routing.versions import RELOAD_SECONDS
+
         with self._router_lock:
             if self._router is None:
                 self._router = build_router(self.config)
+            if time.monotonic() - self._model_checked >= RELOAD_SECONDS:
+                self._model_checked = time.monotonic()
+                self._sync_model(self._router)
             return self._router
+
+    def _sync_model(self, router: KeywordRouter) -> None:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from storage.tables import RoutingModel
+        from ticketing.routing.versions import ACTIVE, load_active
+
+        current = router.model.version if router.model is not None else None
+        try:
+            with self.sessions() as session:
+                active = session.scalar(select(RoutingModel.version).where(RoutingModel.status == ACTIVE))
+                if active == current:
+                    return
+                model = load_active(session, self.config.routing.target_precision) if active else None
+        except SQLAlchemyError as exc:
+            logger.warning("could not check the router's active model (keeping %s): %s", current or "the rules", exc)
+            return
+        router.use_model(model)
+        logger.info("router now decides with %s", f"model {active}" if model else "the keyword rules alone")
 
     def close(self) -> None:
         self.redis.close()

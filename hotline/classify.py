@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
+from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import KeywordRouter, RoutingDecision
+from ticketing.routing.model import TopicModel
 
 MAX_LINE_CHARS = 100_000
 
@@ -20,18 +23,44 @@ def describe(decision: RoutingDecision) -> str:
     """A few lines a person reads at a terminal."""
     d = decision.to_dict()
     station = d["station"]
-    lines = [
+    lines = ["!! " + decision.crisis_line()] if decision.crisis else []
+    lines += [
         f"category:     {d['category']}"
         + (f" (suggested: {d['suggested_category']})" if d["needs_triage"] else "")
         + (f" / {d['subcategory']}" if d["subcategory"] else ""),
         f"service line: {d['service_line']} ({d['service_line_rule']})",
-        f"confidence:   {d['confidence']:.3f} ({d['rule']})",
+        f"confidence:   {d['confidence']:.3f} ({d['rule']}"
+        + (f", model {d['model']})" if d["model"] else ", keyword rules)"),
         "keywords:     " + (", ".join(f"{k['word']} {k['weight']:+g}" for k in d["keywords"]) or "-"),
+        *(
+            ["rule words:   " + ", ".join(f"{k['word']} {k['weight']:+g}" for k in d["rule_keywords"])]
+            if d["model"] and d["rule_keywords"]
+            else []
+        ),
         f"flags:        {', '.join(d['flags']) or '-'}  priority: {d['priority']}"
         + ("  ALERT supervisors" if d["alert"] else ""),
         f"station:      {station['name']} ({station['code']}) by {station['rule']}: {station['explanation']}",
     ]
     return "\n".join(lines)
+
+
+def active_model(database_url: str, target_precision: float) -> TopicModel | None:
+    """The active learned model, or None (the rules decide) when there is none or no database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import make_engine, make_session_factory
+    from ticketing.routing.versions import load_active
+
+    if database_url.startswith("sqlite:///") and not Path(database_url.removeprefix("sqlite:///")).is_file():
+        return None  # no database set up here: do not create one
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return load_active(session, target_precision)
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def _error(line_no: int, error_id: str, message: str) -> dict[str, Any]:
@@ -59,7 +88,11 @@ def classify_line(router: KeywordRouter, line_no: int, raw: bytes) -> dict[str, 
     out: dict[str, Any] = {"line": line_no}
     if isinstance(item.get("id"), str | int):
         out["id"] = item["id"]
-    out.update(router.route(text, caller_number=number).to_dict())
+    try:
+        decision = router.route(text, caller_number=number)
+    except UnroutableText as exc:
+        return {**out, "error": {"id": exc.error_id, "message": exc.message}}
+    out.update(decision.to_dict())
     return out
 
 

@@ -4,7 +4,7 @@ for tests, the benchmark and demo mode: no Asterisk runs here.
 A SimulatedCall connects like Asterisk does, sends the agi_* block, answers each command the way the
 recordings show (200 result=…, 510, the 520 usage block, 511 on a dead channel), plays a scripted
 caller (keys pressed, silences, a message spoken, a hang-up during a command or between commands),
-and ends with the trailing HANGUP every session gets. tests/ivr/test_asterisk_sim.py checks it
+and ends with the trailing HANGUP every session gets. tests/unit/ivr/test_asterisk_sim.py checks it
 byte for byte against the recordings.
 """
 

@@ -15,12 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ivr.session import CallerProfile, IvrSessionState
+from storage.dialect import upsert
 from storage.tables import Call, Caller, IvrSession, Ticket, User, ticket_calls
 from ticketing.domain.access import Actor
 from ticketing.domain.events import RecordingFinished
@@ -82,8 +81,7 @@ def save_sessions(sessions: sessionmaker[Session], states: Sequence[IvrSessionSt
         return
     rows = [session_values(state) for state in states]
     with sessions.begin() as session:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(IvrSession)
+        statement = upsert(session, IvrSession)
         updates = {key: statement.excluded[key] for key in rows[0] if key not in ("uniqueid", "survey_score")}
         session.execute(statement.on_conflict_do_update(index_elements=["uniqueid"], set_=updates), rows)
         session.execute(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ticketing.domain.routing import CategoryRules, FlagRules, Place, PlaceIndex, RoutingRules
+from ticketing.domain.routing import CategoryRules, FlagRules, Override, Place, PlaceIndex, RoutingRules
 
 if TYPE_CHECKING:
     from settings.files import CategoriesFile, StationNode, StationsFile
@@ -45,7 +45,8 @@ class CategoryRulesModel(_Strict):
 
 
 class FlagsModel(_Strict):
-    crisis: list[Word] = Field(min_length=1)
+    #: Words, or phrases of up to four words (活着 没意思) that count when they come in this order.
+    crisis: list[Term] = Field(min_length=1)
     negators: list[Word] = Field(default_factory=list)
     collective: list[Word] = Field(default_factory=list)
     collective_nouns: list[Word] = Field(default_factory=list)
@@ -60,7 +61,26 @@ class PlacesModel(_Strict):
     origin_words: list[Word] = Field(default_factory=list)
 
 
+class OverrideModel(_Strict):
+    name: Word
+    #: Every group must have one of its words in the text.
+    when: list[list[Word]] = Field(min_length=1, max_length=5)
+    category: str
+    subcategory: str | None = None
+    service_line: str | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _groups(cls, groups: list[list[str]]) -> list[list[str]]:
+        if any(not group for group in groups):
+            raise ValueError("every group needs at least one word")
+        return groups
+
+
 class RoutingFile(_Strict):
+    #: With a learned model: the share of auto-routed matters that must be right; the triage
+    #: threshold is the lowest calibrated confidence that keeps it on held-out questions.
+    target_precision: float = Field(0.9, ge=0.5, le=0.999)
     min_confidence: float = Field(0.5, ge=0, le=1)
     min_evidence: float = Field(1.0, ge=0, le=100)
     temperature: float = Field(1.0, ge=0.1, le=100)
@@ -72,6 +92,7 @@ class RoutingFile(_Strict):
     flags: FlagsModel
     places: PlacesModel
     categories: dict[str, CategoryRulesModel] = Field(min_length=1)
+    overrides: list[OverrideModel] = Field(default_factory=list)
 
     @field_validator("synonyms")
     @classmethod
@@ -103,6 +124,14 @@ def cross_check(routing: RoutingFile, categories: CategoriesFile, stations: Stat
                 problems.append(
                     (f"categories.{name}.subcategories.{sub}", f"not a subcategory of {name} in categories.yaml")
                 )
+    for i, rule in enumerate(routing.overrides):
+        where = f"overrides.{i}"
+        if rule.category not in known:
+            problems.append((f"{where}.category", f"not a category of categories.yaml ({', '.join(known)})"))
+        elif rule.subcategory and rule.subcategory not in known[rule.category].subcategories:
+            problems.append((f"{where}.subcategory", f"not a subcategory of {rule.category} in categories.yaml"))
+        if rule.service_line and rule.service_line not in lines:
+            problems.append((f"{where}.service_line", f"not a service line code ({', '.join(sorted(lines))})"))
     for line in routing.service_lines:
         if line not in lines:
             problems.append((f"service_lines.{line}", f"not a service line code ({', '.join(sorted(lines))})"))
@@ -144,6 +173,10 @@ def routing_rules(routing: RoutingFile, categories: CategoriesFile) -> RoutingRu
         min_evidence=routing.min_evidence,
         temperature=routing.temperature,
         phrase_window=routing.phrase_window,
+        overrides=tuple(
+            Override(o.name, tuple(frozenset(g) for g in o.when), o.category, o.subcategory, o.service_line)
+            for o in routing.overrides
+        ),
     )
 
 

@@ -105,3 +105,21 @@ def _cheap_password_hashing() -> Iterator[None]:
     hotline.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     hotline.security._hasher = original
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI the recorded traces must be there: without them the bridge, call tracker and IVR
+    protocol tests would all skip and the run would look green."""
+    from tests.traces import AGI_TRACES, AMI, TRACES_MISSING
+
+    if os.environ.get("CI") and (not AMI.is_dir() or AGI_TRACES is None):
+        raise pytest.UsageError(f"{TRACES_MISSING}; CI must run the trace tests")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly, at the end, how many tests did not run for want of the recorded traces."""
+    from tests.traces import TRACES_MISSING
+
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if TRACES_MISSING in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} tests SKIPPED: {TRACES_MISSING}", red=True, bold=True)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.dialect import local_day
 from storage.tables import Call, CallbackAttempt, FollowUpTask, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import NotFound, TransitionNotPermitted
@@ -32,7 +33,7 @@ from ticketing.domain.follow_up import (
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import Role
-from ticketing.statistics import as_date, local_day
+from ticketing.statistics import as_date
 from ticketing.tickets import transition_ticket
 
 logger = logging.getLogger(__name__)

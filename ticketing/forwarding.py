@@ -20,14 +20,12 @@ from storage.tables import Ticket, TicketEscalation, TicketEvent
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidTransition
 from ticketing.domain.escalation import Lapse, lapses
-from ticketing.domain.lifecycle import TicketStatus, plan_transition
+from ticketing.domain.lifecycle import WITH_STATION, TicketStatus, plan_transition
 from ticketing.domain.policy import TicketPolicy
 from ticketing.escalation import overdue
 from ticketing.tickets import record_event, transition_ticket, visible_tickets
 
 logger = logging.getLogger(__name__)
-
-OPEN_FORWARDED = (TicketStatus.FORWARDED, TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS)
 
 
 def report_progress(
@@ -129,7 +127,7 @@ def forwarded_work(
     session: Session, actor: Actor, now: datetime, *, overdue_only: bool, page: int = 1, page_size: int = 50
 ) -> tuple[int, list[ForwardedWork]]:
     """Open forwarded tickets the actor may see, the nearest deadline first, with lapses and escalations."""
-    query = visible_tickets(actor).where(Ticket.status.in_([s.value for s in OPEN_FORWARDED]))
+    query = visible_tickets(actor).where(Ticket.status.in_([s.value for s in WITH_STATION]))
     if overdue_only:
         query = query.where(overdue(now))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from storage.dialect import local_day
 from storage.tables import DataExport, Station, Ticket
 from ticketing.domain.access import Actor
 from ticketing.domain.escalation import station_chain
@@ -22,15 +23,6 @@ from ticketing.domain.topics import Question, RisingTopic, TopTopic, rising_topi
 Granularity = Literal["day", "week", "month", "all"]
 #: How tickets without a category are shown.
 UNCLASSIFIED = "未分类"
-
-
-def local_day(session: Session, column: InstrumentedAttribute[datetime], tz: ZoneInfo) -> ColumnElement[Any]:
-    """SQL: the local calendar day of a UTC timestamp column."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(tz.key, column))
-    # SQLite stores naive UTC; China has kept one offset since 1991, so a fixed modifier is exact.
-    offset = datetime.now(tz).utcoffset() or timedelta(0)
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
 
 
 def local_range(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -13,10 +13,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
+from storage.dialect import upsert
 from storage.tables import (
     Call,
     Caller,
@@ -58,9 +57,8 @@ class NewTicket:
 def allocate_code(session: Session, day: date) -> str:
     """Next code for `day` with one atomic upsert: concurrent creators never get the same serial."""
     table = TicketCodeCounter.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(table)
+        upsert(session, table)
         .values(day=day, last_serial=1)
         .on_conflict_do_update(index_elements=[table.c.day], set_={"last_serial": table.c.last_serial + 1})
         .returning(table.c.last_serial)
@@ -142,6 +140,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: Ticket
     )
     session.add(ticket)
     record_event(session, ticket, actor, "create", None, now)
+    if ticket.category is not None:
+        from ticketing.routing.labels import record_label  # imports this module
+
+        record_label(session, actor, ticket, "intake", now)
     emit(session, TicketNeedsRouting(ticket.id), now)
     logger.info("ticket %s created by user %s", ticket.code, actor.user_id)
     return ticket

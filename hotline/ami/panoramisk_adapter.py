@@ -12,7 +12,7 @@ panoramisk logs in and carries actions and their futures; this adapter fixes wha
    connection. `AmiClient.action` always sets `Async`.
 4. Its reconnect loop retries forever at a fixed interval and its pinger never checks the answer.
    Here the connection just reports that it was lost; the bridge reconnects with capped exponential
-   backoff and resynchronises (hotline.bridge.connection).
+   backoff and resynchronises (hotline/bridge/service.py, hotline/bridge/resync.py).
 
 Events do not go through panoramisk's Message/dispatch at all: they are handed to a sink in stream
 order, batched per TCP read, and parsed only when the sink's selector wants them (most of

@@ -22,7 +22,7 @@ from ticketing.domain.access import Actor
 from ticketing.domain.follow_up import FollowUpSla
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.policy import TicketPolicy
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 from ticketing.follow_up import sla_report
 from ticketing.forwarding import ForwardedWork, forwarded_work
 from ticketing.tickets import get_ticket
@@ -38,7 +38,7 @@ def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
         "channel": ticket.channel,
         "status": status,
         "status_label": status.label,
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
         "caller_name": ticket.caller_name,
         "description": ticket.description,
         "transcript": ticket.transcript,

@@ -91,6 +91,13 @@ class TicketCreate(Body):
     assigned_lawyer_id: Id | None = None
 
 
+class CategoryRequest(Body):
+    category: Name
+    subcategory: Label | None = None
+    #: Where the person decided: on the ticket, or in the triage queue.
+    origin: Literal["ticket", "triage"] = "ticket"
+
+
 class TransitionRequest(Body):
     to: TicketStatus
     station_id: Id | None = None
@@ -147,3 +154,151 @@ class Page(BaseModel):
     page: int
     page_size: int
     items: list[TicketOut]
+
+
+class KpiRow(BaseModel):
+    """One bucket (hour, day, month or the whole period) of one queue or all: counts and ratios."""
+
+    bucket: str | None
+    queue: str | None
+    offered: int
+    answered: int
+    abandoned: int
+    answered_within_t: int
+    abandoned_within_t: int
+    answered_wait_total: float
+    handle_total: float
+    longest_wait: float | None
+    closed_hours: int
+    connection_rate: float | None
+    service_level: float | None
+    service_level_2: float | None
+    asa: float | None
+    abandon_rate: float | None
+    aht: float | None
+
+
+class KpiReport(BaseModel):
+    start: str
+    end: str
+    threshold_s: int
+    granularity: str
+    rows: list[KpiRow]
+
+
+class FollowUpSlaFigures(BaseModel):
+    rate: float | None
+    closed: int
+    on_time: int
+    late: int
+    open_in_time: int
+    open_overdue: int
+
+
+class LawyerFollowUpSla(FollowUpSlaFigures):
+    lawyer_id: int | None
+
+
+class FollowUpSlaReport(FollowUpSlaFigures):
+    start: str
+    end: str
+    working_days: int
+    definition: str
+    by_lawyer: list[LawyerFollowUpSla]
+
+
+class LapseOut(BaseModel):
+    kind: str
+    label: str
+    deadline: datetime
+    overdue_hours: float
+
+
+class EscalationOut(BaseModel):
+    id: int
+    kind: str
+    deadline: datetime
+    at: datetime
+    station_id: int
+    escalated_to_id: int
+    escalated_to: str
+    levels_up: int
+
+
+class ForwardedWorkOut(TicketOut):
+    overdue: list[LapseOut]
+    escalations: list[EscalationOut]
+
+
+class WorkPage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[ForwardedWorkOut]
+
+
+class FollowUpAttemptOut(BaseModel):
+    at: datetime
+    outcome: str
+    outcome_label: str
+    lawyer_id: int | None
+    linkedid: str | None
+    call_id: int | None
+    note: str | None
+
+
+class FollowUpTaskOut(BaseModel):
+    """A follow-up (回访) task: the ticket it is for, its due date, state and attempts."""
+
+    id: int
+    ticket_code: str
+    ticket_status: str
+    category: str | None
+    caller_name: str | None
+    caller_number: str | None
+    result: str | None
+    due_date: date
+    overdue: bool
+    status: str
+    status_label: str
+    assigned_lawyer_id: int | None
+    satisfaction: str | None
+    satisfaction_label: str | None
+    comment: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    attempts: list[FollowUpAttemptOut]
+
+
+class FollowUpTaskPage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[FollowUpTaskOut]
+
+
+class ExportOut(BaseModel):
+    """One report download: who, when, which report and filters, how many rows."""
+
+    id: int
+    at: datetime
+    user_id: int
+    username: str
+    report: str
+    format: str
+    params: dict[str, Any]
+    rows: int
+
+
+class PersonalDataViewOut(BaseModel):
+    """One look at a caller's personal data: who, when, whose (subject, caller), which fields."""
+
+    id: int
+    at: datetime
+    user_id: int
+    username: str
+    kind: str
+    subject: str
+    caller_id: int | None
+    fields: list[str]
+    details: dict[str, Any]

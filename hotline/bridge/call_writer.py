@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +27,7 @@ from hotline.asr.store import transcript_for_linkedid
 from hotline.domain.call_tracker import CallRecord, Outcome
 from hotline.logging_setup import mask_numbers
 from hotline.reports.kpi import refresh_hours
+from storage.dialect import upsert
 from storage.tables import Call, Caller, IvrSession, Transcript, User
 from ticketing.domain.events import RecordingFinished
 from ticketing.events import emit
@@ -202,9 +201,7 @@ class CallWriter:
             callers = self._upsert_callers(session, [r for r in ended if r["direction"] == "inbound"])
             for row in rows:
                 row["caller_id"] = callers.get(row["caller_number"]) if row["caller_number"] else None
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(Call)
+            statement = upsert(session, Call)
             update = {name: statement.excluded[name] for name in _BRIDGE_COLUMNS}
             update["caller_id"] = func.coalesce(statement.excluded.caller_id, Call.caller_id)
             session.execute(statement.on_conflict_do_update(index_elements=["node", "linkedid"], set_=update), rows)
@@ -266,9 +263,7 @@ class CallWriter:
                 last_seen[number] = max(last_seen.get(number, seen), seen)
         if not counts:
             return {}
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(Caller)
+        statement = upsert(session, Caller)
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=["number"],

@@ -14,6 +14,7 @@ import typer
 from hotline.cli.common import config_errors_exit
 from hotline.cli.ivr import ivr_app
 from hotline.cli.rosters import roster_app
+from hotline.cli.router import router_app
 
 app = typer.Typer(
     help="12348 公共法律服务热线 — hotline backend: service, database, configuration and accounts.",
@@ -30,6 +31,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(roster_app, name="roster")
+app.add_typer(router_app, name="router")
 app.add_typer(ivr_app, name="ivr")
 
 logger = logging.getLogger("hotline.cli")
@@ -189,20 +191,28 @@ def classify(
     import json
 
     from hotline.bootstrap import build_router
-    from hotline.classify import classify_jsonl, describe
+    from hotline.classify import active_model, classify_jsonl, describe
     from settings.env import load_settings
     from settings.files import load_config
+    from ticketing.domain.errors import UnroutableText
 
     if jsonl == (text is not None):
         typer.echo("give either TEXT or --jsonl (JSON lines on standard input)", err=True)
         raise typer.Exit(2)
     with config_errors_exit():
-        router = build_router(load_config(load_settings().config_dir))
+        settings = load_settings()
+        config = load_config(settings.config_dir)
+        router = build_router(config)
+    router.use_model(active_model(settings.effective_database_url, config.routing.target_precision))
     if jsonl:
         read, errors = classify_jsonl(router, sys.stdin.buffer, sys.stdout)
         typer.echo(f"classified {read - errors} of {read} lines ({errors} with errors)", err=True)
         raise typer.Exit(1 if errors else 0)
-    decision = router.route(text or "", caller_number=caller_number)
+    try:
+        decision = router.route(text or "", caller_number=caller_number)
+    except UnroutableText as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2) if as_json else describe(decision))
 
 

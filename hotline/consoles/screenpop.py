@@ -11,19 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from hotline.consoles.audit import record_view
 from storage.tables import Call, Caller, IvrSession, Ticket
 from ticketing.domain.access import Actor, can_see
-from ticketing.domain.lifecycle import TicketStatus
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.lifecycle import OPEN, TicketStatus
+from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, phone_as_seen_by
 
 HISTORY = 10
-OPEN_STATUSES = frozenset(
-    {
-        TicketStatus.ACCEPTED,
-        TicketStatus.FORWARDED,
-        TicketStatus.RECEIVED,
-        TicketStatus.RETURNED,
-        TicketStatus.IN_PROGRESS,
-    }
-)
 GREEN_LABELS = {
     "migrant_worker": "农民工",
     "elderly": "老年人",
@@ -92,7 +83,7 @@ def screen_pop(
                 "created_at": t.created_at,
                 "status": t.status,
                 "status_label": TicketStatus(t.status).label,
-                "open": TicketStatus(t.status) in OPEN_STATUSES,
+                "open": TicketStatus(t.status) in OPEN,
                 "category": t.category,
                 "station_name": t.station.name if t.station else None,
                 # Summary lines for everyone at the desk; the ticket itself opens only where allowed.
@@ -120,7 +111,7 @@ def screen_pop(
         "state": live.get("state") or ("ended" if row is not None and row.ended_at else None),
         "direction": (row.direction if row is not None else None) or live.get("direction"),
         "queue": (row.queue if row is not None else None) or live.get("queue"),
-        "caller_number": number if full else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
         "caller_name": (caller.name if caller else None) or live.get("caller_name") or None,
         "caller": None
         if caller is None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.domain.kpi_formulas import QueueCounts
+from storage.dialect import is_postgres, sqlite_offset_minutes
 from storage.tables import Call, CallStatsHourly
 
 Granularity = Literal["hour", "day", "month", "all"]
@@ -78,20 +79,14 @@ def _counts(row: Any) -> QueueCounts:
     )
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _bucket(session: Session, column: Any, granularity: Granularity, tz: ZoneInfo) -> ColumnElement[Any]:
     if granularity == "all":
         return literal(None)
-    if _is_postgres(session):
+    if is_postgres(session):
         # Group on the truncated timestamp and format in Python: to_char per row doubles the query time.
         return func.date_trunc(granularity, func.timezone(tz.key, column))
     # SQLite stores naive UTC. China has had one fixed offset since 1991, so a modifier is exact.
-    offset = datetime.now(tz).utcoffset()
-    hours = int(offset.total_seconds() // 3600) if offset else 0
-    return func.strftime(_SQLITE_FORMATS[granularity], column, f"{hours:+d} hours")
+    return func.strftime(_SQLITE_FORMATS[granularity], column, f"{sqlite_offset_minutes(tz):+d} minutes")
 
 
 def _label(bucket: object, granularity: Granularity) -> str | None:
@@ -161,7 +156,7 @@ def _from_rollup(
 
 
 def _hour_of(session: Session, column: Any) -> ColumnElement[Any]:
-    if _is_postgres(session):
+    if is_postgres(session):
         return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", column)))
     return func.strftime("%Y-%m-%d %H:00:00.000000", column)
 
@@ -174,7 +169,7 @@ def _refresh(session: Session, start: datetime, end: datetime, threshold_s: int,
     READ COMMITTED) sees the first one's committed calls and the rollup stays exact. SQLite has one
     writer at a time anyway."""
     stats = CallStatsHourly
-    if _is_postgres(session):
+    if is_postgres(session):
         first = int(start.timestamp()) // 3600
         locked = sorted(int(h.timestamp()) // 3600 for h in hours) if hours is not None else None
         for key in locked if locked is not None else range(first, -(-int(end.timestamp()) // 3600)):
@@ -191,7 +186,7 @@ def _refresh(session: Session, start: datetime, end: datetime, threshold_s: int,
     )
     columns = ["hour", "queue", "threshold_s", *_COUNTS[:5], *_TOTALS, "longest_wait", "closed_hours"]
     if hours is not None:
-        keys = [h.strftime("%Y-%m-%d %H:00:00.000000") for h in hours] if not _is_postgres(session) else hours
+        keys = [h.strftime("%Y-%m-%d %H:00:00.000000") for h in hours] if not is_postgres(session) else hours
         source = source.where(hour.in_(keys))
     session.execute(insert(stats).from_select(columns, source))
 

@@ -15,7 +15,7 @@ from hotline.bridge_client import BridgeClient
 from hotline.live.nodes import merged_state
 from hotline.live.publisher import DEFAULT_NODE
 from ticketing.domain.access import Actor
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 
 
 def live_state(context: Context, actor: Actor) -> dict[str, Any]:
@@ -26,9 +26,8 @@ def live_state(context: Context, actor: Actor) -> dict[str, Any]:
     queues = state["queues"]
     agents = sorted(state["agents"], key=lambda a: (a["interface"], a.get("node", "")))
     calls = sorted(state["calls"], key=lambda c: c.get("started_at") or 0)
-    if actor.role not in ROLES_SEEING_FULL_NUMBERS:
-        for call in calls:
-            call["caller_number"] = mask_phone(call.get("caller_number"))
+    for call in calls:
+        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"))
     now = time.time()
     for queue in queues:
         oldest = queue.get("oldest_joined_at")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.rosters.lookups import Lawyer, LawyerDirectory
 from hotline.rosters.model import RowError, Shift
 from hotline.rosters.validate import ParsedRow
+from storage.dialect import transaction_lock
 from storage.tables import DutyShift, User
 from ticketing.domain.roles import Role
 
@@ -57,8 +58,7 @@ def load_shifts(session: Session, first: date, last: date, user_id: int | None =
 def lock_rosters(session: Session) -> None:
     """Serialise imports: two at once could each delete the other's dates and interleave shifts.
     SQLite serialises writers by itself."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    transaction_lock(session, IMPORT_LOCK)
 
 
 def count_on(session: Session, days: Iterable[date]) -> int:

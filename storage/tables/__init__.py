@@ -12,6 +12,7 @@ from storage.tables.operations import PeriodicRun
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import AuthSession, User
 from storage.tables.rosters import DutyShift
+from storage.tables.routing import RoutingLabel, RoutingModel
 from storage.tables.stations import Station
 from storage.tables.tickets import (
     CallbackAttempt,
@@ -38,6 +39,8 @@ __all__ = [
     "OutboxMessage",
     "PeriodicRun",
     "PersonalDataView",
+    "RoutingLabel",
+    "RoutingModel",
     "Station",
     "Ticket",
     "TicketCodeCounter",

@@ -369,7 +369,9 @@ def test_database_unreachable_for_seconds_loses_nothing(context: Context) -> Non
                 await asyncio.sleep(2)
                 proxy.open = True
                 await until(finished(context, 20), timeout=30, what="all 20 rows after the database returns")
-                assert bridge.writer.failures == 0 and bridge.writer.last_error is None
+                # The rows are committed in the writer's thread before its coroutine notes the success.
+                await until(lambda: bridge.writer.failures == 0, what="the writer to note its write")
+                assert bridge.writer.last_error is None
         finally:
             await proxy.close()
             engine.dispose()

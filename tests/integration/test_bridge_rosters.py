@@ -42,8 +42,10 @@ def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context:
             # The companions start with each connection: drop it once so this one gets them.
             await simulator.drop_connections()
             await until(lambda: bridge.connections == 2 and bridge.ready.is_set(), what="reconnect")
-            await until(lambda: set(queues.members("consult")) == {"PJSIP/1001"}, what="roster seated")
-            assert set(queues.members("family")) == {"PJSIP/1001"} and queues.members("zonghe") == {}
+            # One QueueAdd per queue: wait for the whole pass, not its first action.
+            seated = {"consult": {"PJSIP/1001"}, "family": {"PJSIP/1001"}}
+            await until(lambda: all(set(queues.members(q)) == m for q, m in seated.items()), what="roster seated")
+            assert queues.members("zonghe") == {}
             await until(lambda: "PJSIP/1001" in bridge.model.agents, what="the lawyer in the live state")
             assert bridge.model.agents["PJSIP/1001"].state is AgentState.AVAILABLE
             # A new roster (the demo one: both lawyers all day) is seated on request, not at the next minute.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hotline.bootstrap import Context
-from storage.tables import FollowUpTask, OutboxMessage, Station, TicketEvent
+from storage.tables import FollowUpTask, OutboxMessage, Station, Ticket, TicketEvent
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, OTHER_COUNTY, Staff
 from ticketing.domain.events import TicketEventRecorded
@@ -183,6 +184,25 @@ def test_list_filters_and_paging(client: TestClient, staff: dict[str, Staff]) ->
         "/api/tickets", params=[("status", "accepted"), ("status", "closed")], headers=staff["supervisor"].headers
     ).json()
     assert statuses["total"] == 5
+
+
+def test_date_filters_take_local_days_like_every_report(
+    client: TestClient, staff: dict[str, Staff], session: Session
+) -> None:
+    code = new_ticket(client, staff["lawyer1"])["code"]
+    # 2026-11-24 17:30 UTC is 01:30 on the 25th in Beijing: the ticket belongs to the 25th.
+    session.execute(
+        update(Ticket).where(Ticket.code == code).values(created_at=datetime(2026, 11, 24, 17, 30, tzinfo=UTC))
+    )
+    session.commit()
+
+    def codes(day: str) -> list[str]:
+        params = {"created_from": day, "created_to": day}
+        body = client.get("/api/tickets", params=params, headers=staff["supervisor"].headers).json()
+        return [t["code"] for t in body["items"]]
+
+    assert codes("2026-11-25") == [code]
+    assert codes("2026-11-24") == []
 
 
 def test_ticket_assigned_to_a_colleague_stays_visible_to_the_lawyer_who_accepted_it(

@@ -54,3 +54,12 @@ class AlreadyCompleted(DomainError):
     """The record is finished and takes no more changes (a completed call-back task)."""
 
     error_id = "already_completed"
+
+
+class UnroutableText(DomainError):
+    """A text to classify that is empty or has nothing to read in it (blanks, punctuation, fillers)."""
+
+    error_id = "nothing_to_classify"
+
+    def __init__(self) -> None:
+        super().__init__("没有可分类的内容 / nothing to classify: the text is empty or has no words in it")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ticketing.domain.lifecycle import TicketStatus
+from ticketing.domain.lifecycle import WITH_STATION, TicketStatus
 
 
 class DeadlineKind(StrEnum):
@@ -26,7 +26,7 @@ class DeadlineKind(StrEnum):
 #: Statuses in which the ticket still owes the step the deadline is for.
 AWAITING = {
     DeadlineKind.ACCEPT: frozenset({TicketStatus.FORWARDED}),
-    DeadlineKind.FINISH: frozenset({TicketStatus.FORWARDED, TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS}),
+    DeadlineKind.FINISH: frozenset(WITH_STATION),
 }
 
 

@@ -40,6 +40,14 @@ STATUS_LABELS = {
     TicketStatus.ARCHIVED: "已归档",
 }
 
+# Status groups, each defined once here (in lifecycle order, which reports keep for their columns).
+#: With a station that owes the work: the forwarding inbox, and the statuses the finish deadline runs in.
+WITH_STATION = (TicketStatus.FORWARDED, TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS)
+#: Forwarded work not yet done, including work a station returned for re-forwarding (the backlog).
+STATION_BACKLOG = (*WITH_STATION, TicketStatus.RETURNED)
+#: Not yet closed: the lawyer's or a station's work is still owed.
+OPEN = (TicketStatus.ACCEPTED, *STATION_BACKLOG)
+
 
 class Need(StrEnum):
     """Input a transition cannot be made without."""

@@ -34,3 +34,8 @@ def mask_phone(number: str | None) -> str | None:
     if len(number) <= 7:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def phone_as_seen_by(role: Role, number: str | None) -> str | None:
+    """A caller's number as `role` may see it: in full, or masked (the one rule every view applies)."""
+    return number if role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number)

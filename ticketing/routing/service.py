@@ -18,7 +18,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from storage.tables import Station, Ticket
-from ticketing.domain.routing import KeywordRouter, RoutingDecision
+from ticketing.domain.errors import UnroutableText
+from ticketing.domain.routing import NEEDS_TRIAGE, KeywordRouter, RoutingDecision
 from ticketing.tickets import record_event
 
 logger = logging.getLogger(__name__)
@@ -41,11 +42,14 @@ def decision_payload(session: Session, decision: RoutingDecision) -> dict[str, A
 
 def route_ticket(session: Session, router: KeywordRouter, ticket: Ticket, now: datetime) -> bool:
     """Route `ticket` (locked by the caller); returns whether anything changed."""
-    decision = router.route(
-        ticket_text(ticket),
-        caller_number=ticket.caller_number,
-        caller_division=ticket.caller.division_code if ticket.caller else None,
-    )
+    try:
+        decision = router.route(
+            ticket_text(ticket),
+            caller_number=ticket.caller_number,
+            caller_division=ticket.caller.division_code if ticket.caller else None,
+        )
+    except UnroutableText as exc:
+        return _refused(session, ticket, exc, now)
     payload = decision_payload(session, decision)
     previous = dict(ticket.routing or {})
     previous.pop("routed_at", None)
@@ -69,6 +73,24 @@ def route_ticket(session: Session, router: KeywordRouter, ticket: Ticket, now: d
         )
         logger.warning("ticket %s: crisis words, supervisors alerted", ticket.code)
     logger.info("ticket %s routed: %s (%s), changes %s", ticket.code, payload["category"], payload["rule"], changes)
+    return True
+
+
+def _refused(session: Session, ticket: Ticket, exc: UnroutableText, now: datetime) -> bool:
+    """Nothing to read in the ticket: it waits in triage for a person, with the reason shown."""
+    if (ticket.routing or {}).get("rule") == exc.error_id:
+        return False
+    ticket.routing = {
+        "category": NEEDS_TRIAGE,
+        "needs_triage": True,
+        "rule": exc.error_id,
+        "error": exc.message,
+        "flags": [],
+        "routed_at": now.isoformat(),
+    }
+    ticket.updated_at = now
+    record_event(session, ticket, None, "route", ticket.status, now, note=exc.message, data={"refused": exc.error_id})
+    logger.info("ticket %s not routed: %s", ticket.code, exc.error_id)
     return True
 
 

@@ -9,12 +9,15 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from hotline.api.deps import SessionDep, Supervising
+from hotline.api.schemas import PersonalDataViewOut
 from storage.tables import PersonalDataView
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-@router.get("/views", summary="Who viewed which caller's personal data, newest first")
+@router.get(
+    "/views", response_model=list[PersonalDataViewOut], summary="Who viewed which caller's personal data, newest first"
+)
 def views(
     _actor: Supervising,
     session: SessionDep,

@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
 from hotline.api.periods import local_period
 from hotline.api.presenters import kpi_report
+from hotline.api.schemas import KpiReport
 from storage.tables import Call
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
 
-@router.get("/kpi", summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period")
+@router.get(
+    "/kpi", response_model=KpiReport, summary="Queue KPIs (接通率, SL, SL2, ASA, abandon rate, AHT) for a period"
+)
 def kpi(
     _actor: Supervising,
     session: SessionDep,
@@ -54,12 +57,11 @@ def calls(
         query = query.where(Call.outcome == outcome)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(when.desc(), Call.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    full_numbers = actor.role in ROLES_SEEING_FULL_NUMBERS
     items = [
         {
             "linkedid": c.linkedid,
             "direction": c.direction,
-            "caller_number": c.caller_number if full_numbers else mask_phone(c.caller_number),
+            "caller_number": phone_as_seen_by(actor.role, c.caller_number),
             "queue": c.queue,
             "agent_interface": c.agent_interface,
             "lawyer_id": c.lawyer_id,

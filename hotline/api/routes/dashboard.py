@@ -23,9 +23,10 @@ from hotline.api.periods import local_period
 from hotline.api.presenters import follow_up_sla, kpi_report, work_page
 from hotline.reports.live import live_state
 from hotline.reports.tables import Table
+from storage.dialect import last_array_item_field
 from storage.tables import Call, FollowUpTask, IvrSession, Station, Ticket
 from ticketing.domain.follow_up import Satisfaction
-from ticketing.domain.lifecycle import TicketStatus
+from ticketing.domain.lifecycle import STATION_BACKLOG, TicketStatus
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
@@ -39,7 +40,6 @@ EXIT_LABELS = {
     "hangup": "菜单中挂机",
     "error": "系统错误",
 }
-OPEN_WORK = (TicketStatus.FORWARDED, TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS, TicketStatus.RETURNED)
 
 
 @router.get("/ivr-dropouts", summary="Where callers leave the IVR: sessions by exit, and hang-ups by menu node")
@@ -85,16 +85,13 @@ def ivr_dropouts(
 
 
 def _node_expression(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        # json -> -1 is the last element of an array (PostgreSQL counts negative indexes from the end).
-        return IvrSession.path.op("->")(-1).op("->>")("node")
-    return func.json_extract(IvrSession.path, "$[#-1].node")
+    return last_array_item_field(session, IvrSession.path, "node")
 
 
 @router.get("/backlog", summary="Open forwarded work per station: by status, and how much is past a deadline")
 def backlog(actor: Supervising, session: SessionDep, format: Format = "json") -> Response:
     now = datetime.now(UTC)
-    statuses = [s.value for s in OPEN_WORK]
+    statuses = [s.value for s in STATION_BACKLOG]
     lapsed = ((Ticket.status == TicketStatus.FORWARDED.value) & (Ticket.accept_due_at < now)) | (
         (Ticket.status != TicketStatus.FORWARDED.value) & (Ticket.finish_due_at < now)
     )

@@ -10,17 +10,19 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from pydantic import BeforeValidator
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, SessionDep, Supervising
+from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, PageNumber, PageSize, SessionDep, Supervising
 from hotline.api.errors import ApiError
 from hotline.api.presenters import follow_up_sla
-from hotline.api.schemas import Body, Linkedid, Note
+from hotline.api.schemas import Body, FollowUpSlaReport, FollowUpTaskOut, FollowUpTaskPage, Linkedid, Note
+from hotline.bootstrap import Context
 from hotline.dialing import classify_dial_error
 from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import AlreadyCompleted
 from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, task_query
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
         "ticket_status": ticket.status,
         "category": ticket.category,
         "caller_name": ticket.caller_name,
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
         "result": ticket.result,
         "due_date": task.due_date,
         "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
@@ -83,7 +85,11 @@ def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
     }
 
 
-@router.get("/sla", summary="回访 SLA: share of closings whose call-back was completed within N working days")
+@router.get(
+    "/sla",
+    response_model=FollowUpSlaReport,
+    summary="回访 SLA: share of closings whose call-back was completed within N working days",
+)
 def sla(
     _actor: Supervising,
     session: SessionDep,
@@ -95,15 +101,15 @@ def sla(
     return follow_up_sla(session, context.policy, start, end, working_days)
 
 
-@router.get("", summary="Call-back tasks: due, overdue, open or done")
+@router.get("", response_model=FollowUpTaskPage, summary="Call-back tasks: due, overdue, open or done")
 def list_tasks(
     actor: Desk,
     session: SessionDep,
     context: ContextDep,
     state: TaskState | None = TaskState.OPEN,
     mine: bool = False,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> dict[str, Any]:
     today = datetime.now(ZoneInfo(context.settings.timezone)).date()
     query = task_query(actor, state, today, mine)
@@ -112,8 +118,12 @@ def list_tasks(
     return {"total": total, "page": page, "page_size": page_size, "items": [task_out(t, actor, today) for t in tasks]}
 
 
-@router.get("/{task_id}", summary="One call-back task with its attempts")
+@router.get("/{task_id}", response_model=FollowUpTaskOut, summary="One call-back task with its attempts")
 def read_task(task_id: TaskId, actor: Desk, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+    return _task_view(session, actor, task_id, context)
+
+
+def _task_view(session: Session, actor: Actor, task_id: int, context: Context) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
     return task_out(task, actor, datetime.now(context.policy.tz).date())
 
@@ -121,6 +131,7 @@ def read_task(task_id: TaskId, actor: Desk, session: SessionDep, context: Contex
 @router.post(
     "/{task_id}/attempts",
     status_code=201,
+    response_model=FollowUpTaskOut,
     summary="Record one call-back attempt (and the citizen's satisfaction when reached)",
     responses={409: {"description": "the task is already completed"}},
 )
@@ -131,7 +142,7 @@ def add_attempt(
     new = NewAttempt(body.outcome, body.satisfaction, body.comment, body.linkedid)
     record_attempt(session, actor, task, new, context.policy, datetime.now(UTC))
     session.commit()
-    return read_task(task_id, actor, session, context)
+    return _task_view(session, actor, task_id, context)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, Desk, PageNumber, PageSize, SessionDep, StationSide, TicketCode
 from hotline.api.presenters import read_ticket, ticket_out, work_page
-from hotline.api.schemas import Body, RequiredNote, TicketDetail
+from hotline.api.schemas import Body, RequiredNote, TicketDetail, WorkPage
 from ticketing.forwarding import report_progress, triage_item, triage_query
 from ticketing.tickets import get_ticket
 
@@ -44,13 +44,16 @@ def triage(actor: Desk, session: SessionDep, page: PageNumber = 1, page_size: Pa
     return {"total": total, "page": page, "page_size": page_size, "items": items}
 
 
-@router.get("/api/forwarding/inbox", summary="Forwarded tickets still open, the nearest deadline first")
+@router.get(
+    "/api/forwarding/inbox", response_model=WorkPage, summary="Forwarded tickets still open, the nearest deadline first"
+)
 def inbox(actor: StationSide, session: SessionDep, page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
     return work_page(actor, session, False, page, page_size)
 
 
 @router.get(
     "/api/supervision/overdue",
+    response_model=WorkPage,
     summary="督办: forwarded tickets past their accept or finish deadline, with their escalations",
 )
 def overdue_list(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hotline.api.deps import ContextDep, Desk, SessionDep
 from hotline.api.schemas import Body, Description, PhoneNumber
 from storage.tables import Caller
-from ticketing.domain.roles import ROLES_SEEING_FULL_NUMBERS, mask_phone
+from ticketing.domain.roles import phone_as_seen_by
 from ticketing.routing.service import decision_payload
 
 router = APIRouter(prefix="/api/route", tags=["routing"])
@@ -30,5 +30,5 @@ def preview(body: RouteRequest, actor: Desk, session: SessionDep, context: Conte
     number = body.caller_number
     return {
         **decision_payload(session, decision),
-        "caller_number": number if actor.role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number),
+        "caller_number": phone_as_seen_by(actor.role, number),
     }

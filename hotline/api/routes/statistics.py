@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from hotline.api.deps import ContextDep, SessionDep, Supervising
 from hotline.api.downloads import Format, deliver
 from hotline.api.periods import local_days
+from hotline.api.schemas import ExportOut
 from hotline.bootstrap import Context
 from hotline.reports.tables import Table
 from ticketing.statistics import (
@@ -160,7 +161,7 @@ def hot_topics_report(
     )
 
 
-@router.get("/exports", summary="Who downloaded which report, newest first")
+@router.get("/exports", response_model=list[ExportOut], summary="Who downloaded which report, newest first")
 def export_log(
     _actor: Supervising, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from hotline.api.deps import ContextDep, CurrentActor, Desk, SessionDep, TicketCode
+from hotline.api.deps import ContextDep, CurrentActor, Desk, PageNumber, PageSize, SessionDep, TicketCode
 from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
+    CategoryRequest,
     Channel,
     Page,
     TicketCreate,
@@ -20,7 +21,9 @@ from hotline.api.schemas import (
     TransitionRequest,
 )
 from storage.tables import Ticket
+from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
+from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_ticket, visible_tickets
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -39,6 +42,7 @@ def create(body: TicketCreate, actor: Desk, session: SessionDep, context: Contex
 def list_tickets(
     actor: CurrentActor,
     session: SessionDep,
+    context: ContextDep,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     channel: Channel | None = None,
@@ -47,8 +51,8 @@ def list_tickets(
     created_from: date | None = None,
     created_to: date | None = None,
     q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Page:
     query = visible_tickets(actor)
     if status:
@@ -61,10 +65,12 @@ def list_tickets(
         query = query.where(Ticket.station_id == station_id)
     if mine:
         query = query.where(Ticket.assigned_lawyer_id == actor.user_id)
+    tz = context.policy.tz  # days are local days, as in every report
     if created_from:
-        query = query.where(Ticket.created_at >= datetime.combine(created_from, time(0), tzinfo=UTC))
+        query = query.where(Ticket.created_at >= datetime.combine(created_from, time(0), tzinfo=tz).astimezone(UTC))
     if created_to:
-        query = query.where(Ticket.created_at < datetime.combine(created_to, time(23, 59, 59, 999999), tzinfo=UTC))
+        day_after = datetime.combine(created_to + timedelta(days=1), time(0), tzinfo=tz)
+        query = query.where(Ticket.created_at < day_after.astimezone(UTC))
     if q:
         pattern = q.replace("\x00", "")
         query = query.where(
@@ -107,6 +113,27 @@ def transition(
         reason=body.reason,
         result=body.result,
         note=body.note,
+    )
+    session.commit()
+    return read_ticket(session, actor, code)
+
+
+@router.post(
+    "/{code}/category",
+    response_model=TicketDetail,
+    summary="Set or confirm a ticket's category (on the ticket or in triage); kept as the router's training data",
+)
+def categorise(
+    code: TicketCode, body: CategoryRequest, actor: Desk, session: SessionDep, context: ContextDep
+) -> TicketDetail:
+    known = {c.name: c for c in context.config.categories.categories}
+    if body.category in known and body.subcategory and body.subcategory not in known[body.category].subcategories:
+        raise InvalidInput(
+            f"未知子类 / {body.subcategory} is not a subcategory of {body.category}", subcategory=body.subcategory
+        )
+    ticket = get_ticket(session, actor, code, for_update=True)
+    set_category(
+        session, actor, ticket, body.category, body.subcategory, datetime.now(UTC), known=known, origin=body.origin
     )
     session.commit()
     return read_ticket(session, actor, code)

@@ -10,7 +10,7 @@ import pytest
 
 from ivr.asterisk_sim import SimulatedCall, Speak, encode_env
 from tests.integration.ivr.conftest import CALLER, Ivr, call, played
-from tests.traces import AGI_TRACES
+from tests.traces import AGI_TRACES, needs_traces
 
 MAIN = {"2": "legal-aid", "3": "mediation", "4": "notary", "5": "complaint", "0": "zonghe"}
 TOPICS = {"1": "family", "2": "labour", "3": "property", "4": "traffic", "5": "contract", "6": "criminal"}
@@ -121,7 +121,7 @@ def test_exit_nodes_of_every_kind(ivr: Ivr) -> None:
     assert ivr.session(bye).exit == "hangup" and "ivr-ended" in ivr.session(bye).flags
 
 
-@pytest.mark.skipif(AGI_TRACES is None, reason="recorded traces not found")
+@needs_traces
 def test_recorded_agi_blocks_are_served(ivr: Ivr) -> None:
     """The exact agi_* blocks Asterisk 22 sent in the recordings (caller ID 5550100, no area code)."""
     assert AGI_TRACES is not None

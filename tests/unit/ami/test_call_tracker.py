@@ -8,10 +8,10 @@ import pytest
 
 from hotline.ami.frames import AmiMessage, FrameDecoder
 from hotline.domain.call_tracker import CallRecord, CallTracker, Outcome
-from tests.traces import AMI
+from tests.traces import AMI, needs_traces
 
 TRACES = AMI
-pytestmark = pytest.mark.skipif(not TRACES.is_dir(), reason=f"recorded traces not found at {TRACES}")
+pytestmark = needs_traces
 
 
 def replay(name: str, tracker: CallTracker | None = None) -> tuple[list[CallRecord], CallTracker]:

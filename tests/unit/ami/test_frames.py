@@ -10,10 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.ami.frames import AmiMessage, Banner, FrameDecoder, FrameError, parse_message
-from tests.traces import AMI
+from tests.traces import AMI, needs_traces
 
 TRACES = AMI
-needs_traces = pytest.mark.skipif(not TRACES.is_dir(), reason=f"recorded traces not found at {TRACES}")
 TRACE_FILES = sorted(TRACES.glob("*.ami")) if TRACES.is_dir() else []
 
 

@@ -8,7 +8,8 @@ import contextlib
 from hotline.ami.frames import AmiMessage, FrameDecoder, parse_message
 from hotline.ami.sim_queues import UNAVAILABLE, SimEntry, SimQueues
 from hotline.ami.simulator import AmiSimulator, encode
-from tests.unit.rosters.helpers import needs_traces, trace_actions, trace_messages
+from tests.traces import needs_traces
+from tests.unit.rosters.helpers import trace_actions, trace_messages
 
 TRACE = "05-queue-admin"
 QUEUE_ACTIONS = {"queueadd", "queueremove", "queuepause", "queuepenalty", "queuestatus", "queuesummary"}

@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-import pytest
-
 from hotline.ami.frames import AmiMessage, Banner, FrameDecoder
 from hotline.ami.simulator import BANNER, AmiSimulator, encode, load_trace
-from tests.traces import AMI
+from tests.traces import AMI, needs_traces
 
 TRACES = AMI
 
@@ -130,7 +128,7 @@ def test_garbage_from_a_client_is_skipped() -> None:
     run(scenario)
 
 
-@pytest.mark.skipif(not TRACES.is_dir(), reason="recorded traces not found")
+@needs_traces
 def test_replay_is_byte_for_byte_the_recorded_events() -> None:
     trace = load_trace(TRACES / "02-call-answered.ami")
     expected = b"".join(m.raw for m in trace if m.kind == "event")

@@ -14,7 +14,7 @@ from ivr.asterisk_sim import HangUp, Press, SimulatedCall, make_env, split_args
 from ivr.channel import AgiChannel, AgiCommandError, CallerHungUp
 from ivr.protocol import AgiProtocolError, format_command, parse_env_line, parse_response, quote
 from ivr.server import read_env
-from tests.traces import AGI_TRACES
+from tests.traces import AGI_TRACES, needs_traces
 
 
 def test_recorded_responses_parse() -> None:
@@ -38,7 +38,7 @@ def test_recorded_responses_parse() -> None:
         parse_response("200 nonsense")
 
 
-@pytest.mark.skipif(AGI_TRACES is None, reason="recorded traces not found")
+@needs_traces
 def test_every_recorded_line_reads() -> None:
     assert AGI_TRACES is not None
     seen = 0

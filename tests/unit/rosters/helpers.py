@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import io
 from datetime import date, time
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hotline.ami.frames import AmiMessage
 from hotline.rosters.lookups import Lawyer, LawyerDirectory, QueueDirectory, QueueRef
 from hotline.rosters.model import Shift
 from hotline.rosters.reader import read_roster
 from hotline.rosters.validate import Validation, validate_table
+from tests.traces import AMI
 
 LAWYERS = LawyerDirectory(
     [
@@ -79,17 +77,7 @@ def shift(
     )
 
 
-def find_traces() -> Path:
-    """shared/fixtures/asterisk-22/ami beside the checkout or any folder above it (worktrees nest)."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder / "shared" / "fixtures" / "asterisk-22" / "ami"
-        if candidate.is_dir():
-            return candidate
-    return Path("/nonexistent/shared/fixtures/asterisk-22/ami")
-
-
-TRACES = find_traces()
-needs_traces = pytest.mark.skipif(not TRACES.is_dir(), reason=f"recorded traces not found above {__file__}")
+TRACES = AMI
 
 
 def trace_messages(name: str) -> list[AmiMessage]:

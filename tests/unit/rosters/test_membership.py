@@ -17,7 +17,8 @@ from hotline.rosters.membership import (
     plan_reconciliation,
     stuck_members,
 )
-from tests.unit.rosters.helpers import needs_traces, shift, trace_messages
+from tests.traces import needs_traces
+from tests.unit.rosters.helpers import shift, trace_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 12, 1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import KeywordRouter
 from ticketing.routing.segmenter import JiebaSegmenter
 
@@ -71,10 +74,9 @@ def test_a_transcript_is_routed_like_the_typed_question(router: KeywordRouter) -
     assert spoken["station"]["code"] == typed["station"]["code"] == "512022101"
 
 
+#: Nothing to read: refused with a clear error (issue 14), never classified.
+EMPTY = ["", "   \n\t ", "。。。！！！？？？"]
 HOSTILE = [
-    "",
-    "   \n\t ",
-    "。。。！！！？？？",
     "工资" * 100_000,
     "老板\x00拖欠\x07工资\x1b[31m\ufeff\u202e反向文字",
     "<script>alert('离婚')</script><img src=x onerror=alert(1)>",
@@ -96,10 +98,25 @@ def test_hostile_text_is_classified_without_error(router: KeywordRouter, text: s
         assert d["truncated"]
 
 
+@pytest.mark.parametrize("text", EMPTY, ids=range(len(EMPTY)))
+def test_empty_text_is_refused(router: KeywordRouter, text: str) -> None:
+    with pytest.raises(UnroutableText):
+        router.route(text, caller_number="13808080808")
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=300), number=st.one_of(st.none(), st.text(max_size=40)))
-def test_any_text_and_number_give_a_decision(router: KeywordRouter, text: str, number: str | None) -> None:
-    d = router.route(text, caller_number=number).to_dict()
+def test_any_text_and_number_give_a_decision_or_a_clear_refusal(
+    router: KeywordRouter, text: str, number: str | None
+) -> None:
+    try:
+        decision = router.route(text, caller_number=number)
+    except UnroutableText as refused:
+        assert "nothing to classify" in refused.message
+        # Refused only when no Chinese character is in it (filler sounds aside).
+        assert not re.search(r"[\u4e00-\u9fff]", re.sub("[嗯啊呃哦呀额嘛]", "", unicodedata.normalize("NFKC", text)))
+        return
+    d = decision.to_dict()
     json.dumps(d, ensure_ascii=False)
     assert 0 <= d["confidence"] <= 1 and d["category"] in CATEGORIES | {"needs_triage"}
 

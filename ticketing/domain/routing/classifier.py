@@ -21,11 +21,20 @@ class Evidence(NamedTuple):
     weight: float
 
 
+class TopicOpinion(NamedTuple):
+    """What a learned topic model says of a text (see ticketing/routing/model.py)."""
+
+    ranked: tuple[tuple[str, float], ...]  # categories with calibrated probabilities, best first
+    evidence: tuple[Evidence, ...]  # the words that pushed the best one, strongest first
+    threshold: float  # below this probability the matter goes to triage
+    version: str
+
+
 class Classification(NamedTuple):
     category: str  # the best category, decided or suggested
     confidence: float
     needs_triage: bool
-    reason: str  # keywords | low_confidence | too_little_evidence | no_keywords
+    reason: str  # model | keywords | low_confidence | too_little_evidence | no_keywords
     evidence: tuple[Evidence, ...]  # what counted for `category`, strongest first
     subcategory: str | None
     subcategory_evidence: tuple[Evidence, ...]
@@ -33,6 +42,8 @@ class Classification(NamedTuple):
     service_line_rule: str  # category | keywords
     service_line_evidence: tuple[Evidence, ...]
     alternatives: tuple[tuple[str, float], ...]  # next best categories with their probabilities
+    model: str | None = None  # the version of the learned model that decided, None for the rules alone
+    rule_evidence: tuple[Evidence, ...] = ()  # with a model: the rule keywords found for `category`
 
 
 class _WeightIndex:
@@ -128,7 +139,39 @@ class KeywordClassifier:
         self._exp_bias = {n: math.exp(b / t) for n, b in self._bias.items()}
         self._exp_bias_total = sum(self._exp_bias.values())
 
-    def classify(self, matches: Sequence[Match]) -> Classification:
+    def categories(self) -> set[str]:
+        return set(self._bias)
+
+    def override(self, matches: Sequence[Match]) -> Classification | None:
+        """The first override whose every group has a word in the text, as a decision."""
+        if not self.rules.overrides:
+            return None
+        words = {m.word for m in matches}
+        for rule in self.rules.overrides:
+            if all(not group.isdisjoint(words) for group in rule.groups):
+                found = tuple(Evidence(w, 1.0) for group in rule.groups for w in sorted(group & words))
+                default_line = self._default_line[rule.category]
+                return Classification(
+                    category=rule.category,
+                    confidence=1.0,
+                    needs_triage=False,
+                    reason=f"rule:{rule.name}",
+                    evidence=found,
+                    subcategory=rule.subcategory,
+                    subcategory_evidence=found if rule.subcategory else (),
+                    service_line=rule.service_line or default_line,
+                    service_line_rule="keywords" if rule.service_line else "category",
+                    service_line_evidence=found if rule.service_line else (),
+                    alternatives=(),
+                )
+        return None
+
+    def classify(self, matches: Sequence[Match], opinion: TopicOpinion | None = None) -> Classification:
+        ruled = self.override(matches)
+        if ruled is not None:
+            return ruled
+        if opinion is not None:
+            return self._with_model(matches, opinion)
         rules = self.rules
         window = rules.phrase_window
         words = {m.word for m in matches}
@@ -176,4 +219,30 @@ class KeywordClassifier:
             service_line_rule="keywords" if line else "category",
             service_line_evidence=line_evidence,
             alternatives=tuple((name, round(share(name), 3)) for name in ranked[1:4]),
+        )
+
+    def _with_model(self, matches: Sequence[Match], opinion: TopicOpinion) -> Classification:
+        """The model chooses the category and its confidence; the rules add the subcategory, the
+        service line and the keywords they found, which stay the explanation people know."""
+        window = self.rules.phrase_window
+        words = {m.word for m in matches}
+        top, confidence = opinion.ranked[0]
+        found = _strongest_first([e for e in self._categories.evidence_of(top, words, matches, window) if e[1] > 0])
+        sub, sub_evidence = self._subcategories[top].best(words, matches, window)
+        line, line_evidence = self._lines.best(words, matches, window)
+        unsure = confidence < opinion.threshold
+        return Classification(
+            category=top,
+            confidence=confidence,
+            needs_triage=unsure,
+            reason="low_confidence" if unsure else "model",
+            evidence=opinion.evidence,
+            subcategory=sub,
+            subcategory_evidence=sub_evidence,
+            service_line=line or self._default_line[top],
+            service_line_rule="keywords" if line else "category",
+            service_line_evidence=line_evidence,
+            alternatives=opinion.ranked[1:4],
+            model=opinion.version,
+            rule_evidence=found,
         )

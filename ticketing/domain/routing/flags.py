@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ticketing.domain.routing.matching import Match
+from ticketing.domain.routing.matching import Match, phrase_found
 from ticketing.domain.routing.rules import FlagRules
 from ticketing.domain.routing.text import counted_groups, counted_pattern
 
 CRISIS = "crisis"
 COLLECTIVE = "collective"
 SENSITIVE = "sensitive"
+#: The words of a crisis phrase (活着 … 没意思) are at most this many words apart.
+CRISIS_WINDOW = 4
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,27 @@ class FlagDetector:
     def __init__(self, rules: FlagRules) -> None:
         self.rules = rules
         self._counted = counted_pattern(rules.collective_nouns)
+        self._crisis_words = frozenset(w for w in rules.crisis if " " not in w)
+        #: Phrases (活着 没意思) by their first word.
+        self._crisis_phrases: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in rules.crisis:
+            if " " in phrase:
+                parts = tuple(phrase.split())
+                self._crisis_phrases.setdefault(parts[0], []).append(parts)
 
     def detect(self, text: str, tokens: Sequence[str], matches: Sequence[Match]) -> FlagResult:
         rules = self.rules
         crisis = []
         for match in matches:
-            if match.word in rules.crisis:
+            if match.word in self._crisis_words:
                 before = tokens[match.start - 1] if match.start > 0 else ""
                 if before not in rules.negators:
                     crisis.append(match.surface)
+        words = {m.word for m in matches}
+        for first in self._crisis_phrases.keys() & words:
+            for parts in self._crisis_phrases[first]:
+                if all(p in words for p in parts) and phrase_found(parts, matches, CRISIS_WINDOW):
+                    crisis.append("…".join(parts))
         collective = [m.surface for m in matches if m.word in rules.collective]
         if any(noun in text for noun in rules.collective_nouns):  # most texts count nobody
             collective += [

@@ -26,7 +26,8 @@ class CategoryRules:
 
 @dataclass(frozen=True)
 class FlagRules:
-    #: Words that make a matter urgent and alert the supervisors (自杀, 家暴, 威胁 …).
+    #: Words, or phrases with their words separated by spaces (活着 没意思), that make a matter
+    #: urgent and alert the supervisors (自杀, 家暴, 威胁 …).
     crisis: frozenset[str] = frozenset()
     #: A crisis word right after one of these does not count (没有 打人).
     negators: frozenset[str] = frozenset()
@@ -35,6 +36,18 @@ class FlagRules:
     #: "<number> <noun>" with at least `collective_min_people` marks one too (二十多个工人).
     collective_nouns: tuple[str, ...] = ()
     collective_min_people: int = 10
+
+
+@dataclass(frozen=True)
+class Override:
+    """Where a legal-aid worker sends a kind of question whatever the weights or the model say:
+    it applies when every group has one of its words in the text (宅基地 + 占)."""
+
+    name: str
+    groups: tuple[frozenset[str], ...]
+    category: str
+    subcategory: str | None = None
+    service_line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class RoutingRules:
     temperature: float = 1.0
     #: How many words apart the words of a phrase may be.
     phrase_window: int = 6
+    #: Checked first, in order; the first that applies decides (see Override).
+    overrides: tuple[Override, ...] = ()
 
     def vocabulary(self) -> set[str]:
         """Every word a rule mentions: the segmenter must keep each of them in one piece."""
@@ -64,6 +79,8 @@ class RoutingRules:
         for weights in weight_maps:
             for key in weights:
                 words.update(key.split())
-        words |= self.flags.crisis | self.flags.collective | self.flags.negators | self.fillers
+        words.update(w for phrase in self.flags.crisis for w in phrase.split())
+        words.update(w for o in self.overrides for group in o.groups for w in group)
+        words |= self.flags.collective | self.flags.negators | self.fillers
         words.update(self.flags.collective_nouns)
         return {w for w in words if w}

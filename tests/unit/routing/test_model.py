@@ -1,0 +1,126 @@
+"""The learned topic model: trained on a small set written for the test, it decides with calibrated
+probabilities and names the words that pushed it; stored and loaded, it decides the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.unit.routing.synthetic import SIGNS, questions
+from ticketing.domain.errors import UnroutableText
+from ticketing.domain.routing import KeywordRouter
+from ticketing.domain.routing.features import text_features
+from ticketing.routing.model import TopicModel, threshold_for
+from ticketing.routing.training import Example, calibrate, cross_validate, fit, model_contender, stratified_folds
+
+
+def examples(router: KeywordRouter, per_category: int = 20, seed: int = 7) -> list[Example]:
+    out = []
+    for text, category in questions(per_category, seed):
+        _, _, tokens, matches = router.analyse(text)
+        out.append(Example(text_features(tokens, matches), category))
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(router: KeywordRouter) -> TopicModel:
+    return fit(examples(router), target_precision=0.9, version="test-1")
+
+
+def test_the_model_learns_what_the_rules_do_not_know(router: KeywordRouter, model: TopicModel) -> None:
+    text = "请问，家里的红色风筝和长颈鹿的事情怎么办"
+    assert router.route(text).classification.model is None  # the rules alone
+    router.use_model(model)
+    try:
+        decision = router.route(text)
+    finally:
+        router.use_model(None)
+    c = decision.classification
+    assert c.category == "劳动争议" and c.model == "test-1" and c.reason == "model"
+    assert not c.needs_triage and c.confidence >= model.threshold
+    shown = {e.word for e in c.evidence}
+    assert shown & {"红色", "风筝", "长颈鹿", "红色 风筝", "红色风筝"}, shown
+    payload = decision.to_dict()
+    assert payload["model"] == "test-1" and payload["keywords"] and "模型 test-1" in payload["explanation"]
+
+
+def test_probabilities_are_a_distribution_and_storage_keeps_decisions(router: KeywordRouter, model: TopicModel) -> None:
+    docs = [e.features for e in examples(router, 5, seed=99)]
+    p = model.probabilities_batch(docs)
+    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    single = np.array([model.probabilities(d) for d in docs])
+    assert np.allclose(single, p, atol=1e-5)
+    again = TopicModel.from_bytes(model.to_bytes())
+    assert again.version == "test-1" and again.classes == model.classes
+    assert again.threshold == pytest.approx(model.threshold)
+    assert np.allclose(again.probabilities_batch(docs), p, atol=1e-5)
+
+
+def test_a_higher_target_precision_never_lowers_the_threshold(model: TopicModel) -> None:
+    assert model.with_target(0.99).threshold >= model.with_target(0.6).threshold
+
+
+def test_threshold_for_a_target_precision() -> None:
+    confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    correct = np.array([True, True, False, True, False])
+    assert threshold_for(confidence, correct, 1.0) == (0.8, 0.4)
+    assert threshold_for(confidence, correct, 0.75) == (0.6, 0.8)
+    threshold, coverage = threshold_for(confidence, np.zeros(5, dtype=bool), 0.9)
+    assert threshold > 1 and coverage == 0.0
+
+
+def test_calibration_learns_how_sure_to_be() -> None:
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 600)
+    scores = rng.normal(0, 1, (600, 3))
+    scores[np.arange(600), gold] += 1.0  # informative, but 10x overconfident when scaled by 10
+    scale, offset = calibrate(scores * 10, gold, 3)
+    assert 0.05 < scale < 0.3 and np.all(np.abs(offset) < 1)
+
+
+def test_folds_are_stratified_and_cover_every_row() -> None:
+    labels = ["a"] * 10 + ["b"] * 5 + ["c"] * 2
+    fold = stratified_folds(labels, 5, seed=1)
+    assert sorted(set(fold.tolist())) == [0, 1, 2, 3, 4]
+    for k in range(5):
+        assert [labels[i] for i in np.nonzero(fold == k)[0]].count("a") == 2
+
+
+def test_cross_validation_fits_inside_the_training_folds(router: KeywordRouter) -> None:
+    data = examples(router, 12)
+    seen: list[tuple[set[int], set[int]]] = []
+    inner = model_contender(data, 0.9)
+
+    def spy(train: np.ndarray, test: np.ndarray):  # type: ignore[no-untyped-def]
+        seen.append((set(train.tolist()), set(test.tolist())))
+        return inner(train, test)
+
+    results = cross_validate(data, {"model": spy}, folds=3, repeats=2, labels=sorted(SIGNS))
+    assert len(results["model"]) == 6
+    assert all(not (train & test) for train, test in seen)
+    assert all(r["accuracy"] > 0.8 for r in results["model"])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？？？！！。。", "嗯嗯嗯", "\u200b\u200b", "123 456", "<p></p>"])
+def test_empty_or_meaningless_text_is_refused(router: KeywordRouter, text: str) -> None:
+    with pytest.raises(UnroutableText) as refused:
+        router.route(text)
+    assert "nothing to classify" in refused.value.message
+
+
+def test_training_needs_two_categories(router: KeywordRouter) -> None:
+    one = [e for e in examples(router, 5) if e.label == "婚姻家庭"]
+    with pytest.raises(ValueError, match="two categories"):
+        fit(one)
+
+
+def test_overrides_and_crisis_come_first_with_a_model_too(router: KeywordRouter, model: TopicModel) -> None:
+    router.use_model(model)
+    try:
+        land = router.route("邻居占了我家宅基地")
+        crisis = router.route("请问，家里的红色风筝和长颈鹿的事情怎么办，我不想活了")
+    finally:
+        router.use_model(None)
+    assert land.category == "房产纠纷" and land.classification.reason.startswith("rule:")
+    assert crisis.classification.model == "test-1" and crisis.crisis
+    assert crisis.explanation().startswith("危机情形 CRISIS")

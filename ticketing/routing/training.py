@@ -1,0 +1,317 @@
+"""Fitting and cross-validating the topic model (scikit-learn); scoring is in `model.py`.
+
+`fit` learns from labelled examples (the router's features of a question and its category):
+1. TF-IDF over the features, and a linear model (logistic loss, SGD: seconds on 40,000 questions);
+2. the same, once per inner fold of the training rows, to predict rows it has not seen;
+3. a calibration on those held-out predictions: p = softmax(scale * score + offset), fitted by
+   maximum likelihood. The offsets also move the class mix to that of the `natural` rows (rows
+   from a balanced sample teach words, not how often a category occurs);
+4. the forced choice: per-category additions to log p that maximise held-out macro-F1;
+5. the triage threshold: the lowest held-out confidence above which the target precision holds.
+
+`cross_validate` repeats stratified k-fold splits and fits everything above inside the training
+folds only, so no figure it reports was tuned on the rows it is measured on.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import mean, pstdev
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+
+from ticketing.routing.model import TopicModel, threshold_for
+
+#: Rows of the natural class mix weigh this much more in the fit than rows of balanced samples.
+NATURAL_WEIGHT = 3.0
+ALPHA = 1e-5
+EPOCHS = 15
+INNER_FOLDS = 3
+CHOICE_GRID = np.linspace(-1.0, 2.0, 13)
+CHOICE_PASSES = 2
+#: Pulls calibration offsets towards 0 (categories the natural rows never show stay possible).
+OFFSET_PENALTY = 1e-3
+
+
+@dataclass(frozen=True)
+class Example:
+    features: Sequence[str]
+    label: str
+    #: From the natural class mix (real tickets): calibration, thresholds and headline figures.
+    natural: bool = True
+
+
+def stratified_folds(labels: Sequence[str], k: int, seed: int) -> np.ndarray:
+    """A fold number per row: each label's rows shuffled and dealt round-robin (a label with fewer
+    than k rows is simply absent from some folds)."""
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(labels), dtype=np.int64)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    start = 0
+    for label in sorted(by_label):
+        rows = np.array(by_label[label])
+        rng.shuffle(rows)
+        fold[rows] = (np.arange(len(rows)) + start) % k
+        start += len(rows)  # the next label starts where this one stopped: folds stay even
+    return fold
+
+
+def _identity(features: Sequence[str]) -> Sequence[str]:
+    return features
+
+
+def _linear(x: Any, y: np.ndarray, weights: np.ndarray, classes: Sequence[str], seed: int, n_jobs: int) -> Any:
+    # SGD's step size shrinks as 1 / (alpha * steps): on a few dozen questions a tiny alpha takes
+    # wild first steps, so small sets get more regularisation (none of it at 10,000 rows or more).
+    alpha = max(ALPHA, 0.1 / x.shape[0])
+    model = SGDClassifier(
+        loss="log_loss", alpha=alpha, max_iter=EPOCHS, tol=None, random_state=seed, n_jobs=n_jobs, average=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y, sample_weight=weights)
+    coef = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
+    intercept = np.full(len(classes), -10.0, dtype=np.float32)  # a class the fold lacks: never chosen
+    column = {c: i for i, c in enumerate(classes)}
+    learned = list(model.classes_)
+    if len(learned) == 2:  # scikit-learn keeps one column for two classes
+        coef[:, column[learned[1]]] = model.coef_[0]
+        intercept[column[learned[1]]] = model.intercept_[0]
+        coef[:, column[learned[0]]] = 0.0
+        intercept[column[learned[0]]] = 0.0
+    else:
+        for j, c in enumerate(learned):
+            coef[:, column[c]] = model.coef_[j]
+            intercept[column[c]] = model.intercept_[j]
+    return coef, intercept
+
+
+def calibrate(scores: np.ndarray, gold: np.ndarray, n_classes: int) -> tuple[float, np.ndarray]:
+    """(scale, offset) maximising the likelihood of softmax(scale * scores + offset) for `gold`
+    (class indices)."""
+    n = len(gold)
+    if n == 0:
+        return 1.0, np.zeros(n_classes)
+    onehot = np.zeros((n, n_classes))
+    onehot[np.arange(n), gold] = 1.0
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        scale, offset = np.exp(theta[0]), theta[1:]
+        z = scale * scores + offset
+        lse = logsumexp(z, axis=1)
+        value = float(np.mean(lse - z[np.arange(n), gold])) + OFFSET_PENALTY * float(offset @ offset)
+        dz = (np.exp(z - lse[:, None]) - onehot) / n
+        grad = np.concatenate([[float(np.sum(dz * scores)) * scale], dz.sum(axis=0) + 2 * OFFSET_PENALTY * offset])
+        return value, grad
+
+    result = minimize(loss, np.zeros(n_classes + 1), jac=True, method="L-BFGS-B")
+    return float(np.exp(result.x[0])), result.x[1:].astype(np.float32)
+
+
+def _macro_f1(gold: np.ndarray, predicted: np.ndarray, columns: Sequence[int]) -> float:
+    total = 0.0
+    for k in columns:
+        tp = float(np.sum((gold == k) & (predicted == k)))
+        n_pred, n_gold = float(np.sum(predicted == k)), float(np.sum(gold == k))
+        if tp:
+            precision, recall = tp / n_pred, tp / n_gold
+            total += 2 * precision * recall / (precision + recall)
+    return total / max(len(columns), 1)
+
+
+def choice_offsets(p: np.ndarray, gold: np.ndarray, present: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """Per-category additions to log p for the forced choice, chosen on held-out predictions to
+    maximise macro-F1 (coordinate ascent over a small grid): the most probable category is not
+    always the best choice for the rare ones (行政, 建设工程). Confidence stays p of the choice."""
+    offsets = np.zeros(len(classes))
+    if len(gold) == 0:
+        return offsets
+    log_p = np.log(p + 1e-12)
+    columns = [classes.index(c) for c in present]
+    best = _macro_f1(gold, log_p.argmax(axis=1), columns)
+    for _ in range(CHOICE_PASSES):
+        for k in columns:
+            for value in CHOICE_GRID:
+                trial = offsets.copy()
+                trial[k] = value
+                score = _macro_f1(gold, (log_p + trial).argmax(axis=1), columns)
+                if score > best + 1e-9:
+                    best, offsets = score, trial
+    return offsets
+
+
+def fit(
+    examples: Sequence[Example],
+    target_precision: float = 0.9,
+    seed: int = 0,
+    n_jobs: int = 1,
+    inner_folds: int = INNER_FOLDS,
+    version: str = "unsaved",
+) -> TopicModel:
+    if len({e.label for e in examples}) < 2:
+        raise ValueError("training needs questions of at least two categories")
+    started, started_cpu = time.perf_counter(), time.process_time()
+    labels = np.array([e.label for e in examples])
+    classes = tuple(sorted(set(labels.tolist())))
+    natural = np.array([e.natural for e in examples])
+    if not natural.any():
+        natural[:] = True  # nothing says which rows show the real mix: take them all
+    weights = np.where(natural, NATURAL_WEIGHT, 1.0)
+    vectorizer = TfidfVectorizer(
+        analyzer=_identity, sublinear_tf=True, min_df=2 if len(examples) >= 1000 else 1, dtype=np.float32
+    )
+    x = vectorizer.fit_transform([e.features for e in examples]).tocsr()
+    # Held-out scores for the natural rows, from models that did not see them.
+    held = np.nonzero(natural)[0]
+    fold = stratified_folds(labels[held].tolist(), inner_folds, seed)
+    scores = np.zeros((len(held), len(classes)), dtype=np.float32)
+    for k in range(inner_folds):
+        out = held[fold == k]
+        if len(out) == 0:
+            continue
+        keep = np.ones(len(examples), dtype=bool)
+        keep[out] = False
+        if len(set(labels[keep].tolist())) < 2:
+            continue
+        coef, intercept = _linear(x[keep], labels[keep], weights[keep], classes, seed, n_jobs)
+        scores[fold == k] = np.asarray(x[out] @ coef) + intercept
+    index = {c: i for i, c in enumerate(classes)}
+    gold = np.array([index[c] for c in labels[held]])
+    scale, offset = calibrate(scores.astype(np.float64), gold, len(classes))
+    coef, intercept = _linear(x, labels, weights, classes, seed, n_jobs)
+    z = scale * scores + offset
+    p = np.exp(z - logsumexp(z, axis=1)[:, None])
+    choice = choice_offsets(p, gold, [c for c in classes if c in set(labels[held].tolist())], classes)
+    chosen = (np.log(p + 1e-12) + choice).argmax(axis=1)
+    vocabulary = {name: int(i) for name, i in vectorizer.vocabulary_.items()}
+    return TopicModel(
+        classes=classes,
+        vocabulary=vocabulary,
+        idf=vectorizer.idf_.astype(np.float32),
+        coef=coef,
+        intercept=intercept,
+        scale=scale,
+        offset=offset,
+        choice=choice.astype(np.float32),
+        holdout_confidence=p[np.arange(len(gold)), chosen].astype(np.float32),
+        holdout_correct=chosen == gold,
+        target_precision=target_precision,
+        version=version,
+        info={
+            "rows": len(examples),
+            "natural_rows": int(natural.sum()),
+            "fit_seconds": time.perf_counter() - started,
+            "fit_cpu_seconds": time.process_time() - started_cpu,
+        },
+    )
+
+
+# -- evaluation ---------------------------------------------------------------------------
+def figures(
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    confidence: Sequence[float] | None,
+    threshold: float | Sequence[bool] | None,
+    labels: Sequence[str],
+    target_precision: float,
+) -> dict[str, Any]:
+    """Forced-choice accuracy and macro-F1 over `labels`, per-class precision/recall; with
+    confidences: the coverage at the target precision when ranked by confidence, and with a
+    threshold (chosen beforehand, on training rows) or which rows were routed: triage rate and
+    accuracy of what is routed."""
+    g, p = np.array(gold), np.array(predicted)
+    right = g == p
+    per_class: dict[str, dict[str, float]] = {}
+    f1s = []
+    for label in labels:
+        tp = float(np.sum(right & (g == label)))
+        n_pred, n_gold = float(np.sum(p == label)), float(np.sum(g == label))
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "n": n_gold}
+        f1s.append(f1)
+    out: dict[str, Any] = {"accuracy": float(np.mean(right)), "macro_f1": float(np.mean(f1s)), "per_class": per_class}
+    if confidence is not None:
+        c = np.asarray(confidence, dtype=np.float64)
+        out["coverage_at_target"] = threshold_for(c, right, target_precision)[1]
+        if threshold is not None:
+            routed = c >= threshold if isinstance(threshold, float | int) else np.asarray(threshold, dtype=bool)
+            out["triage_rate"] = float(1 - np.mean(routed))
+            out["routed_accuracy"] = float(np.mean(right[routed])) if routed.any() else None
+    return out
+
+
+#: (training rows, test rows) -> (predicted labels, confidences or None, the triage threshold or
+#: which test rows were routed without a person, or None)
+Contender = Callable[
+    [np.ndarray, np.ndarray], tuple[Sequence[str], Sequence[float] | None, float | Sequence[bool] | None]
+]
+
+
+def model_contender(examples: Sequence[Example], target_precision: float, seed: int = 0) -> Contender:
+    def run(train: np.ndarray, test: np.ndarray) -> tuple[Sequence[str], Sequence[float], float]:
+        model = fit([examples[i] for i in train], target_precision, seed=seed)
+        predicted, confidence = model.predict_batch([examples[i].features for i in test])
+        return predicted, confidence.tolist(), model.threshold
+
+    return run
+
+
+def cross_validate(
+    examples: Sequence[Example],
+    contenders: dict[str, Contender],
+    folds: int = 5,
+    repeats: int = 1,
+    target_precision: float = 0.9,
+    labels: Sequence[str] | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Figures per contender and per test fold (`folds` x `repeats` of them), measured on the
+    natural rows of each test fold; every contender sees the same folds."""
+    gold_all = [e.label for e in examples]
+    natural = np.array([e.natural for e in examples])
+    if not natural.any():
+        natural[:] = True
+    labels = list(labels or sorted({g for g, n in zip(gold_all, natural, strict=True) if n}))
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+    for r in range(repeats):
+        fold = stratified_folds(gold_all, folds, seed + r)
+        for k in range(folds):
+            train, test = np.nonzero(fold != k)[0], np.nonzero((fold == k) & natural)[0]
+            gold = [gold_all[i] for i in test]
+            for name, contender in contenders.items():
+                started = time.perf_counter()
+                predicted, confidence, threshold = contender(train, test)
+                result = figures(gold, predicted, confidence, threshold, labels, target_precision)
+                result["seconds"] = time.perf_counter() - started
+                results[name].append(result)
+                if progress:
+                    progress(f"repeat {r + 1} fold {k + 1} {name}: accuracy {result['accuracy']:.3f}")
+    return results
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """name -> (mean, standard deviation) of each figure over the runs (per-class ones as
+    "precision:<label>" and "recall:<label>")."""
+    flat: dict[str, list[float]] = {}
+    for run in runs:
+        for key, value in run.items():
+            if isinstance(value, float | int):
+                flat.setdefault(key, []).append(float(value))
+        for label, figs in run.get("per_class", {}).items():
+            for key in ("precision", "recall", "f1"):
+                flat.setdefault(f"{key}:{label}", []).append(figs[key])
+    return {key: (mean(values), pstdev(values)) for key, values in flat.items() if values}
