@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.security import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
+from hotline.security import (
+    DUMMY_HASH,
+    MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
 from storage.tables import AuthSession, Station, User
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidReference
@@ -21,6 +30,34 @@ class AccountError(ValueError):
     pass
 
 
+class InvalidAccount(AccountError):
+    """A username outside the rules or a password that is too easy to guess."""
+
+
+#: zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable" (~10^10 guesses).
+MIN_PASSWORD_SCORE = 3
+
+
+def check_new_account(username: str, password: str, display_name: str | None = None) -> None:
+    """Raise InvalidAccount for a username outside USERNAME_PATTERN or a weak password (zxcvbn, which
+    also knows the user's own names)."""
+    from zxcvbn import zxcvbn
+
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise InvalidAccount(
+            f"用户名只能包含字母、数字和 _ . -，2–64 个字符 / username {username!r} must match {USERNAME_PATTERN}"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 / password must have at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    verdict = zxcvbn(password[:100], user_inputs=[username, display_name or "", "12348", "hotline"])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        feedback = verdict["feedback"]
+        advice = " ".join([feedback.get("warning") or "", *feedback.get("suggestions", [])]).strip()
+        raise InvalidAccount(f"密码太容易被猜到 / password too easy to guess: {advice or 'use a longer passphrase'}")
+
+
 def create_user(
     session: Session,
     username: str,
@@ -30,6 +67,7 @@ def create_user(
     station_code: str | None = None,
     interface: str | None = None,
 ) -> User:
+    check_new_account(username, password, display_name)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccountError(f"用户名已存在 / user {username!r} already exists")
     station = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
-from hotline.api.errors import error_body, install_error_handlers
+from hotline.api.body_limit import MAX_BODY_BYTES, BodyLimit
+from hotline.api.errors import install_error_handlers
+from hotline.api.origin import SameOrigin
 from hotline.api.routes import (
     audit,
     auth,
@@ -34,11 +36,11 @@ from hotline.api.routes.metrics import install_metrics
 from hotline.bootstrap import Context
 from hotline.jobs.outbox import relay_pending
 from hotline.jobs.scheduler import schedule_forever, scheduler_lease
+from hotline.supervise import supervise_process, supervise_task
 from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
 RELAY_INTERVAL_S = 0.5
 
 
@@ -51,25 +53,20 @@ async def _relay_forever(context: Context) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-async def _logged(work: Awaitable[None], what: str) -> None:
-    try:
-        await work
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("%s stopped on an unexpected error", what)
-
-
 def create_app(
     context: Context,
     relay_outbox: bool = False,
     on_shutdown: Callable[[], None] | None = None,
     with_bridge: bool = False,
     schedule_jobs: bool | None = None,
+    processes: dict[str, list[str]] | None = None,
+    process_env: dict[str, str] | None = None,
 ) -> FastAPI:
     """The application; with `relay_outbox` it also moves outbox rows to the job queue; with
     `schedule_jobs` (by default: with `relay_outbox`) it enqueues the periodic jobs (hotline.jobs.scheduler);
-    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode).
+    with `with_bridge` it runs the telephony bridge in this process (one-machine installs, demo mode);
+    `processes` (name → command) are child processes it keeps running (the job workers). The bridge
+    and the processes are supervised: restarted with backoff when they stop (hotline.supervise).
 
     `on_shutdown` runs when the server stops: uvicorn re-raises SIGTERM after its graceful shutdown,
     so code after `uvicorn.run` would never run.
@@ -85,7 +82,9 @@ def create_app(
         if with_bridge:
             from hotline.bridge.runner import run_bridge
 
-            tasks.append(asyncio.create_task(_logged(run_bridge(context), "bridge")))
+            tasks.append(asyncio.create_task(supervise_task("bridge", lambda: run_bridge(context))))
+        for name, argv in (processes or {}).items():
+            tasks.append(asyncio.create_task(supervise_process(name, argv, process_env)))
         try:
             yield
         finally:
@@ -103,18 +102,6 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return error_body(
-                413,
-                "payload_too_large",
-                f"请求体过大 / request body over {MAX_BODY_BYTES} bytes",
-                {"limit": MAX_BODY_BYTES},
-            )
-        return await call_next(request)
 
     for module in (
         health,
@@ -138,4 +125,8 @@ def create_app(
         app.include_router(module.router)
     install_web(app)
     install_metrics(app, context)
+    # Added last, so outermost: the body limit counts bytes as they arrive, before routes, parsers
+    # and sign-in see them.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app

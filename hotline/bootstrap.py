@@ -85,6 +85,7 @@ def ticket_policy(settings: Settings, config: HotlineConfig) -> TicketPolicy:
         accept_days=categories.accept_days,
         callback_days=categories.callback_days,
         finish_days={c.name: c.finish_days for c in categories.categories},
+        categories={c.name: frozenset(c.subcategories) for c in categories.categories},
     )
 
 

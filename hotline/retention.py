@@ -28,16 +28,28 @@ class PurgeReport:
     calls: int = 0
     files_deleted: int = 0
     files_missing: int = 0
+    #: Paths outside the recordings folder: never deleted, only reported.
+    files_refused: int = 0
     transcripts: int = 0
     tickets: int = 0
     voicemails: int = 0
 
 
-def _delete_file(path: str, report: PurgeReport) -> None:
+def _delete_file(path: str, recordings_dir: Path, report: PurgeReport) -> None:
     """Recordings live on the Asterisk host's spool, shared with the workers; one not reachable from
-    here is counted, not an error (the PBX's own retention then applies)."""
+    here is counted, not an error (the PBX's own retention then applies). A path that is not inside
+    `recordings_dir` once resolved (links and `..` followed) is never deleted."""
+    target = Path(path)
     try:
-        os.unlink(Path(path))
+        inside = target.is_absolute() and target.resolve().is_relative_to(recordings_dir.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        report.files_refused += 1
+        logger.warning("retention: %s is outside the recordings folder %s; not deleted", target.name, recordings_dir)
+        return
+    try:
+        os.unlink(target)
         report.files_deleted += 1
     except FileNotFoundError:
         report.files_missing += 1
@@ -46,8 +58,11 @@ def _delete_file(path: str, report: PurgeReport) -> None:
         logger.warning("recording %s not deleted: %s", Path(path).name, exc)
 
 
-def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, batch: int = 500) -> PurgeReport:
-    """Delete recordings and transcripts of calls that ended more than `retention_days` ago."""
+def purge(
+    sessions: sessionmaker[Session], now: datetime, retention_days: int, recordings_dir: Path, batch: int = 500
+) -> PurgeReport:
+    """Delete recordings and transcripts of calls that ended more than `retention_days` ago; files only
+    inside `recordings_dir` (HOTLINE_RECORDINGS_DIR)."""
     report = PurgeReport(now - timedelta(days=retention_days))
     while True:
         with sessions.begin() as session:
@@ -63,7 +78,7 @@ def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, b
                 break
             for _id, _linkedid, paths in rows:
                 for path in paths or []:
-                    _delete_file(path, report)
+                    _delete_file(path, recordings_dir, report)
             ids = [row.id for row in rows]
             linkedids = [row.linkedid for row in rows]
             session.execute(update(Call).where(Call.id.in_(ids)).values(transcript=None, recording_paths=[]))
@@ -76,7 +91,7 @@ def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, b
             )
         ).all()
         for _id, path in voicemails:
-            _delete_file(path, report)
+            _delete_file(path, recordings_dir, report)
         if voicemails:
             session.execute(
                 update(IvrSession).where(IvrSession.id.in_([v.id for v in voicemails])).values(recording_path=None)
@@ -92,7 +107,7 @@ def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, b
         ).rowcount
     logger.info(
         "retention: %d calls, %d voicemails, %d transcripts, %d ticket transcripts purged (before %s);"
-        " %d recording files deleted, %d not reachable here",
+        " %d recording files deleted, %d not reachable here, %d outside the recordings folder",
         report.calls,
         report.voicemails,
         report.transcripts,
@@ -100,5 +115,6 @@ def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, b
         report.cutoff.date(),
         report.files_deleted,
         report.files_missing,
+        report.files_refused,
     )
     return report

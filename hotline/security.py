@@ -11,6 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
+#: Usernames: letters, digits, `_.-`, 2 to 64 characters (no spaces, markup or empty names).
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,64}$"
 
 
 def hash_password(password: str) -> str:

@@ -122,7 +122,9 @@ async def enter_queue(call: IvrCall, name: str, node: Node) -> None:
         state.priority += priorities.repeat
     estimate = estimate_wait(await svc.live_queue(node.queue), svc.clock().timestamp(), svc.config.waiting.max_age_s)
     offer = False
-    if state.priority:
+    if state.green:
+        # The green-channel announcement is for green-channel callers only, not for the priority a
+        # repeat caller's open ticket (or the node) adds.
         await call.play("priority")
     if estimate.no_lawyer:
         await call.play("no-lawyer")
@@ -134,6 +136,7 @@ async def enter_queue(call: IvrCall, name: str, node: Node) -> None:
     state.record(name, None)
     if offer and await virtual_hold_offer.register(call, name, ask=True):
         return
+    call.at = f"{name}:connecting"  # a hang-up now is not one at the call-back offer just declined
     await call.play("connecting")
     await call.leave(
         Exit.queue(node.queue),

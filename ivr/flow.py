@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 MAX_STEPS = 60
 #: Times a menu is replayed on its repeat key before that key counts as a wrong one.
 MAX_REPEATS = 5
+#: Keys that stop a `play` node's prompt (the welcome): callers who know the menu key ahead.
+KEYS = "0123456789*#"
 
 
 class IvrCall:
@@ -43,6 +45,8 @@ class IvrCall:
         self._profile: asyncio.Task[CallerProfile] | None = None
         #: The node the caller is at, for the path entry of a hang-up.
         self.at = "start"
+        #: A key pressed during a `play` node's prompt: the answer to the next menu, whose prompt is skipped.
+        self.typed_ahead: str | None = None
 
     # Helpers the destinations use ---------------------------------------------------------------
 
@@ -56,6 +60,11 @@ class IvrCall:
     async def ask(self, node: str, prompt: str, timeout_s: float, max_digits: int = 1) -> Digits:
         """Play `prompt`, read up to `max_digits` keys, and record the step on the path."""
         self.at = node
+        if self.typed_ahead is not None:
+            key, self.typed_ahead = self.typed_ahead, None
+            if max_digits == 1:
+                self.state.record(node, key)
+                return Digits(key, timed_out=False)
         answer = await self.ch.get_data(self.sound(prompt), int(timeout_s * 1000), max_digits)
         self.state.record(node, answer.digits if max_digits == 1 else f"digits:{len(answer.digits)}")
         return answer
@@ -127,7 +136,7 @@ class IvrCall:
                 nuisance = None
             if node.type == "play":
                 assert node.prompt is not None and node.next is not None
-                await self.play(node.prompt)
+                self.typed_ahead = await self.ch.stream_file(self.sound(node.prompt), KEYS)
                 self.state.record(name, None)
                 target = as_target(node.next)
             elif node.type == "menu":

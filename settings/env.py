@@ -6,7 +6,9 @@ present. Production mode refuses the placeholder secrets the sample configuratio
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -76,6 +78,36 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     #: The periodic-job scheduler's lease: a dead holder is replaced after at most this long.
     scheduler_lease_seconds: float = Field(15.0, ge=2, le=600)
+    #: Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
+    #: `10.0.0.5,192.168.1.0/24`). Empty: the connection's address is the client's, whatever the headers say.
+    trusted_proxies: str = ""
+    #: Job worker processes `hotline serve` runs for routing, announcements and sweeps (a WorkerPool).
+    worker_processes: int = Field(2, ge=1, le=64)
+    #: Where Asterisk writes recordings and the IVR's voicemails: retention deletes files only inside it.
+    recordings_dir: Path = Path("/var/spool/asterisk")
+    #: Numbers a call-back may dial (a full match; toll fraud): mainland mobiles and landlines with
+    #: their area code, no international (00…) or premium prefixes.
+    callback_number_pattern: str = r"1[3-9]\d{9}|0[1-9]\d{8,10}"
+    #: Extensions a lawyer may blind-transfer a caller to (a full match).
+    transfer_pattern: str = r"12345|12348"
+
+    @field_validator("callback_number_pattern", "transfer_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        re.compile(value)  # re.error is a ValueError: reported with the setting's name
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        for part in parts:
+            ipaddress.ip_network(part, strict=False)  # ValueError names the bad entry
+        return ",".join(parts)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p for p in self.trusted_proxies.split(",") if p]
 
     @field_validator(
         "database_url", "redis_url", "ami_host", "ami_username", "ami_secret", "sip_ws_url", "sip_domain", mode="before"

@@ -68,11 +68,16 @@ def allocate_code(session: Session, day: date) -> str:
 
 
 def _caller_for(session: Session, number: str, name: str | None, now: datetime) -> Caller:
-    caller = session.scalar(select(Caller).where(Caller.number == number))
-    if caller is None:
-        caller = Caller(number=number, name=name, first_seen_at=now, last_seen_at=now)
-        session.add(caller)
-    elif name and not caller.name:
+    """The caller of `number`, made once: two tickets of a new caller created at the same moment
+    (two lawyers, or a retried request) share one row instead of colliding on its unique number."""
+    table = Caller.__table__
+    session.execute(
+        upsert(session, table)
+        .values(number=number, name=name, groups=[], call_count=0, first_seen_at=now, last_seen_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.number])
+    )
+    caller = session.scalars(select(Caller).where(Caller.number == number)).one()
+    if name and not caller.name:
         caller.name = name
     return caller
 
@@ -105,6 +110,7 @@ def record_event(
 
 
 def create_ticket(session: Session, actor: Actor, new: NewTicket, policy: TicketPolicy, now: datetime) -> Ticket:
+    policy.check_category(new.category, new.subcategory)
     calls: Sequence[Call] = []
     if new.call_linkedids:
         calls = session.scalars(select(Call).where(Call.linkedid.in_(new.call_linkedids))).all()

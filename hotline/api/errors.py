@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api.body_limit import BodyTooLarge
 from hotline.bridge_client import BridgeError, BridgeInvalid, BridgeRefused, BridgeTimeout
 from ticketing.domain.errors import (
     AlreadyCompleted,
@@ -88,6 +91,61 @@ def error_body(status: int, error_id: str, message: str, details: Any = None) ->
     )
 
 
+#: What a request that met a dependency outage gets: 503, the component, and that a retry will do.
+UNAVAILABLE = {
+    "database": "数据库暂时不可用，请稍后重试 / the database is unavailable; retry shortly",
+    "redis": "实时服务（Redis）暂时不可用，请稍后重试 / Redis is unavailable; retry shortly",
+}
+RETRY_AFTER_S = 5
+
+
+def unavailable(component: str) -> JSONResponse:
+    response = error_body(503, "service_unavailable", UNAVAILABLE[component], {"component": component})
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def is_outage(exc: BaseException) -> str | None:
+    """The component whose outage `exc` is ("database", "redis"), or None for any other error.
+
+    Connections come back by themselves (the pool pings before use, redis-py reconnects), so a
+    later request succeeds once the component is back.
+    """
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | redis.BusyLoadingError):
+        return "redis"
+    if isinstance(exc, redis.ResponseError) and str(exc).startswith(("LOADING", "MISCONF", "READONLY")):
+        return "redis"
+    if isinstance(exc, PoolTimeout):
+        return "database"
+    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or _is_connection_error(exc)):
+        return "database"
+    return None
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    # PostgreSQL unreachable / shutting down; SQLite busy beyond its timeout.
+    return any(
+        marker in text
+        for marker in (
+            "connection",
+            "server closed",
+            "terminating",
+            "shutting down",
+            "starting up",
+            "database is locked",
+            "could not",
+            "timeout",
+        )
+    )
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
@@ -125,19 +183,25 @@ def install_error_handlers(app: FastAPI) -> None:
             409, "concurrent_change", "工单已被他人修改，请刷新后重试 / the ticket was changed by someone else; reload"
         )
 
-    @app.exception_handler(OperationalError)
-    async def _database_away(request: Request, exc: OperationalError) -> JSONResponse:
-        # The database is restarting or failing over: say so; the pool reconnects on the next request.
-        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path,
-                       str(exc.orig or exc).splitlines()[0])  # fmt: skip
-        return error_body(
-            503, "database_unavailable", "数据库暂不可用，请稍后重试 / database unavailable; retry shortly"
-        )
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error_id = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_body(exc.status_code, error_id, str(exc.detail))
+        error_id = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        details = {"limit": exc.limit} if isinstance(exc, BodyTooLarge) else None
+        return error_body(exc.status_code, error_id, str(exc.detail), details)
+
+    async def _dependency(request: Request, exc: Exception) -> JSONResponse:
+        component = is_outage(exc)
+        if component is None:
+            logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+            return error_body(500, "internal_error", "服务器内部错误 / internal error; it has been logged")
+        logger.warning("%s unavailable on %s %s: %s", component, request.method, request.url.path, exc)
+        return unavailable(component)
+
+    # Registered per class (not under Exception): these answer without re-raising into the server.
+    for kind in (redis.RedisError, DBAPIError, PoolTimeout):
+        app.add_exception_handler(kind, _dependency)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from hotline.security import USERNAME_PATTERN
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.domain.roles import Role
 
@@ -67,7 +68,7 @@ class LoginResponse(BaseModel):
 
 
 class UserCreate(Body):
-    username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
+    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
     display_name: Name | None = None
@@ -302,3 +303,17 @@ class PersonalDataViewOut(BaseModel):
     caller_id: int | None
     fields: list[str]
     details: dict[str, Any]
+
+
+class StationNode(BaseModel):
+    """A station with the stations below it (省 → 市 → 县 → 乡镇 → 村)."""
+
+    id: int
+    division_code: str
+    name: str
+    level: str
+    kind: str
+    phone: str | None
+    address: str | None
+    services: list[str]
+    children: list[StationNode]

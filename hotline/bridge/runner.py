@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -29,6 +30,7 @@ from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
 from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.rosters.reconciler import reconcile_forever, reconcile_once
+from hotline.supervise import IVR_ALIVE_KEY, announce_alive
 from ivr.app import start_ivr_server
 from settings.errors import ConfigError
 
@@ -145,9 +147,18 @@ async def run_bridge(context: Context, with_ivr: bool = True) -> None:
             ivr = None
             logger.error("IVR not started: cannot listen on %s:%d (%s); is `hotline ivr` already running?",
                          host, port, exc)  # fmt: skip
+        alive = None
+        if ivr is not None:
+            payload = {"host": host, "port": port, "pid": os.getpid()}
+            key = IVR_ALIVE_KEY.format(node="default")
+            alive = asyncio.create_task(announce_alive(redis_client, key, payload), name="ivr-alive")
         try:
             await bridge.run()
         finally:
+            if alive is not None:
+                alive.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await alive
             if ivr is not None:
                 ivr.close()
                 await ivr.wait_closed(grace_s=5)

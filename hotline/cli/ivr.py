@@ -43,9 +43,13 @@ def ivr(
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
+    import os
     import signal
 
+    import redis.asyncio as aioredis
+
     from hotline.bootstrap import build_context
+    from hotline.supervise import IVR_ALIVE_KEY, announce_alive
     from ivr.app import start_ivr_server
     from storage.migrate import current_revision
 
@@ -65,7 +69,12 @@ def ivr(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        client = aioredis.Redis.from_url(context.redis.url)
+        payload = {"host": host, "port": port, "pid": os.getpid()}
+        alive = asyncio.create_task(announce_alive(client, IVR_ALIVE_KEY.format(node="default"), payload))
         await stop.wait()
+        alive.cancel()
+        await client.aclose()
         # Calls in the menus finish (up to the grace period); new ones are refused meanwhile.
         server.close()
         await server.wait_closed()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -116,31 +115,55 @@ def config_check() -> None:
 @app.command("setup")
 def setup(
     demo: Annotated[bool, typer.Option(help="Create the demo accounts (local mode only).")] = True,
+    demo_roster: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo-roster/--no-demo-roster",
+            help="Give the demo lawyers all-day shifts for 7 days (local mode only). Default: only in demo mode; "
+            "with a real Asterisk ask for it, or import a real roster (hotline roster import).",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, import stations from config/ and (locally) the demo accounts."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from hotline.demo import load_demo_roster, load_demo_users
+    from hotline.rosters.store import count_on
     from storage.migrate import upgrade
     from ticketing.stations import import_stations
 
     with config_errors_exit():
         context = _context()
+    local = context.settings.env == "local"
+    if demo_roster and not (demo and local):
+        context.close()
+        typer.echo("--demo-roster needs the demo accounts: local mode (HOTLINE_ENV=local), without --no-demo", err=True)
+        raise typer.Exit(2)
     try:
         upgrade(context.engine)
+        today = datetime.now(ZoneInfo(context.settings.timezone)).date()
         with context.sessions.begin() as session:
             counts = import_stations(session, context.config.stations.root)
             typer.echo(f"stations: {counts['created']} created, {counts['updated']} updated")
-            if demo and context.settings.env == "local":
+            if demo and local:
                 created = load_demo_users(session)
                 typer.echo(f"demo accounts: {len(created)} created")
                 session.flush()
-                if context.settings.demo_mode:
-                    today = datetime.now(ZoneInfo(context.settings.timezone)).date()
+                if demo_roster if demo_roster is not None else context.settings.demo_mode:
                     queues = [q.name for q in context.config.service_hours.queues]
                     shifts = load_demo_roster(session, queues, today)
                     typer.echo(f"demo roster: {shifts} all-day shifts added for the next 7 days")
+            shifts_today = count_on(session, [today])
+        if not context.settings.demo_mode and shifts_today == 0:
+            typer.echo(
+                f"warning: no duty roster for {today}: Asterisk's queues get no lawyers and every caller hears "
+                "that no lawyer is on duty. Load: lawyer accounts with their phones "
+                "(hotline user create NAME --role lawyer --interface PJSIP/1001), then the roster "
+                "(hotline roster import FILE; config/roster.sample.csv shows the columns). "
+                "To try the demo lawyers instead: HOTLINE_DEMO_ROSTER=1 scripts/run (hotline setup --demo-roster).",
+                err=True,
+            )
     finally:
         context.close()
 
@@ -218,27 +241,28 @@ def classify(
 
 @app.command("worker")
 def worker(
-    queues: Annotated[list[str] | None, typer.Argument(help="Queues to serve (default: default asr)")] = None,
+    queues: Annotated[
+        list[str] | None, typer.Argument(help="Queues to serve, in priority order (default: sweeps default)")
+    ] = None,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes in the pool")] = 2,
 ) -> None:
-    """Run an rq worker for background jobs (uses HOTLINE_REDIS_URL)."""
-    from rq import Worker
-
+    """Run a pool of rq workers for background jobs (uses HOTLINE_REDIS_URL). Settings and the router are
+    built once, before the pool forks its workers; a worker that dies is replaced within a second."""
     from hotline.asr.model import preload
+    from hotline.jobs.pool import DEFAULT_QUEUES, run_pool
     from hotline.jobs.transcription import ASR_QUEUE
-    from hotline.redis_conn import redis_client
     from settings.env import load_settings
 
     url = os.environ.get("HOTLINE_REDIS_URL")
     if not url:
         typer.echo("HOTLINE_REDIS_URL is not set: a worker needs the service's Redis", err=True)
         raise typer.Exit(2)
-    queues = queues or ["default", ASR_QUEUE]
-    if ASR_QUEUE in queues:
-        with config_errors_exit():
-            settings = load_settings()
-        preload(settings)  # once, before rq forks a process per job: the jobs share the loaded model
-    # The scheduler runs retries that wait (a transcription whose recording is not there yet).
-    Worker(queues, connection=redis_client(url)).work(with_scheduler=True)
+    queues = queues or DEFAULT_QUEUES
+    with config_errors_exit():
+        settings = load_settings()
+        if ASR_QUEUE in queues:
+            preload(settings)  # once, before the pool forks: the workers share the loaded model
+        run_pool(url, queues, processes, preload=queues != [ASR_QUEUE])
 
 
 @app.command("bridge")
@@ -341,15 +365,16 @@ def serve(
     )
     # Load the router's dictionaries now, not on the first ticket or preview.
     threading.Thread(target=lambda: context.router, name="router-warm-up", daemon=True).start()
-    worker_process = None
+    workers = {}
     if with_worker:
-        env = {**os.environ, "HOTLINE_REDIS_URL": context.redis.url}
-        worker_process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+        # Supervised by the app's lifespan (hotline.supervise): restarted with backoff when they stop.
+        command = [sys.executable, "-m", "hotline.cli", "worker"]
+        workers = {
+            "worker": [*command, "--processes", str(settings.worker_processes)],
+            "asr-worker": [*command, "asr", "--processes", "1"],
+        }
 
     def stop() -> None:
-        if worker_process is not None:
-            worker_process.terminate()
-            worker_process.wait(timeout=10)
         context.close()
 
     if with_bridge and not settings.demo_mode:
@@ -358,12 +383,26 @@ def serve(
         with config_errors_exit():
             bridge_options(context)
     app_ = create_app(
-        context, relay_outbox=True, on_shutdown=stop, with_bridge=with_bridge, schedule_jobs=with_scheduler
+        context,
+        relay_outbox=True,
+        on_shutdown=stop,
+        with_bridge=with_bridge,
+        processes=workers,
+        schedule_jobs=with_scheduler,
+        process_env={**os.environ, "HOTLINE_REDIS_URL": context.redis.url},
     )
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
     # JSON logs: uvicorn's loggers go through the root handler (setup_logging) instead of its own.
     log_config = None if os.environ.get("HOTLINE_LOG_FORMAT") == "json" else uvicorn.config.LOGGING_CONFIG
-    uvicorn.run(app_, host=host, port=port, log_level="info", log_config=log_config, timeout_graceful_shutdown=5)
+    uvicorn.run(app_, host=host, port=port, log_level="info", log_config=log_config, timeout_graceful_shutdown=5,
+                **proxy_options(settings))  # fmt: skip
+
+
+def proxy_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """uvicorn's proxy-header options: X-Forwarded-For is read only from HOTLINE_TRUSTED_PROXIES
+    (uvicorn's own default believes any loopback client)."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or [""]}
 
 
 def _asr_banner(settings) -> str:  # type: ignore[no-untyped-def]

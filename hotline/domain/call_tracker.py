@@ -18,6 +18,7 @@ _STATE_RING = "4"
 CLOSED_HOURS_VARIABLE = "HOTLINE_CLOSED"  # 1: the caller reached a closed service (outside hours)
 BLOCKED_VARIABLE = "HOTLINE_BLOCKED"  # 1: a blocked caller, counted apart
 QUEUE_VARIABLE = "HOTLINE_QUEUE"  # the queue the caller chose in the IVR
+OVERFLOW_VARIABLE = "HOTLINE_OVERFLOW"  # the number the IVR transferred the caller to
 #: Other IVR variables kept on the record as they are (priority, green channel, language).
 IVR_VARIABLES = frozenset({"HOTLINE_PRIORITY", "HOTLINE_GREEN", "HOTLINE_LANG", "HOTLINE_PREFERRED", "HOTLINE_TICKET"})
 RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
@@ -57,6 +58,8 @@ class CallRecord:
     left_queue_at: float | None = None
     closed_hours: bool = False
     blocked: bool = False
+    #: The IVR sent the caller to another line (HOTLINE_OVERFLOW): whoever answers there is not the hotline.
+    overflowed: bool = False
     ring_no_answer: int = 0
     agents_rung: list[str] = field(default_factory=list)
     #: The member being rung right now (AgentCalled until connect, no-answer or the caller leaving).
@@ -213,6 +216,8 @@ class CallTracker:
     def _bridge_enter(self, call: CallRecord, event: Mapping[str, str], at: float) -> None:
         # Calls outside a queue (call-backs, transfers) are answered when two parties are bridged;
         # queue calls are answered at AgentConnect, which comes first.
+        if call.overflowed:
+            return  # the overflow line (e.g. after hours) answered: not a call answered here
         if call.answered_at is None and call.offered_at is None and _int(event.get("BridgeNumChannels")) >= 2:
             call.answered_at = at
             preferred = call.ivr_variables.get("HOTLINE_PREFERRED")
@@ -238,6 +243,8 @@ class CallTracker:
             call.closed_hours = value == "1"
         elif variable == BLOCKED_VARIABLE:
             call.blocked = value == "1"
+        elif variable == OVERFLOW_VARIABLE:
+            call.overflowed = bool(value)
         elif variable == QUEUE_VARIABLE:
             if call.offered_at is None and value:
                 call.queue = value[:64]

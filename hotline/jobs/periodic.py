@@ -32,7 +32,7 @@ def purge_personal_data(context: Context | None = None) -> dict[str, Any]:
     days = context.settings.retention_days
     if not days:
         return {"skipped": "HOTLINE_RETENTION_DAYS=0 keeps recordings and transcripts"}
-    report = purge(context.sessions, datetime.now(UTC), days)
+    report = purge(context.sessions, datetime.now(UTC), days, context.settings.recordings_dir)
     return {"calls": report.calls, "transcripts": report.transcripts, "files_deleted": report.files_deleted}
 
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -47,7 +47,8 @@ class PeriodicJob:
     #: An importable job function taking an optional `context` (or its dotted path).
     job: Callable[..., Any] | str
     every_s: int
-    queue: str = "default"
+    #: Sweeps have their own queue, first in every worker's list: never behind the routing backlog.
+    queue: str = "sweeps"
 
     @property
     def target(self) -> str:
@@ -80,7 +81,15 @@ def enqueue_due(
         job_id = f"{job.name}-{slot}"
         # Without a worker the queue must not fill with stale sweeps: a run waits at most a few periods.
         Queue(job.queue, connection=connection).enqueue(
-            run_periodic, job.name, job.target, slot, scheduled_by, job_id=job_id, ttl=job.every_s * 5
+            run_periodic,
+            job.name,
+            job.target,
+            slot,
+            scheduled_by,
+            job_id=job_id,
+            ttl=job.every_s * 5,
+            retry=Retry(max=2, interval=[5, 20]),
+            job_timeout=job.every_s,
         )
         enqueued.append(job_id)
         logger.debug("periodic job %s enqueued", job_id)

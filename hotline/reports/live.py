@@ -15,10 +15,10 @@ from hotline.bridge_client import BridgeClient
 from hotline.live.nodes import merged_state
 from hotline.live.publisher import DEFAULT_NODE
 from ticketing.domain.access import Actor
-from ticketing.domain.roles import phone_as_seen_by
+from ticketing.domain.roles import phone_as_seen_by, sees_in_full
 
 
-def live_state(context: Context, actor: Actor) -> dict[str, Any]:
+def live_state(context: Context, actor: Actor, interface: str | None = None) -> dict[str, Any]:
     """The snapshot `actor` may see (caller numbers masked unless the role sees them in full)."""
     client = context.redis.client
     state = merged_state(client)
@@ -26,8 +26,11 @@ def live_state(context: Context, actor: Actor) -> dict[str, Any]:
     queues = state["queues"]
     agents = sorted(state["agents"], key=lambda a: (a["interface"], a.get("node", "")))
     calls = sorted(state["calls"], key=lambda c: c.get("started_at") or 0)
-    for call in calls:
-        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"))
+    for call in calls:  # a lawyer sees in full only the calls put through to their phone (`interface`)
+        own = interface is not None and call.get("agent_interface") == interface
+        call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"), own=own)
+        if not sees_in_full(actor.role, own=own):
+            call.pop("recording_paths", None)
     now = time.time()
     for queue in queues:
         oldest = queue.get("oldest_joined_at")

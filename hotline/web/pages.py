@@ -150,7 +150,9 @@ def install(app: FastAPI) -> None:
         response = await call_next(request)
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on the pages' own
+        # POSTs, and the Origin check (hotline.api.origin) needs the real one. Other sites get nothing.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         if headers.get("content-type", "").startswith("text/html"):
             headers["Content-Security-Policy"] = policy

@@ -20,6 +20,7 @@ from storage.tables.tickets import (
     Ticket,
     TicketCodeCounter,
     TicketEvent,
+    TicketIdempotencyKey,
     ticket_calls,
 )
 from storage.tables.transcripts import Transcript
@@ -46,6 +47,7 @@ __all__ = [
     "TicketCodeCounter",
     "TicketEscalation",
     "TicketEvent",
+    "TicketIdempotencyKey",
     "Transcript",
     "User",
     "VirtualHoldRequest",

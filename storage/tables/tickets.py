@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.tables.base import Base, utcnow
@@ -139,3 +139,17 @@ class CallbackAttempt(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     task: Mapped[FollowUpTask] = relationship(back_populates="attempts")
+
+
+class TicketIdempotencyKey(Base):
+    """A client's `Idempotency-Key` on a create, stored with the ticket it made (same transaction), so a
+    retried request gets that ticket back instead of a second one."""
+
+    __tablename__ = "ticket_idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_ticket_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -62,6 +62,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
     earlier = lawyer.request.post(
         f"{url}/api/tickets",
         data={"description": "上次咨询赡养费", "caller_number": NUMBER, "category": "婚姻家庭"},
+        headers={"Origin": url},  # as the page's own fetch sends it (cookie sessions need this site's Origin)
     )
     assert earlier.status == 201, earlier.text()
 
@@ -99,6 +100,7 @@ def test_a_call_from_ringing_to_follow_up(browser: Any, live_app: LiveApp) -> No
             "ivr_path": [{"node": "main", "key": "2"}, {"node": "topics", "key": "1"}],
             "flags": ["green:elderly"],
         },
+        headers={"Origin": url},
     )
     assert placed.status == 202, placed.text()
     assert placed.json()["answered_by"] == "PJSIP/1001" and placed.json()["simulated"] is True

@@ -110,7 +110,7 @@ def test_categories_come_from_config(client: TestClient, staff: dict[str, Staff]
 
 def test_health_reports_database_and_redis(client: TestClient, context: Context) -> None:
     body = client.get("/api/health").json()
-    assert body["status"] == "ok"
+    assert body["status"] == "degraded"  # no worker, bridge or IVR runs in this test
     assert body["database"] == {"backend": context.engine.dialect.name, "ok": True}
     assert body["redis"]["ok"] is True and body["redis"]["mode"] == context.redis.mode
     assert "demo mode" in body["pbx"] and "simulated" in body["pbx"]

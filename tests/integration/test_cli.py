@@ -73,16 +73,45 @@ def test_setup_then_user_create_makes_the_first_admin(isolated_env: dict[str, st
     assert setup.returncode == 0, setup.stderr
     assert "stations: 58 created" in setup.stdout
     created = hotline(
-        "user", "create", "root", "--role", "admin", "--password-stdin", env=isolated_env, stdin="s3cret-pass\n"
+        "user",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=isolated_env,
+        stdin="rain-on-the-ledger-7\n",
     )
     assert created.returncode == 0, created.stderr
     assert "created admin root" in created.stdout
     again = hotline(
-        "user", "create", "root", "--role", "admin", "--password-stdin", env=isolated_env, stdin="s3cret-pass\n"
+        "user",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=isolated_env,
+        stdin="rain-on-the-ledger-7\n",
     )
     assert again.returncode == 1 and "already exists" in again.stderr
     short = hotline("user", "create", "x1", "--role", "lawyer", "--password-stdin", env=isolated_env, stdin="short\n")
     assert short.returncode == 1 and "at least 8" in short.stderr
+    guessable = hotline(
+        "user", "create", "x3", "--role", "lawyer", "--password-stdin", env=isolated_env, stdin="12345678\n"
+    )
+    assert guessable.returncode == 1 and "too easy to guess" in guessable.stderr
+    spaced = hotline(
+        "user",
+        "create",
+        "admin ",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=isolated_env,
+        stdin="rain-on-the-ledger-7\n",
+    )
+    assert spaced.returncode == 1 and "username" in spaced.stderr
     role = hotline(
         "user", "create", "x2", "--role", "boss", "--password-stdin", env=isolated_env, stdin="long-enough\n"
     )

@@ -234,13 +234,13 @@ def test_the_periodic_job_escalates_through_a_real_worker(
     [sweep] = [j for j in PERIODIC_JOBS if j.name == "escalate-overdue"]
     enqueue_due(connection, datetime.now(UTC).timestamp(), (sweep,))
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    SimpleWorker([Queue(sweep.queue, connection=connection)], connection=connection).work(burst=True)
     assert sorted(e.kind for e in escalations(context)) == ["accept", "finish"]
     assert periodic.escalate_overdue_tickets(context) == 0  # safe to run again
 
 
 def test_the_service_runs_the_scheduler_from_its_lifespan(context: Context) -> None:
-    queue = Queue("default", connection=context.redis.client)
+    queue = Queue("sweeps", connection=context.redis.client)  # their own queue, never behind routing
     with TestClient(create_app(context, schedule_jobs=True)):
         give_up = time.monotonic() + 10  # a bound on waiting, not a speed requirement
         while len(queue.job_ids) < len(PERIODIC_JOBS) and time.monotonic() < give_up:

@@ -243,3 +243,17 @@ def test_without_a_bridge_client_dialling_is_503(
     assert "bridge" in response.json()["error"]["message"]
     with context.sessions() as session:
         assert session.scalar(select(FollowUpTask.status)) == "pending"
+
+
+def test_call_backs_dial_only_numbers_the_configured_pattern_allows(
+    client: TestClient, staff: dict[str, Staff], dialer: RecordingDialer
+) -> None:
+    for number in ("0096112345678", "+8613808081234", "1900123"):  # international, prefixed, premium-like
+        _code, task_id = closed_task(client, staff, caller_number=number)
+        refused = dial(client, staff["lawyer1"], task_id)
+        assert refused.status_code == 422, number
+        assert refused.json()["error"]["id"] == "invalid_input"
+    assert dialer.requests == []  # nothing reached the dialler
+    _code, task_id = closed_task(client, staff, caller_number="02868001234")
+    assert dial(client, staff["lawyer1"], task_id).status_code == 202
+    assert [r["number"] for r in dialer.requests] == ["02868001234"]

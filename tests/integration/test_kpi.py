@@ -109,7 +109,10 @@ def test_calls_api_filters_and_masks(client: TestClient, staff: dict[str, Staff]
     params = {"start": "2026-11-24", "queue": "consult", "outcome": "abandoned"}
     body = client.get("/api/calls", params=params, headers=staff["lawyer1"].headers).json()
     assert body["total"] == 1 and body["items"][0]["linkedid"] == "1795449000.3"
-    assert body["items"][0]["caller_number"] == "13808081234"
+    # Not put through to lawyer1: masked, no recordings (the screen-pop's rule); supervisors see all.
+    assert body["items"][0]["caller_number"] == "138****1234" and body["items"][0]["recording_paths"] == []
+    full = client.get("/api/calls", params=params, headers=staff["supervisor"].headers).json()
+    assert full["items"][0]["caller_number"] == "13808081234"
     assert client.get("/api/calls", headers=staff["county"].headers).status_code == 403
     assert client.get("/api/calls", params={"queue": "bad queue!"}, headers=staff["lawyer1"].headers).status_code == 422
 

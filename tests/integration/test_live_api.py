@@ -39,3 +39,24 @@ def test_live_state_is_not_for_station_staff_or_strangers(
     assert client.get("/api/live", headers=staff["county"].headers).status_code == 403
     response = client.get("/api/live")
     assert response.status_code == 401 and response.json()["error"]["id"] == "not_authenticated"
+
+
+def test_a_lawyer_sees_in_full_only_the_calls_put_through_to_them(
+    context: Context, client: TestClient, staff: dict[str, Staff]
+) -> None:
+    from sqlalchemy import update
+
+    from storage.tables import User
+
+    with context.sessions.begin() as session:
+        session.execute(update(User).where(User.username == "lawyer1").values(interface="PJSIP/1001"))
+    client_redis = context.redis.client
+    for linkedid, number, interface in (("1.1", "13808081234", "PJSIP/1001"), ("2.2", "13900001111", "PJSIP/1002")):
+        call = {"linkedid": linkedid, "caller_number": number, "agent_interface": interface, "started_at": 1,
+                "recording_paths": [f"/var/spool/asterisk/monitor/{linkedid}.wav"]}  # fmt: skip
+        client_redis.hset(CALLS_KEY, linkedid, json.dumps(call))
+    calls = {c["linkedid"]: c for c in client.get("/api/live", headers=staff["lawyer1"].headers).json()["calls"]}
+    assert calls["1.1"]["caller_number"] == "13808081234" and calls["1.1"]["recording_paths"]
+    assert calls["2.2"]["caller_number"] == "139****1111" and "recording_paths" not in calls["2.2"]
+    supervisor = client.get("/api/live", headers=staff["supervisor"].headers).json()["calls"]
+    assert {c["caller_number"] for c in supervisor} == {"13808081234", "13900001111"}

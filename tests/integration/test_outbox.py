@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -15,7 +16,14 @@ from hotline.bootstrap import Context
 from hotline.jobs import tickets as jobs
 from hotline.jobs import worker
 from hotline.jobs.events import EVENT_JOBS, LEGACY_JOB_PATHS, job_for
-from hotline.jobs.outbox import relay_pending
+from hotline.jobs.outbox import (
+    CHECK_AFTER_S,
+    MAX_DISPATCHES,
+    WORKER_ALIVE_KEY,
+    options_for,
+    relay_pending,
+    rq_job_id,
+)
 from hotline.live.feed import FEED_STREAM
 from storage.tables import OutboxMessage
 from ticketing.domain.events import EVENTS, TicketEventRecorded
@@ -73,9 +81,106 @@ def test_redis_outage_delays_but_never_drops_work(context: Context) -> None:
     with context.sessions() as session:
         message = session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
         assert message is not None
-        assert message.dispatched_at is None and message.attempts == 1 and message.last_error
+        assert message.dispatched_at is None and message.attempts == 0 and message.last_error
     assert relay_pending(context.sessions, context.redis.client) == 2
     assert len(Queue("default", connection=context.redis.client)) == 2
+
+
+def _messages(context: Context) -> list[OutboxMessage]:
+    with context.sessions() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+LATER = timedelta(seconds=CHECK_AFTER_S + 1)
+
+
+def test_a_message_stays_owed_until_its_job_completes(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    assert relay_pending(context.sessions, connection, now=now) == 2
+    assert all(m.completed_at is None for m in _messages(context))  # sent is not done
+    # Still queued when the relay looks again: not lost, not sent twice.
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 0
+    assert len(Queue("default", connection=connection)) == 2
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
+    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    announce, route, *later = _messages(context)  # routing wrote its own event, announced in turn
+    assert announce.completed_at is not None and route.completed_at is not None  # the jobs' callback
+    assert [m.event for m in later] == [TicketEventRecorded.name] and later[0].completed_at is None
+    assert relay_pending(context.sessions, connection, now=now + 2 * LATER) == 1  # only the new one
+
+
+def test_jobs_lost_with_redis_are_sent_again(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    connection.flushdb()  # Redis restarted without persistence: the queue is gone
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 2
+    assert [m.attempts for m in _messages(context)] == [2, 2]
+    monkeypatch.setattr(worker, "worker_context", lambda: context)
+    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    announce, route, *_later = _messages(context)
+    assert announce.completed_at is not None and route.completed_at is not None
+    assert len(connection.xrange(FEED_STREAM)) == 1  # the creation announced once
+
+
+def test_a_job_of_a_dead_worker_is_sent_again_and_a_live_workers_is_not(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    first, second = _messages(context)
+    for message, name in ((first, "alive-worker"), (second, "dead-worker")):
+        connection.hset(f"rq:job:{rq_job_id(message.id, 1)}", mapping={"status": "started", "worker_name": name})
+    connection.set(WORKER_ALIVE_KEY.format(name="alive-worker"), "{}", ex=30)
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 1
+    assert [m.attempts for m in _messages(context)] == [1, 2]
+
+
+def test_sends_are_bounded_and_a_message_that_keeps_failing_is_marked_failed(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    for send in range(1, MAX_DISPATCHES + 1):
+        assert relay_pending(context.sessions, connection, now=now) == 2
+        for message in _messages(context):
+            connection.hset(f"rq:job:{rq_job_id(message.id, send)}", "status", "failed")  # rq's own retries spent
+        now += LATER
+    assert relay_pending(context.sessions, connection, now=now) == 0
+    assert all(m.failed_at is not None and "gave up" in (m.last_error or "") for m in _messages(context))
+
+
+def test_every_job_kind_has_bounded_retries() -> None:
+    for event in EVENT_JOBS:
+        retry = options_for(event)["retry"]
+        assert 1 <= retry.max <= 5, event
+
+
+def test_a_retry_nobody_schedules_is_sent_again(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    first, second = _messages(context)
+    for message, due in ((first, time.time() + 5), (second, time.time() - 3600)):  # on time; long overdue
+        job_id = rq_job_id(message.id, 1)
+        connection.hset(f"rq:job:{job_id}", mapping={"status": "scheduled", "origin": "default"})
+        connection.zadd("rq:scheduled:default", {job_id: due})
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 1
+    assert [m.attempts for m in _messages(context)] == [1, 2]
+
+
+def test_a_job_queued_in_name_only_is_sent_again(context: Context) -> None:
+    _make_ticket(context)
+    connection = context.redis.client
+    now = datetime.now(UTC)
+    relay_pending(context.sessions, connection, now=now)
+    first, _second = _messages(context)
+    connection.lrem("rq:queue:default", 0, rq_job_id(first.id, 1))  # taken by a worker that then died
+    assert relay_pending(context.sessions, connection, now=now + LATER) == 1
+    assert [m.attempts for m in _messages(context)] == [2, 1]
 
 
 def test_every_domain_event_starts_a_job_and_old_job_paths_still_relay() -> None:

@@ -39,7 +39,7 @@ def test_old_recordings_and_transcripts_go_and_recent_ones_stay(context: Context
             ]
         )  # fmt: skip
 
-    report = purge(context.sessions, NOW, retention_days=180)
+    report = purge(context.sessions, NOW, retention_days=180, recordings_dir=tmp_path)
     assert (report.calls, report.voicemails, report.tickets) == (2, 1, 1)
     assert report.files_deleted == 2 and report.files_missing == 1
     assert not old_wav.exists() and not voicemail.exists() and new_wav.exists()
@@ -50,7 +50,7 @@ def test_old_recordings_and_transcripts_go_and_recent_ones_stay(context: Context
         assert [t.linkedid for t in session.scalars(select(Transcript))] == ["1.2"]
         ticket = session.scalar(select(Ticket))
         assert ticket is not None and ticket.transcript is None and ticket.description == "语音留言：讨薪"
-    again = purge(context.sessions, NOW, retention_days=180)
+    again = purge(context.sessions, NOW, retention_days=180, recordings_dir=tmp_path)
     assert (again.calls, again.voicemails, again.transcripts, again.files_deleted) == (0, 0, 0, 0)
 
 
@@ -60,3 +60,25 @@ def test_retention_zero_keeps_everything(context: Context) -> None:
         assert "keeps" in purge_personal_data(context)["skipped"]
     finally:
         context.settings.retention_days = 180
+
+
+def test_retention_deletes_nothing_outside_the_recordings_folder(context: Context, tmp_path: Path) -> None:
+    recordings = tmp_path / "spool"
+    recordings.mkdir()
+    inside = recordings / "in.wav"
+    outside = tmp_path / "config.yaml"
+    sneaky = recordings / ".." / "sneaky.wav"
+    linked = recordings / "link.wav"
+    for path in (inside, outside, tmp_path / "sneaky.wav"):
+        path.write_bytes(b"RIFF")
+    linked.symlink_to(outside)
+    old = NOW - timedelta(days=300)
+    with context.sessions.begin() as session:
+        paths = [str(inside), str(outside), str(sneaky), str(linked), "relative.wav"]
+        session.add(
+            Call(linkedid="9.1", caller_number="13800001111", started_at=old, ended_at=old, recording_paths=paths)
+        )
+    report = purge(context.sessions, NOW, retention_days=180, recordings_dir=recordings)
+    assert not inside.exists()
+    assert outside.exists() and (tmp_path / "sneaky.wav").exists() and linked.is_symlink()
+    assert report.files_deleted == 1 and report.files_refused == 4

@@ -228,7 +228,7 @@ class Config:
     changes: list[str] = field(default_factory=list)
 
 
-def choose_ports(callers: int = 6, phones: Iterable[str] = ("2001", "2002", "2003", "2004")) -> Ports:
+def choose_ports(callers: int = 14, phones: Iterable[str] = ("2001", "2002", "2003", "2004")) -> Ports:
     names = list(phones)
     picked = free_ports(5 + callers + len(names))
     rtp = free_port_range(200)
@@ -452,24 +452,37 @@ class Asterisk:
             return "(no log)"
 
     def members(self) -> dict[str, list[str]]:
-        """Queue name -> member interfaces, from `queue show`."""
+        """Queue name -> member interfaces, from `queue show` ("Name (PJSIP/1001) ..." or "PJSIP/2001 ...")."""
         queues: dict[str, list[str]] = {}
         current = None
+        in_members = False
         for line in self.cli("queue show").splitlines():
             if line and not line.startswith(" "):
                 current = line.split()[0]
                 queues[current] = []
-                continue
-            match = re.search(r"\((\S+/\S+?) from", line)
-            if current and match:
-                queues[current].append(match.group(1))
+                in_members = False
+            elif line.strip().startswith("Members:"):
+                in_members = True
+            elif line.strip().startswith(("No Callers", "Callers:", "No Members")):
+                in_members = False
+            elif current and in_members:
+                match = re.search(r"(?<![\w/])((?:PJSIP|SIP|Local|IAX2|DAHDI)/[^\s)]+)", line)
+                if match:
+                    queues[current].append(match.group(1))
         return queues
 
-    def log_since_reset(self) -> str:
-        """Asterisk's messages log (notices, warnings, errors, verbose) since the last reset()."""
+    def log_mark(self) -> int:
+        """A place in Asterisk's messages log, for log_since()."""
+        return self.messages.stat().st_size if self.messages.exists() else 0
+
+    def log_since(self, mark: int) -> str:
+        """Asterisk's messages log (notices, warnings, errors, verbose) from `mark` on."""
         with self.messages.open("rb") as log:
-            log.seek(self._messages_offset)
+            log.seek(mark)
             return log.read().decode(errors="replace")
+
+    def log_since_reset(self) -> str:
+        return self.log_since(self._messages_offset)
 
     def reset(self) -> None:
         """Between tests: no channels, no dynamic queue members, queue statistics at zero."""
@@ -481,4 +494,4 @@ class Asterisk:
         deadline = time.monotonic() + 10
         while "0 active channels" not in self.cli("core show channels count") and time.monotonic() < deadline:
             time.sleep(0.1)
-        self._messages_offset = self.messages.stat().st_size if self.messages.exists() else 0
+        self._messages_offset = self.log_mark()

@@ -85,12 +85,17 @@ def pbx_sounds(pbx_home: Path, context: Context) -> Path:
 
 
 @pytest.fixture
-def pbx(context: Context, asterisk: Asterisk, pbx_sounds: Path, tmp_path: Path) -> Iterator[HotlinePbx]:
-    """The hotline (bridge + IVR + roster loop) connected to a freshly reset Asterisk."""
+def pbx_stopped(context: Context, asterisk: Asterisk, pbx_sounds: Path, tmp_path: Path) -> Iterator[HotlinePbx]:
+    """The hotline side, not started (a test that runs it its own way, e.g. inside the web app)."""
     asterisk.reset()
     hotline = HotlinePbx(context, asterisk, tmp_path, pbx_sounds)
-    hotline.start()
     try:
         yield hotline
     finally:
         hotline.stop()
+
+
+@pytest.fixture
+def pbx(pbx_stopped: HotlinePbx) -> HotlinePbx:
+    """The hotline (bridge + IVR + roster loop) connected to a freshly reset Asterisk."""
+    return pbx_stopped.start()

@@ -6,6 +6,7 @@ Redis. The configuration is a copy of `config/` in which only what a test varies
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import socket
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from hotline.bootstrap import Context
 from hotline.bridge.runner import run_bridge
+from ivr.waiting import LIVE_QUEUES_KEY
 from settings.files import load_config
 from storage.tables import Call, IvrSession
 from tests.pbx.asterisk import REPO, Asterisk, free_port_range
@@ -92,10 +94,12 @@ class HotlinePbx:
 
     # ---- the hotline side ----
 
-    def start(self, *, closed_queues: tuple[str, ...] = ()) -> HotlinePbx:
+    def make_context(self, *, closed_queues: tuple[str, ...] = (), **settings: Any) -> Context:
+        """The suite's context with settings for this Asterisk (AMI, FastAGI port, the softphones'
+        WebSocket) and the test copy of config/; `settings` override more."""
         config_dir = pbx_config_dir(self.workdir / "config", self.sounds, self.voicemail, closed_queues)
         host, port, username, secret = self.asterisk.ami
-        settings = self.base.settings.model_copy(
+        updated = self.base.settings.model_copy(
             update={
                 "config_dir": config_dir,
                 "ami_host": host,
@@ -104,9 +108,21 @@ class HotlinePbx:
                 "ami_secret": secret,
                 "agi_host": "127.0.0.1",
                 "agi_port": self.asterisk.ports.agi,
+                "sip_ws_url": f"ws://127.0.0.1:{self.asterisk.ports.http}/ws",
+                "sip_domain": "127.0.0.1",
+                **settings,
             }
         )
-        self.context = replace(self.base, settings=settings, config=load_config(config_dir))
+        self.context = replace(self.base, settings=updated, config=load_config(config_dir))
+        return self.context
+
+    def wait_connected(self) -> None:
+        """The IVR listens on its FastAGI port and the bridge is logged in to the AMI."""
+        wait_for(self._agi_listening, 30, "the IVR to listen on its FastAGI port")
+        wait_for(self._ami_logged_in, 30, "the bridge to log in to the AMI")
+
+    def start(self, *, closed_queues: tuple[str, ...] = ()) -> HotlinePbx:
+        self.make_context(closed_queues=closed_queues)
         self._error = None
         ready = threading.Event()
 
@@ -130,8 +146,7 @@ class HotlinePbx:
         self._thread = threading.Thread(target=main, name="hotline-pbx", daemon=True)
         self._thread.start()
         ready.wait(10)
-        wait_for(self._agi_listening, 20, "the IVR to listen on its FastAGI port")
-        wait_for(self._ami_logged_in, 20, "the bridge to log in to the AMI")
+        self.wait_connected()
         return self
 
     def _agi_listening(self) -> bool:
@@ -208,6 +223,30 @@ class HotlinePbx:
             return wait_for(probe, timeout, f"an ended call {where}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; calls recorded: {self.calls()}") from None
+
+    def live_queue(self, queue: str, timeout: float = 20) -> dict[str, Any]:
+        """The bridge's live snapshot of `queue` (what the IVR decides waits and offers on)."""
+        assert self.context is not None
+        client = self.context.redis.client
+
+        def probe() -> dict[str, Any] | None:
+            raw = client.hget(LIVE_QUEUES_KEY, queue)
+            return json.loads(raw) if raw else None
+
+        return wait_for(probe, timeout, f"the live state of queue {queue}")
+
+    def wait_session(self, predicate: Callable[[IvrSession], bool], timeout: float = 30) -> IvrSession:
+        """The first finished IVR session for which `predicate` holds."""
+        return wait_for(lambda: self._first(IvrSession, predicate), timeout, "an IVR session as expected")
+
+    def wait_call(self, predicate: Callable[[Call], bool], timeout: float = 30) -> Call:
+        """The first call row for which `predicate` holds."""
+        return wait_for(lambda: self._first(Call, predicate), timeout, "a call row as expected")
+
+    def _first(self, table: type[T], predicate: Callable[[T], bool]) -> T | None:
+        assert self.context is not None
+        with self.context.sessions() as db:
+            return next((row for row in db.scalars(select(table)) if predicate(row)), None)
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call row, as dicts (for failure messages)."""

@@ -25,8 +25,8 @@ from typing import Literal
 EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 SDP = (
     "v=0\r\no=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]\r\ns=-\r\n"
-    "c=IN IP[media_ip_type] [media_ip]\r\nt=0 0\r\nm=audio [media_port] RTP/AVP 0 8 101\r\n"
-    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+    "c=IN IP[media_ip_type] [media_ip]\r\nt=0 0\r\nm=audio [media_port] RTP/AVP 8 0 101\r\n"
+    "a=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
     "a=fmtp:101 0-16\r\na=sendrecv\r\n"
 )
 
@@ -44,8 +44,19 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Speech:
+    """Seven seconds of speech (sip-tester's g711a.pcap, PCMA) from `at_ms` after the previous step;
+    the next step follows at once (the audio plays on meanwhile)."""
+
+    at_ms: int = 500
+
+
+SPEECH_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
+
+
+@dataclass(frozen=True)
 class Caller:
-    keys: list[Key] = field(default_factory=list)
+    keys: list[Key | Speech] = field(default_factory=list)
     #: hang up this long after the last key; None: wait for the PBX to hang up (up to wait_bye_ms).
     hangup_after_ms: int | None = None
     wait_bye_ms: int = 60_000
@@ -117,7 +128,9 @@ def caller_scenario(caller: Caller, workdir: Path, label: str) -> str:
     cseq = 2
     for index, key in enumerate(caller.keys):
         steps.append(f'<pause milliseconds="{key.at_ms}"/>')
-        if key.method == "rfc2833":
+        if isinstance(key, Speech):
+            steps.append(f'<nop><action><exec play_pcap_audio="{SPEECH_PCAP}"/></action></nop>')
+        elif key.method == "rfc2833":
             pcap = dtmf_pcap(workdir / f"{label}-key{index}.pcap", key.digit, index)
             steps.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
             steps.append('<pause milliseconds="300"/>')
@@ -165,7 +178,13 @@ def _ok_to_last(code: str = "200 OK", sdp: bool = False) -> str:
 def phone_scenario(phone: Phone) -> str:
     ring_ms = phone.answer_after_ms if phone.answer_after_ms is not None else 3_600_000
     steps = [
-        '<recv request="INVITE" rrs="true"/>',
+        # The phone's own BYE needs the INVITE's From and To (SIPp refuses variables it never uses).
+        '<recv request="INVITE" rrs="true"><action>'
+        '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="invite_from"/>'
+        '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>'
+        "</action></recv>"
+        if phone.hangup_after_ms is not None
+        else '<recv request="INVITE"/>',
         "<send>" + _message(_ok_to_last("180 Ringing")) + "</send>",
         f'<recv request="CANCEL" timeout="{ring_ms}" ontimeout="answer"/>',
         "<send>" + _message(_ok_to_last()) + "</send>",
@@ -183,7 +202,8 @@ def phone_scenario(phone: Phone) -> str:
     else:
         bye = (
             "BYE [next_url] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
-            "From: [last_To:value]\nTo: [last_From:value]\n[last_Call-ID:]\nCSeq: 2 BYE\nMax-Forwards: 70\n"
+            "From: [$invite_to];tag=[pid]SIPpTag01[call_number]\nTo: [$invite_from]\n[last_Call-ID:]\nCSeq: 2 BYE\n"
+            "Max-Forwards: 70\n"
             "Content-Length: 0\n"
         )
         steps += [

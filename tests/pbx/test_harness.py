@@ -23,7 +23,7 @@ def test_a_caller_reaches_a_lawyer_through_the_ivr_and_the_call_is_recorded(pbx:
     pbx.asterisk.cli("queue add member PJSIP/2001 to zonghe")
     phone = pbx.phone("2001", Phone(answer_after_ms=500, hangup_after_ms=None))
     caller = pbx.call(
-        Caller(keys=[Key("1", at_ms=11000), Key("0", at_ms=1500)], hangup_after_ms=10000, number="13900000001")
+        Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], hangup_after_ms=10000, number="13900000001")
     )
     caller.check(90)
     phone.check(30)

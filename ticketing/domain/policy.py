@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ticketing.domain.errors import InvalidInput
 from ticketing.domain.workdays import WorkCalendar
 
 
@@ -18,6 +19,28 @@ class TicketPolicy:
     callback_days: int = 3
     default_finish_days: int = 5
     finish_days: Mapping[str, int] = field(default_factory=dict)
+    #: Each category of categories.yaml with its subcategories; None: no list to check against.
+    categories: Mapping[str, frozenset[str]] | None = None
+
+    def check_category(self, category: str | None, subcategory: str | None) -> None:
+        """Refuse a category that categories.yaml does not list, or a subcategory not of it."""
+        if self.categories is None:
+            return
+        if category is None:
+            if subcategory is not None:
+                raise InvalidInput("小类须与大类一起填写 / a subcategory needs its category", subcategory=subcategory)
+            return
+        if category not in self.categories:
+            raise InvalidInput(
+                f"未知类别「{category}」 / unknown category", category=category, allowed=sorted(self.categories)
+            )
+        if subcategory is not None and subcategory not in self.categories[category]:
+            raise InvalidInput(
+                f"「{subcategory}」不是「{category}」的小类 / subcategory not of this category",
+                category=category,
+                subcategory=subcategory,
+                allowed=sorted(self.categories[category]),
+            )
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()

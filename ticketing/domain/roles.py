@@ -36,6 +36,12 @@ def mask_phone(number: str | None) -> str | None:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
-def phone_as_seen_by(role: Role, number: str | None) -> str | None:
+def sees_in_full(role: Role, own: bool = True) -> bool:
+    """Whether `role` sees a call's or ticket's personal data (number, recordings) in full. A lawyer does
+    only for calls put through to them (`own`), as the screen-pop; supervisors and admins for all."""
+    return role in ROLES_SEEING_FULL_NUMBERS and (own or role is not Role.LAWYER)
+
+
+def phone_as_seen_by(role: Role, number: str | None, own: bool = True) -> str | None:
     """A caller's number as `role` may see it: in full, or masked (the one rule every view applies)."""
-    return number if role in ROLES_SEEING_FULL_NUMBERS else mask_phone(number)
+    return number if sees_in_full(role, own) else mask_phone(number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -10,46 +11,49 @@ from fastapi import APIRouter, Request, Response
 
 from hotline.accounts import authenticate, close_session, open_session
 from hotline.api.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
-from hotline.api.errors import NotAuthenticated, TooManyAttempts
+from hotline.api.errors import NotAuthenticated, ServiceUnavailable, TooManyAttempts
+from hotline.api.login_throttle import FAILURE_WINDOW_S, MAX_FAILURES, count_attempt, failures_key
 from hotline.api.presenters import user_out
 from hotline.api.schemas import LoginRequest, LoginResponse, UserOut
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-#: Failed logins allowed per username and client address within the window.
-MAX_FAILURES = 10
-FAILURE_WINDOW_S = 15 * 60
 
-
-def _failures_key(request: Request, username: str) -> str:
-    client = request.client.host if request.client else "-"
-    return f"hotline:login-failures:{client}:{username}"
-
-
-@router.post("/login", response_model=LoginResponse)
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses={
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many attempts from this address for this username"},
+        503: {"description": "the sign-in limiter (Redis) is unavailable; sign-in is refused until it is back"},
+    },
+)
 def login(
     body: LoginRequest, request: Request, response: Response, session: SessionDep, context: ContextDep
 ) -> LoginResponse:
-    key = _failures_key(request, body.username)
+    # The client address is the connection's; behind a reverse proxy the server takes it from
+    # X-Forwarded-For only when the proxy is listed in HOTLINE_TRUSTED_PROXIES (hotline.cli.serve).
+    key = failures_key(request.client.host if request.client else "-", body.username)
     try:
-        failures = int(context.redis.client.get(key) or 0)
+        attempts = count_attempt(context.redis.client, key)
     except redis.RedisError:
-        failures = 0  # the limiter fails open: a Redis outage must not lock every lawyer out
-        logger.warning("login limiter unavailable (Redis); continuing without it")
-    if failures >= MAX_FAILURES:
+        # Fail closed: without the limiter a password could be guessed at full speed.
+        logger.warning("login limiter unavailable (Redis); sign-in refused until it is back")
+        raise ServiceUnavailable(
+            "登录暂不可用（限流服务不可用），请稍后重试 / sign-in unavailable while Redis is down; retry shortly",
+            component="redis",
+        ) from None
+    if attempts > MAX_FAILURES:
         raise TooManyAttempts(
             "登录失败次数过多，请15分钟后再试 / too many failed sign-ins; try again in 15 minutes",
             retry_after_s=FAILURE_WINDOW_S,
         )
     user = authenticate(session, body.username, body.password)
     if user is None:
-        try:
-            with context.redis.client.pipeline() as pipe:
-                pipe.incr(key).expire(key, FAILURE_WINDOW_S).execute()
-        except redis.RedisError:
-            pass
         raise NotAuthenticated("用户名或密码错误 / wrong username or password")
+    with contextlib.suppress(redis.RedisError):
+        context.redis.client.delete(key)  # a success forgives the earlier failures
     now = datetime.now(UTC)
     lifetime = timedelta(hours=context.settings.session_hours)
     token = open_session(session, user, now, lifetime)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from hotline.api.deps import ContextDep, Desk, QueueName, SessionDep, Supervising
-from hotline.api.periods import local_period
+from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising
+from hotline.api.periods import Day, local_period
 from hotline.api.presenters import kpi_report
 from hotline.api.schemas import KpiReport
-from storage.tables import Call
-from ticketing.domain.roles import phone_as_seen_by
+from storage.tables import Call, User
+from ticketing.domain.roles import phone_as_seen_by, sees_in_full
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -26,8 +25,8 @@ def kpi(
     _actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     granularity: Literal["hour", "day", "month", "all"] = "all",
     by_queue: bool = False,
@@ -39,10 +38,11 @@ def kpi(
 @router.get("/calls", summary="Call records, newest first")
 def calls(
     actor: Desk,
+    user: CurrentUser,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     outcome: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -61,7 +61,7 @@ def calls(
         {
             "linkedid": c.linkedid,
             "direction": c.direction,
-            "caller_number": phone_as_seen_by(actor.role, c.caller_number),
+            "caller_number": phone_as_seen_by(actor.role, c.caller_number, own=_own(c, user)),
             "queue": c.queue,
             "agent_interface": c.agent_interface,
             "lawyer_id": c.lawyer_id,
@@ -74,9 +74,14 @@ def calls(
             "outcome": c.outcome,
             "in_hours": c.in_hours,
             "ivr_path": c.ivr_path,
-            "recording_paths": c.recording_paths,
+            "recording_paths": c.recording_paths if sees_in_full(actor.role, own=_own(c, user)) else [],
             "reconciled_by": c.reconciled_by,
         }
         for c in rows
     ]
     return {"total": total, "page": page, "page_size": page_size, "items": items}
+
+
+def _own(call: Call, user: User) -> bool:
+    """Whether the call was put through to `user` (the screen-pop's rule)."""
+    return call.lawyer_id == user.id or (bool(user.interface) and call.agent_interface == user.interface)

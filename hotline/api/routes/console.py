@@ -26,6 +26,7 @@ from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavail
 from hotline.api.schemas import Body
 from hotline.bridge_client import BridgeError, BridgeRefused, RoutedBridgeClient
 from hotline.consoles.screenpop import GREEN_LABELS, screen_pop
+from hotline.dialing import check_dialable
 from hotline.live.nodes import find_agent, find_call
 from hotline.rosters.service import lawyers_day
 from storage.tables import Call, User
@@ -193,6 +194,7 @@ def transfer(
         raise NotFound(f"通话不存在或已结束 / no call {linkedid} in progress", linkedid=linkedid)
     if actor.role is Role.LAWYER and not _lawyers_call(user, live_call, None):
         raise Forbidden("这不是您接听的通话 / this call was not put through to you", linkedid=linkedid)
+    check_dialable(body.exten, context.settings.transfer_pattern, "transfer target", exten=body.exten)
     try:
         result = RoutedBridgeClient(context.redis.client).transfer(linkedid, body.exten)
     except BridgeError as exc:

@@ -6,7 +6,7 @@ overdue and call-back SLA tables. Downloads are audited like the statistics repo
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import redis
@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hotline.api.deps import ContextDep, QueueName, SessionDep, Supervising
 from hotline.api.downloads import Format, deliver
 from hotline.api.errors import ServiceUnavailable
-from hotline.api.periods import local_period
+from hotline.api.periods import Day, local_period
 from hotline.api.presenters import follow_up_sla, kpi_report, work_page
 from hotline.reports.live import live_state
 from hotline.reports.tables import Table
@@ -47,8 +47,8 @@ def ivr_dropouts(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "json",
 ) -> Response:
     begin, finish = local_period(start, end, context.policy.tz)
@@ -129,8 +129,8 @@ def satisfaction(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "json",
 ) -> Response:
     begin, finish = local_period(start, end, context.policy.tz)
@@ -190,8 +190,8 @@ def kpi_table(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
     granularity: Literal["hour", "day", "month", "all"] = "day",
     by_queue: bool = False,
@@ -224,8 +224,8 @@ def callback_sla_table(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     format: Format = "csv",
 ) -> Response:
     body = follow_up_sla(session, context.policy, start, end, None)

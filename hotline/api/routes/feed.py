@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from hotline.api.errors import NotAuthenticated
 from hotline.api.sessions import signed_in
@@ -44,6 +46,8 @@ router = APIRouter(prefix="/api/feed", tags=["live"])
 BLOCK_MS = 10_000
 BATCH = 500
 RETRY_MS = 3_000
+#: How often an open stream checks that its session is still valid (logout, expiry, account disabled).
+SESSION_RECHECK_S = 5.0
 _ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 TICKET_TYPES = frozenset({"ticket.event", "ticket.escalated"})
 
@@ -87,8 +91,20 @@ async def follow(
     fresh: bool,
     *,
     block_ms: int = BLOCK_MS,
+    still_signed_in: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[str]:
-    """The event-stream text: `retry`, maybe a snapshot, then entries after `start` for ever."""
+    """The event-stream text: `retry`, maybe a snapshot, then entries after `start` until the session
+    ends: `still_signed_in` is asked at least every SESSION_RECHECK_S before anything more goes out,
+    and a stream whose session ended gets an `expired` event and closes."""
+    checked = time.monotonic()
+
+    async def session_ended() -> bool:
+        nonlocal checked
+        if still_signed_in is None or time.monotonic() - checked < SESSION_RECHECK_S:
+            return False
+        checked = time.monotonic()
+        return not await still_signed_in()
+
     yield f"retry: {RETRY_MS}\n\n"
     last = start
     if not fresh:
@@ -101,6 +117,9 @@ async def follow(
         yield sse(await snapshot(), event="snapshot", entry_id=last)
     while True:
         found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
+        if await session_ended():
+            yield sse({"message": "登录已过期，请重新登录 / session ended; sign in again"}, event="expired")
+            return
         if not found:
             yield ": quiet\n\n"
             continue
@@ -152,14 +171,19 @@ async def feed(
             call["caller_number"] = mask_phone(call.get("caller_number"))
         return {"live": state}
 
+    async def still_signed_in() -> bool:
+        again = await asyncio.to_thread(signed_in, request, context)
+        return again is not None and again.actor.user_id == actor.user_id
+
     async def body() -> AsyncIterator[str]:
         client = async_redis_client(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
         keep = lambda entry: entry_visible(entry, actor, stations)  # noqa: E731
+        start = "$" if fresh else str(resume)
         try:
-            async for chunk in follow(client, "$" if fresh else str(resume), keep, snapshot, fresh):
+            async for chunk in follow(client, start, keep, snapshot, fresh, still_signed_in=still_signed_in):
                 yield chunk
-        except (redis.RedisError, OSError) as exc:
-            logger.warning("feed for user %d stopped: Redis unavailable (%s)", actor.user_id, exc)
+        except (redis.RedisError, OSError, DBAPIError) as exc:
+            logger.warning("feed for user %d stopped: Redis or the database unavailable (%s)", actor.user_id, exc)
             yield sse({"message": "实时数据中断，正在重连 / live feed interrupted; reconnecting"}, event="failure")
         finally:
             # Starlette cancels the stream when the browser leaves; close the connection regardless.

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, PageNumber, PageSize, SessionDep, Supervising
 from hotline.api.errors import ApiError
+from hotline.api.periods import Day
 from hotline.api.presenters import follow_up_sla
 from hotline.api.schemas import Body, FollowUpSlaReport, FollowUpTaskOut, FollowUpTaskPage, Linkedid, Note
 from hotline.bootstrap import Context
-from hotline.dialing import classify_dial_error
+from hotline.dialing import check_dialable, classify_dial_error
 from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import AlreadyCompleted
@@ -94,8 +95,8 @@ def sla(
     _actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     working_days: Annotated[int | None, Query(ge=1, le=30, description="N; default from categories.yaml")] = None,
 ) -> dict[str, Any]:
     return follow_up_sla(session, context.policy, start, end, working_days)
@@ -156,7 +157,14 @@ def add_attempt(
         504: {"description": "the bridge did not answer in time"},
     },
 )
-def dial(task_id: TaskId, actor: Desk, user: CurrentUser, session: SessionDep, dialer: DialerDep) -> dict[str, Any]:
+def dial(
+    task_id: TaskId,
+    actor: Desk,
+    user: CurrentUser,
+    session: SessionDep,
+    dialer: DialerDep,
+    context: ContextDep,
+) -> dict[str, Any]:
     task = get_task(session, actor, task_id)
     if task.status != FollowUpStatus.PENDING.value:
         status = FollowUpStatus(task.status)
@@ -178,6 +186,7 @@ def dial(task_id: TaskId, actor: Desk, user: CurrentUser, session: SessionDep, d
             f"工单 {task.ticket.code} 没有来电号码 / the ticket has no caller number",
             task_id=task.id,
         )
+    check_dialable(number, context.settings.callback_number_pattern, "call-back number", task_id=task.id)
     variables = {"HOTLINE_CALLBACK_TASK": str(task.id), "HOTLINE_TICKET": task.ticket.code}
     try:
         call_id = dialer.originate_callback(lawyer_interface=user.interface, number=number, variables=variables)

@@ -1,25 +1,85 @@
-"""Health: is the database reachable, is Redis, which mode are we in, can we transcribe."""
+"""Health: every component the hotline needs, each with a status monitoring can alert on.
+
+`status` is `ok` only when every component is ok; `degraded` when the API answers but something
+behind it is not working (no job worker, a queue falling behind, the bridge or IVR not running, the
+PBX disconnected); `down` (HTTP 503) when the database or Redis is unreachable and the API itself
+cannot work. The same facts per component are under `components`.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from rq import Queue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.api.deps import ContextDep
 from hotline.asr.model import asr_status
+from hotline.bootstrap import Context
 from hotline.bridge_client import BridgeClient
+from hotline.jobs.outbox import owed
+from hotline.jobs.pool import DEFAULT_QUEUES, alive_workers
+from hotline.jobs.transcription import ASR_QUEUE
 from hotline.redis_conn import redis_status
+from hotline.supervise import IVR_ALIVE_KEY, STATUS
 
 router = APIRouter(tags=["health"])
 
+#: A job waiting longer than this in a queue the workers serve means they are not keeping up.
+QUEUE_AGE_LIMIT_S = 60.0
 
-@router.get("/api/health", summary="Database and Redis status; 503 when either is down")
+
+@router.get(
+    "/api/health",
+    summary="Each component's status (database, Redis, workers and queues, bridge, IVR); 503 when the API cannot work",
+    responses={503: {"description": "the database or Redis is down"}},
+)
 def health(context: ContextDep) -> JSONResponse:
+    database = _database(context)
+    redis_state = redis_status(context.redis)
+    components = {
+        "database": {"status": "ok" if database["ok"] else "down", **database},
+        "redis": {"status": "ok" if redis_state["ok"] else "down", **redis_state},
+    }
+    if redis_state["ok"]:
+        components["workers"] = _workers(context, database["ok"])
+        components["bridge"] = bridge_component(_bridge_heartbeat(context))
+        components["ivr"] = _ivr(context)
+    else:
+        for name in ("workers", "bridge", "ivr"):
+            components[name] = {"status": "unknown", "reason": "Redis unavailable"}
+    for name, supervised in STATUS.items():  # what this process supervises: restarts and why
+        components.setdefault(name, {"status": "ok" if supervised.running else "degraded"})
+        components[name]["supervised"] = supervised.as_dict()
+    statuses = {c["status"] for c in components.values()}
+    overall = "down" if "down" in statuses else "ok" if statuses == {"ok"} else "degraded"
+    bridge = components["bridge"]
+    body = {
+        "status": overall,
+        "env": context.settings.env,
+        "pbx": (
+            "simulated (demo mode: built-in AMI simulator and simulated callers)"
+            if context.settings.demo_mode
+            else f"asterisk {context.settings.ami_host}"
+        ),
+        "bridge": {k: bridge[k] for k in ("running", "connected", "source", "error") if k in bridge},
+        "database": database,
+        "redis": redis_state,
+        # Optional: without a model the service runs, and this says how to enable transcription.
+        "asr": asr_status(context.settings),
+        "components": components,
+    }
+    return JSONResponse(body, status_code=503 if overall == "down" else 200)
+
+
+def _database(context: Context) -> dict[str, Any]:
     database: dict[str, Any] = {"backend": context.engine.dialect.name}
     try:
         with context.engine.connect() as connection:
@@ -27,31 +87,76 @@ def health(context: ContextDep) -> JSONResponse:
         database["ok"] = True
     except SQLAlchemyError as exc:
         database.update(ok=False, error=str(exc.__cause__ or exc).splitlines()[0])
-    redis = redis_status(context.redis)
-    ok = database["ok"] and redis["ok"]
-    body = {
-        "status": "ok" if ok else "degraded",
-        "env": context.settings.env,
-        "pbx": (
-            "simulated (demo mode: built-in AMI simulator and simulated callers)"
-            if context.settings.demo_mode
-            else f"asterisk {context.settings.ami_host}"
-        ),
-        "bridge": _bridge(context),
-        "database": database,
-        "redis": redis,
-        # Optional: without a model the service runs, and this says how to enable transcription.
-        "asr": asr_status(context.settings),
+    return database
+
+
+def _workers(context: Context, database_ok: bool) -> dict[str, Any]:
+    """Live workers, each queue's length and the age of its oldest job, and what the outbox still owes."""
+    client = context.redis.client
+    workers = alive_workers(client)
+    served = {q for w in workers for q in w.get("queues", [])}
+    queues = {}
+    now = time.time()
+    for name in [*DEFAULT_QUEUES, ASR_QUEUE]:
+        queue = Queue(name, connection=client)
+        oldest = None
+        first = queue.get_job_ids(0, 1)
+        if first:
+            job = queue.fetch_job(first[0])
+            if job is not None and job.enqueued_at is not None:
+                oldest = round(max(0.0, now - job.enqueued_at.replace(tzinfo=UTC).timestamp()), 1)
+        queues[name] = {"waiting": queue.count, "oldest_s": oldest, "served": name in served}
+    problems = [f"no worker serves {q}" for q in DEFAULT_QUEUES if q not in served]
+    problems += [
+        f"{q} oldest job waiting {v['oldest_s']} s"
+        for q, v in queues.items()
+        if v["oldest_s"] is not None and v["oldest_s"] > QUEUE_AGE_LIMIT_S
+    ]
+    outbox: dict[str, Any] = {}
+    if database_ok:
+        with context.sessions() as session:
+            outbox = owed(session, datetime.now(UTC))
+        if outbox["failed"]:
+            problems.append(f"{outbox['failed']} outbox messages failed for good")
+    return {
+        "status": "degraded" if problems else "ok",
+        "count": len(workers),
+        "queues": queues,
+        "outbox": outbox,
+        "problems": problems,
     }
-    return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _bridge(context: Any) -> dict[str, Any]:
-    """The telephony bridge's heartbeat: not part of the status code (the API works without it)."""
+def _bridge_heartbeat(context: Context) -> dict[str, Any] | None:
     try:
-        status = BridgeClient(context.redis.client).status()
+        return BridgeClient(context.redis.client).status()
     except redis.RedisError:
-        return {"running": False, "error": "Redis unavailable"}
-    if status is None:
-        return {"running": False}
-    return {"running": True, "connected": bool(status.get("connected")), "source": status.get("source")}
+        return None
+
+
+def bridge_component(heartbeat: dict[str, Any] | None) -> dict[str, Any]:
+    """The bridge's status from its heartbeat (hotline.bridge.actions writes it; None: no bridge).
+
+    Running and connected to the PBX is ok; running without the PBX, or not running, is degraded.
+    Whatever else the heartbeat says about the PBX link (`reason`, `since`, ...) is passed through.
+    """
+    if heartbeat is None:
+        return {"status": "degraded", "running": False, "reason": "no telephony bridge is running"}
+    connected = bool(heartbeat.get("connected"))
+    component = {
+        **{k: v for k, v in heartbeat.items() if k not in ("status", "running", "connected")},
+        "status": "ok" if connected else "degraded",
+        "running": True,
+        "connected": connected,
+        "source": heartbeat.get("source"),
+    }
+    if not connected:
+        component.setdefault("reason", "the bridge is not connected to the PBX")
+    return component
+
+
+def _ivr(context: Context) -> dict[str, Any]:
+    raw = context.redis.client.get(IVR_ALIVE_KEY.format(node="default"))
+    if raw is None:
+        return {"status": "degraded", "running": False, "reason": "the IVR's FastAGI server is not listening"}
+    return {"status": "ok", "running": True, **json.loads(raw)}

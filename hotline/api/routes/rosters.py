@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 
 from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising
 from hotline.api.errors import ApiError
+from hotline.api.periods import Day
 from hotline.bridge_client import BridgeError, RoutedBridgeClient
 from hotline.rosters import service
 from hotline.rosters.reader import MAX_FILE_BYTES, RosterFileError
@@ -37,7 +38,7 @@ def shifts_of_day(
     actor: Desk,
     session: SessionDep,
     context: ContextDep,
-    day: Annotated[date | None, Query(alias="date", description="default: today")] = None,
+    day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> dict[str, Any]:
     day = day or _today(context)
     own = actor.user_id if actor.role is Role.LAWYER else None
@@ -57,8 +58,8 @@ def coverage(
     _actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     queue: QueueName = None,
 ) -> dict[str, Any]:
     start = start or end or _today(context)

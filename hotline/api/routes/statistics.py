@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from hotline.api.deps import ContextDep, SessionDep, Supervising
 from hotline.api.downloads import Format, deliver
-from hotline.api.periods import local_days
+from hotline.api.periods import Day, Month, local_days
 from hotline.api.schemas import ExportOut
 from hotline.bootstrap import Context
 from hotline.reports.tables import Table
@@ -30,7 +30,6 @@ from ticketing.statistics import (
 router = APIRouter(prefix="/api/statistics", tags=["statistics"])
 
 CategoryName = Annotated[str | None, Query(max_length=32)]
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _days(start: date | None, end: date | None, context: Context) -> tuple[date, date]:
@@ -44,8 +43,8 @@ def topics(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     granularity: Granularity = "day",
     category: CategoryName = None,
     station_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="this station and all below")] = None,
@@ -95,8 +94,8 @@ def stations(
     actor: Supervising,
     session: SessionDep,
     context: ContextDep,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     category: CategoryName = None,
     format: Format = "json",
 ) -> Response:

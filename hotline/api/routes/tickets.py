@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
 from hotline.api.deps import ContextDep, CurrentActor, Desk, PageNumber, PageSize, SessionDep, TicketCode
+from hotline.api.periods import Day
 from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
     CategoryRequest,
@@ -20,7 +22,8 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
-from storage.tables import Ticket
+from storage.tables import Ticket, TicketIdempotencyKey
+from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
 from ticketing.routing.labels import set_category
@@ -29,13 +32,66 @@ from ticketing.tickets import NewTicket, create_ticket, get_ticket, transition_t
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
 
-@router.post("", status_code=201, response_model=TicketDetail, summary="Accept a ticket (受理)")
-def create(body: TicketCreate, actor: Desk, session: SessionDep, context: ContextDep) -> TicketDetail:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,200}$",
+        description="any unique string (a UUID); a retry with the same key returns the ticket the first request made",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketDetail,
+    summary="Accept a ticket (受理)",
+    responses={
+        422: {"description": "invalid fields, an unknown category or call"},
+        503: {"description": "the database is unavailable; retry with the same Idempotency-Key"},
+    },
+)
+def create(
+    body: TicketCreate,
+    actor: Desk,
+    session: SessionDep,
+    context: ContextDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketDetail:
+    if idempotency_key is not None:
+        earlier = _ticket_for_key(session, actor, idempotency_key)
+        if earlier is not None:
+            response.headers["Idempotent-Replayed"] = "true"
+            return read_ticket(session, actor, earlier)
     now = datetime.now(UTC)
     new = NewTicket(**body.model_dump())
-    ticket = create_ticket(session, actor, new, context.policy, now)
-    session.commit()
-    return read_ticket(session, actor, ticket.code)
+    try:
+        ticket = create_ticket(session, actor, new, context.policy, now)
+        if idempotency_key is not None:
+            session.add(TicketIdempotencyKey(user_id=actor.user_id, key=idempotency_key, ticket_id=ticket.id))
+            session.flush()
+        # The answer is read inside the transaction: once the commit succeeds nothing else can fail,
+        # so a saved ticket is never reported as an error.
+        detail = read_ticket(session, actor, ticket.code)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same key, committed by a concurrent retry: answer with its ticket
+        earlier = _ticket_for_key(session, actor, idempotency_key) if idempotency_key else None
+        if earlier is None:
+            raise
+        response.headers["Idempotent-Replayed"] = "true"
+        return read_ticket(session, actor, earlier)
+    return detail
+
+
+def _ticket_for_key(session: Session, actor: Actor, key: str) -> str | None:
+    return session.scalar(
+        select(Ticket.code)
+        .join(TicketIdempotencyKey, TicketIdempotencyKey.ticket_id == Ticket.id)
+        .where(TicketIdempotencyKey.user_id == actor.user_id, TicketIdempotencyKey.key == key)
+    )
 
 
 @router.get("", response_model=Page, summary="List tickets the caller may see")
@@ -48,8 +104,8 @@ def list_tickets(
     channel: Channel | None = None,
     station_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     mine: bool = False,
-    created_from: date | None = None,
-    created_to: date | None = None,
+    created_from: Day | None = None,
+    created_to: Day | None = None,
     q: Annotated[str | None, Query(max_length=100, description="code or words in the description")] = None,
     page: PageNumber = 1,
     page_size: PageSize = 50,
@@ -114,8 +170,9 @@ def transition(
         result=body.result,
         note=body.note,
     )
+    detail = read(code, actor, session)  # before the commit, as in create
     session.commit()
-    return read_ticket(session, actor, code)
+    return detail
 
 
 @router.post(

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
-from hotline.accounts import AccountError, create_user
-from hotline.api.deps import SessionDep, require_roles
+from hotline.accounts import AccountError, InvalidAccount, create_user
+from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
+from hotline.api.login_throttle import unlock
 from hotline.api.presenters import user_out
 from hotline.api.schemas import UserCreate, UserOut
 from storage.tables import User
 from ticketing.domain.access import Actor
+from ticketing.domain.errors import InvalidInput, NotFound
 from ticketing.domain.roles import Role
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
@@ -34,7 +38,27 @@ def add_user(
         user = create_user(
             session, body.username, body.password, body.role, body.display_name, body.station_code, body.interface
         )
+    except InvalidAccount as exc:
+        raise InvalidInput(str(exc), username=body.username) from None
     except AccountError as exc:
         raise Conflict(str(exc), username=body.username) from None
     session.commit()
     return user_out(user)
+
+
+@router.delete(
+    "/{username}/lockout",
+    summary="Lift the sign-in lock of an account (failed attempts from any address are forgotten)",
+    responses={404: {"description": "no such user"}},
+)
+def unlock_user(
+    username: Annotated[str, Path(max_length=64)],
+    _actor: Annotated[Actor, Depends(require_roles(Role.ADMIN))],
+    session: SessionDep,
+    context: ContextDep,
+) -> dict[str, object]:
+    if session.scalar(select(User.id).where(User.username == username)) is None:
+        raise NotFound(f"无此用户 / no user {username!r}", username=username)
+    cleared = unlock(context.redis.client, username)
+    logger.info("sign-in lock of user %s lifted by user %d (%d addresses)", username, _actor.user_id, cleared)
+    return {"username": username, "addresses_unlocked": cleared}

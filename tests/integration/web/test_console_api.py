@@ -143,3 +143,17 @@ def test_scripted_calls_are_for_supervisors_in_demo_mode(
     assert response.status_code == 409
     with context.sessions() as session:
         assert session.scalar(select(Ticket)) is None and session.scalar(select(IvrSession)) is None
+
+
+def test_transfers_go_only_to_configured_extensions(
+    context: Context, client: TestClient, staff: dict[str, Staff]
+) -> None:
+    _ringing_call(context)
+    headers = staff["supervisor"].headers
+    for exten in ("0096112345678", "9001", "12345#"):
+        refused = client.post(f"/api/console/calls/{LINKEDID}/transfer", json={"exten": exten}, headers=headers)
+        assert refused.status_code == 422, exten
+        assert refused.json()["error"]["id"] == "invalid_input"
+    # An allowed target goes on to the bridge (none runs in this test: 503 says so).
+    allowed = client.post(f"/api/console/calls/{LINKEDID}/transfer", json={"exten": "12345"}, headers=headers)
+    assert allowed.status_code == 503

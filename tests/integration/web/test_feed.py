@@ -76,3 +76,34 @@ def test_the_stream_sends_a_snapshot_then_new_entries_and_resumes_after_an_id(co
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_an_open_stream_ends_when_its_session_does(context: Context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hotline.api.routes.feed
+
+    monkeypatch.setattr(hotline.api.routes.feed, "SESSION_RECHECK_S", 0.0)
+    signed = {"in": True}
+
+    async def still_signed_in() -> bool:
+        return signed["in"]
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(context.redis.url)
+
+        async def snapshot() -> dict[str, Any]:
+            return {"live": None}
+
+        stream = follow(client, "$", lambda e: True, snapshot, True, block_ms=50, still_signed_in=still_signed_in)
+        assert (await anext(stream)).startswith("retry")
+        assert "snapshot" in await anext(stream)
+        await client.xadd(FEED_STREAM, {"data": json.dumps({"type": "call", "linkedid": "1.1"})})
+        while "1.1" not in (chunk := await anext(stream)):
+            assert chunk.startswith(":")
+        signed["in"] = False  # logged out (or expired) while the stream is open
+        await client.xadd(FEED_STREAM, {"data": json.dumps({"type": "call", "linkedid": "2.2"})})
+        rest = [chunk async for chunk in stream]  # the stream ends by itself
+        assert not any("2.2" in chunk for chunk in rest)
+        assert _events(rest)[-1]["event"] == "expired"
+        await client.aclose()
+
+    asyncio.run(scenario())

@@ -146,3 +146,19 @@ def test_an_overflow_transfer_is_not_counted_as_an_answer_in_the_queue() -> None
     tracker.handle({**outside, "Event": "Hangup", "Timestamp": "200"})
     call = tracker.handle({**caller, "Event": "Hangup", "Timestamp": "200"})
     assert call is not None and call.offered_at is None  # not offered to a queue: not in the KPIs
+
+
+def test_an_after_hours_overflow_stays_a_closed_hours_call_when_the_other_line_answers() -> None:
+    tracker = CallTracker()
+    caller = {"Linkedid": "9.1", "Uniqueid": "9.1", "Channel": "PJSIP/carrier-00000001"}
+    outside = {"Linkedid": "9.1", "Uniqueid": "9.2", "Channel": "PJSIP/carrier-00000002"}
+    tracker.handle({**caller, "Event": "Newchannel", "ChannelState": "4", "Timestamp": "100"})
+    for variable, value in (("HOTLINE_CLOSED", "1"), ("HOTLINE_QUEUE", "tibetan"), ("HOTLINE_OVERFLOW", "02886120000")):
+        tracker.handle({**caller, "Event": "VarSet", "Variable": variable, "Value": value, "Timestamp": "110"})
+    tracker.handle({**outside, "Event": "Newchannel", "ChannelState": "0", "Timestamp": "118"})
+    tracker.handle({**outside, "Event": "BridgeEnter", "BridgeNumChannels": "1", "Timestamp": "119"})
+    tracker.handle({**caller, "Event": "BridgeEnter", "BridgeNumChannels": "2", "Timestamp": "119"})
+    tracker.handle({**outside, "Event": "Hangup", "Timestamp": "150"})
+    call = tracker.handle({**caller, "Event": "Hangup", "Timestamp": "150"})
+    assert call is not None and call.outcome is Outcome.CLOSED_HOURS
+    assert (call.queue, call.answered_at, call.agent_interface, call.offered_at) == ("tibetan", None, None, 100.0)

@@ -62,3 +62,11 @@ def test_ami_events_carry_the_timestamp_the_bridge_times_calls_by() -> None:
     manager = configparser.ConfigParser()
     manager.read(ASTERISK / "manager.conf")
     assert manager["general"]["timestampevents"] == "yes"
+
+
+def test_webrtc_endpoints_allow_only_codecs_every_asterisk_can_translate() -> None:
+    """codec_opus is not part of an Asterisk built from source: a browser choosing opus would be dropped."""
+    pjsip = (ASTERISK / "pjsip.conf").read_text(encoding="utf-8")
+    template = pjsip.split("[lawyer-endpoint](!)", 1)[1].split("\n[", 1)[0]
+    allowed = [line.split("=", 1)[1].strip() for line in template.splitlines() if line.startswith("allow")]
+    assert allowed == ["ulaw,alaw"]

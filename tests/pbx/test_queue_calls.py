@@ -1,0 +1,95 @@
+"""Queue calls on a real Asterisk, answered, abandoned and rung without an answer, recorded; the
+hotline's call rows and `/api/kpi` against Asterisk's own `queue show` counters for the same calls."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from hotline.accounts import create_user
+from hotline.app import create_app
+from storage.tables import OutboxMessage
+from tests.pbx.harness import HotlinePbx
+from tests.pbx.sipp import Caller, Key, Phone
+from ticketing.domain.events import RecordingFinished
+from ticketing.domain.roles import Role
+
+#: After the topic key: "connecting" (4.9 s) and the wait announcement, then the queue.
+IN_QUEUE_MS = 14_000
+
+
+def topic_caller(topic_key: str, number: str, stay_ms: int) -> Caller:
+    """法律咨询 (1) then a topic: 1 婚姻家庭 → family, 2 劳动争议 → labour, 3 房产 → property."""
+    keys = [Key("1", at_ms=2000), Key("1", at_ms=1500), Key(topic_key, at_ms=1500)]
+    return Caller(keys=keys, hangup_after_ms=IN_QUEUE_MS + stay_ms, number=number)
+
+
+def queue_counters(text: str) -> dict[str, int]:
+    """C (completed) and A (abandoned) from one queue's `queue show` line."""
+    match = re.search(r"C:(\d+), A:(\d+)", text)
+    assert match, text
+    return {"completed": int(match.group(1)), "abandoned": int(match.group(2))}
+
+
+def test_answered_abandoned_and_unanswered_calls_match_asterisk(pbx: HotlinePbx) -> None:
+    asterisk = pbx.asterisk
+    asterisk.cli("queue add member PJSIP/2001 to family")  # answers
+    asterisk.cli("queue add member PJSIP/2002 to labour")  # rings, never answered (queues.conf timeout 20 s)
+    asterisk.cli("queue add member PJSIP/2003 to property")  # rings, never answered
+    answering = pbx.phone("2001", Phone(answer_after_ms=1000))
+    pbx.phone("2002", Phone(answer_after_ms=None, calls=5))
+    pbx.phone("2003", Phone(answer_after_ms=None, calls=5))
+    runs = [
+        pbx.call(topic_caller("1", "13900006001", stay_ms=6_000)),  # answered after 1 s, talks ~5 s
+        pbx.call(topic_caller("2", "13900006002", stay_ms=26_000)),  # outlasts one 20 s ring: RNA, then abandons
+        pbx.call(topic_caller("3", "13900006003", stay_ms=4_000)),  # abandons while the phone rings
+    ]
+    for run in runs:
+        run.check(90)
+    answering.check(30)
+
+    answered = pbx.call_row(caller_number="13900006001")
+    unanswered = pbx.call_row(caller_number="13900006002")
+    abandoned = pbx.call_row(caller_number="13900006003")
+    assert (answered.outcome, answered.queue, answered.agent_interface) == ("answered", "family", "PJSIP/2001")
+    assert answered.talk_seconds is not None and answered.talk_seconds > 2
+    assert (unanswered.outcome, unanswered.queue) == ("ring_no_answer_abandoned", "labour")
+    assert (abandoned.outcome, abandoned.queue) == ("abandoned", "property")
+
+    # Asterisk counted the same.
+    assert queue_counters(asterisk.cli("queue show family")) == {"completed": 1, "abandoned": 0}
+    assert queue_counters(asterisk.cli("queue show labour")) == {"completed": 0, "abandoned": 1}
+    assert queue_counters(asterisk.cli("queue show property")) == {"completed": 0, "abandoned": 1}
+
+    # The answered call was recorded (MixMonitor) and its recording queued for transcription.
+    assert answered.recording_paths
+    recording = asterisk.monitor_dir / Path(answered.recording_paths[0]).name
+    assert recording.exists() and recording.stat().st_size > 0
+    assert pbx.context is not None
+    with pbx.context.sessions() as db:
+        finished = [m for m in db.scalars(select(OutboxMessage)) if m.event == RecordingFinished.name]
+    # RecordingFinished starts the transcription job (hotline.jobs.events); one per call that was queued.
+    assert len(finished) == 3
+    assert any(answered.linkedid in json.dumps(message.args) for message in finished)
+
+    # /api/kpi, as a supervisor sees it.
+    with pbx.context.sessions.begin() as db:
+        create_user(db, "boss", "correct-horse-12348", Role.SUPERVISOR)
+    with TestClient(create_app(pbx.context)) as client:
+        token = client.post("/api/auth/login", json={"username": "boss", "password": "correct-horse-12348"}).json()
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        today = datetime.now(ZoneInfo(pbx.context.settings.timezone)).date().isoformat()
+        rows = {}
+        for queue in ("family", "labour", "property"):
+            response = client.get("/api/kpi", params={"start": today, "end": today, "queue": queue}, headers=headers)
+            assert response.status_code == 200, response.text
+            [rows[queue]] = response.json()["rows"]
+    assert (rows["family"]["offered"], rows["family"]["answered"], rows["family"]["abandoned"]) == (1, 1, 0)
+    assert (rows["labour"]["offered"], rows["labour"]["answered"], rows["labour"]["abandoned"]) == (1, 0, 1)
+    assert (rows["property"]["offered"], rows["property"]["answered"], rows["property"]["abandoned"]) == (1, 0, 1)
