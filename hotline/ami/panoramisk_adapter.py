@@ -11,8 +11,15 @@ panoramisk logs in and carries actions and their futures; this adapter fixes wha
 3. Originate without an explicit `Async` raises KeyError inside the protocol and drops the
    connection. `AmiClient.action` always sets `Async`.
 4. Its reconnect loop retries forever at a fixed interval and its pinger never checks the answer.
-   Here the connection just reports that it was lost; the bridge reconnects with capped exponential
-   backoff and resynchronises (hotline/bridge/service.py, hotline/bridge/resync.py).
+   Worse, a connect that fails schedules its own retry, so every failed attempt of ours left a
+   Manager reconnecting and logging in by itself (six sessions after a 20 s outage, each feeding the
+   same events). Here nothing retries behind the caller's back: `AmiClient.connect` opens exactly
+   one TCP connection, and a lost connection is only reported; the bridge decides when to try again
+   (hotline/bridge/service.py, hotline/bridge/resync.py) and resynchronises.
+5. Its `connect()` sends Login from a done-callback and clears `authenticated_future` when the
+   answer arrives, so a caller awaiting that future can find it already gone (under uvloop with a
+   prompt Asterisk, 42 of 100 logins were reported as failed although Asterisk accepted them).
+   `AmiClient.connect` sends Login itself and awaits the future it got back.
 
 Events do not go through panoramisk's Message/dispatch at all: they are handed to a sink in stream
 order, batched per TCP read, and parsed only when the sink's selector wants them (most of
@@ -27,6 +34,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,11 +72,19 @@ class AmiActionError(Exception):
 
 
 class AmiTimeout(AmiActionError):
-    pass
+    """No answer in time (Asterisk did not refuse anything)."""
+
+    def __init__(self, action: str, message: str, response: Any = None) -> None:
+        super().__init__(action, message, response)
+        self.args = (f"{action}: {message}",)
 
 
 class AmiConnectionLost(AmiActionError):
-    pass
+    """The connection is gone, or went before the answer came (Asterisk did not refuse anything)."""
+
+    def __init__(self, action: str, message: str, response: Any = None) -> None:
+        super().__init__(action, message, response)
+        self.args = (f"{action}: {message}",)
 
 
 @dataclass
@@ -106,10 +122,16 @@ _LATE_EVENTS = frozenset({"OriginateResponse"})
 
 
 class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
+    def __init__(self, manager: _Manager | None = None) -> None:
+        super().__init__()
+        self._manager = manager
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._decoder = FrameDecoder()
         self.skipped = 0
+        if self._manager is not None:
+            self._manager.attach(self)  # before any byte is read: the banner, then Login's answer
 
     def data_received(self, data: bytes) -> None:
         received_at = time.monotonic()
@@ -122,6 +144,8 @@ class SplitSafeProtocol(AMIProtocol):  # type: ignore[misc]
             if isinstance(piece, bytes):
                 name = event_name(piece)
                 if name is not None and b"\r\nActionID: " not in piece:
+                    if name == b"FullyBooted" and client is not None:
+                        client.booted.set()
                     if sink is not None:
                         fields, bad = parse_fields(piece)
                         if bad:
@@ -180,9 +204,27 @@ class _Collector:
 
 
 class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk's Manager without its fixed-interval reconnect and its unchecked pinger."""
+    """panoramisk's Manager as a holder of one protocol: no connect of its own (it retries and logs
+    in behind our back), no reconnect on loss, no unchecked pinger."""
 
     client: AmiClient
+
+    def connect(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NotImplementedError("AmiClient.connect opens the connection")
+
+    def connection_made(self, _future: Any) -> None:
+        raise NotImplementedError("AmiClient.connect opens the connection")
+
+    def attach(self, protocol: SplitSafeProtocol) -> None:
+        """What panoramisk's connection_made does with a new protocol, without its Login and retries."""
+        self._connected = True
+        self.protocol = protocol
+        protocol.queue = deque()
+        protocol.factory = self
+        protocol.log = self.log
+        protocol.config = self.config
+        protocol.encoding = self.encoding = self.config["encoding"]
+        self.responses = protocol.responses = {}
 
     def ping(self) -> None:
         self.pinger = None  # the bridge pings and checks the answer itself
@@ -213,14 +255,16 @@ class AmiClient:
             port=port,
             username=username,
             secret=secret,
-            ping_delay=3600,
-            protocol_factory=SplitSafeProtocol,
             encoding="utf8",
         )
         self.manager.client = self
         self.sink = sink
         self.selector = selector
         self.lost = asyncio.Event()
+        #: Asterisk sent FullyBooted: at once after Login when it is up, at the end of its start-up
+        #: when it is still loading modules (actions such as QueueStatus are unknown until then).
+        #: A selector must keep FullyBooted for this to be seen.
+        self.booted = asyncio.Event()
         self._ordered: dict[str, _Collector] = {}
 
     def on_event(self, handler: Callable[[dict[str, str]], Any]) -> None:
@@ -234,16 +278,30 @@ class AmiClient:
         self.sink = sink
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        """Connect and log in once; raise OSError, TimeoutError or AmiActionError (bad credentials)."""
+        """Open one TCP connection and log in, or raise: OSError (nobody listening), TimeoutError,
+        AmiConnectionLost (closed before Login was answered), AmiActionError (credentials refused).
+
+        Nothing is left behind when it fails: no retry, no second session."""
         self.lost.clear()
-        self.manager.loop = asyncio.get_running_loop()
-        await asyncio.wait_for(self.manager.connect(), timeout)
-        await asyncio.sleep(0)  # panoramisk sends Login from the connect task's done-callback
-        future = self.manager.authenticated_future
-        if future is None:
+        loop = self.manager.loop = asyncio.get_running_loop()
+        config = self.manager.config
+        await asyncio.wait_for(
+            loop.create_connection(lambda: SplitSafeProtocol(self.manager), config["host"], config["port"]), timeout
+        )
+        login = self.manager.send_action(
+            {"Action": "Login", "Username": config["username"], "Secret": config["secret"], "Events": "on"}
+        )
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            await asyncio.wait({login, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if not login.done():
             self.close()
-            raise AmiActionError("Login", "the connection failed before Login was sent")
-        response = await asyncio.wait_for(future, timeout)
+            if self.lost.is_set():
+                raise AmiConnectionLost("Login", "Asterisk closed the connection before answering Login")
+            raise TimeoutError(f"Login not answered within {timeout:g} s")
+        response = login.result()
         if not response.success:
             self.close()
             raise AmiActionError("Login", response.message or "Authentication failed", response)

@@ -30,6 +30,10 @@ BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 LOGIN_FAILURE_DELAY_S = 1.0
 
 
+#: As Asterisk 22 words it (trace 01-login-ok), after Login or at the end of its start-up.
+FULLY_BOOTED = [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Status", "Fully Booted")]
+
+
 def encode(headers: list[tuple[str, str]]) -> bytes:
     return "".join(f"{key}: {value}\r\n" for key, value in headers).encode() + b"\r\n"
 
@@ -98,6 +102,9 @@ class AmiSimulator:
     silent: set[str] = field(default_factory=set)
     #: False: connections are closed as soon as they open, as when Asterisk is down.
     accepting: bool = True
+    #: False: Asterisk still starting. Logins are accepted, but FullyBooted waits for `boot()` and
+    #: the queue actions are unknown (app_queue is not loaded yet).
+    booted: bool = True
     #: Learn channels and queues from the events sent, to answer CoreShowChannels and QueueStatus.
     track_state: bool = True
     state: SimState = field(default_factory=SimState)
@@ -126,6 +133,13 @@ class AmiSimulator:
             with contextlib.suppress(ConnectionError):
                 await client.writer.wait_closed()
         self._clients.clear()
+
+    async def boot(self) -> None:
+        """Finish starting: the queue actions work, and every session gets FullyBooted."""
+        self.booted = True
+        for client in list(self._clients):
+            if client.logged_in and client.events:
+                client.writer.write(encode(FULLY_BOOTED))
 
     @property
     def logged_in_clients(self) -> int:
@@ -198,8 +212,8 @@ class AmiSimulator:
                 client.logged_in = True
                 client.events = (action.get("Events") or "on").lower() not in ("off", "no", "0", "false")
                 write(encode([("Response", "Success"), *action_id, ("Message", "Authentication accepted")]))
-                if client.events:
-                    write(encode([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Status", "Fully Booted")]))
+                if client.events and self.booted:
+                    write(encode(FULLY_BOOTED))
                 return True
             await asyncio.sleep(LOGIN_FAILURE_DELAY_S)
             write(encode([("Response", "Error"), *action_id, ("Message", "Authentication failed")]))
@@ -209,6 +223,9 @@ class AmiSimulator:
             return True
         if not client.logged_in:
             write(encode([("Response", "Error"), *action_id, ("Message", "Permission denied")]))
+        elif not self.booted and lowered.startswith("queue"):
+            message = f"Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
+            write(encode([("Response", "Error"), *action_id, ("Message", message)]))
         elif lowered == "ping":
             write(encode([("Response", "Success"), *action_id, ("Ping", "Pong"), ("Timestamp", f"{self.clock():.6f}")]))
         elif lowered == "logoff":

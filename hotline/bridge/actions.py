@@ -79,6 +79,7 @@ class ActionServer:
         self.status = status
         self.action_timeout_s = action_timeout_s
         self.handled = 0
+        self._beat = asyncio.Event()
         self._handlers: dict[str, Callable[[AmiClient, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
             "originate_callback": self._originate_callback,
             "queue_add": self._queue_add,
@@ -95,14 +96,23 @@ class ActionServer:
     async def run(self) -> None:
         await asyncio.gather(self._heartbeat(), self._serve())
 
+    def beat(self) -> None:
+        """Write the heartbeat now (the link to Asterisk came up or went down: /api/health shows it)."""
+        self._beat.set()
+
     async def _heartbeat(self) -> None:
         key = ALIVE_KEY.format(node=self.node)
         while True:
+            self._beat.clear()
             try:
                 await self.client.set(key, json.dumps(self.status(), default=str), ex=HEARTBEAT_TTL_S)
             except (redis.RedisError, OSError) as exc:
                 logger.warning("bridge heartbeat not written: %s", exc)
-            await asyncio.sleep(HEARTBEAT_S)
+            poked = asyncio.ensure_future(self._beat.wait())
+            try:  # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                await asyncio.wait({poked}, timeout=HEARTBEAT_S)
+            finally:
+                poked.cancel()
 
     async def _serve(self) -> None:
         key = REQUESTS_KEY.format(node=self.node)

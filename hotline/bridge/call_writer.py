@@ -53,6 +53,7 @@ _BRIDGE_COLUMNS = (
     "in_hours",
     "recording_paths",
     "reconciled_by",
+    "end_seen",
 )
 
 
@@ -62,7 +63,7 @@ def _at(epoch: float | None) -> datetime | None:
 
 def call_row(call: CallRecord, wrapup_s: float = 0.0) -> dict[str, Any]:
     """The `calls` columns of a record (a snapshot: later changes to the record do not touch it)."""
-    answered = call.answered_at is not None
+    talk = call.talk_seconds
     return {
         "linkedid": call.linkedid,
         "uniqueid": call.linkedid,
@@ -75,12 +76,14 @@ def call_row(call: CallRecord, wrapup_s: float = 0.0) -> dict[str, Any]:
         "answered_at": _at(call.answered_at),
         "ended_at": _at(call.ended_at),
         "wait_seconds": call.wait_seconds,
-        "talk_seconds": call.talk_seconds,
-        "wrapup_seconds": wrapup_s if answered and call.ended_at is not None and call.queue else None,
+        "talk_seconds": talk,
+        # Handle time is talk + wrap-up: unknown together when the call's end was not seen.
+        "wrapup_seconds": wrapup_s if talk is not None and call.ended_at is not None and call.queue else None,
         "outcome": call.outcome.value,
         "in_hours": not call.closed_hours,
         "recording_paths": list(call.recording_paths),
         "reconciled_by": call.reconciled_by,
+        "end_seen": call.end_seen,
     }
 
 

@@ -34,6 +34,7 @@ WANTED_EVENTS = frozenset(
         b"DTMFEnd",
         b"OriginateResponse",
         b"Shutdown",
+        b"FullyBooted",  # the adapter's `booted`: Asterisk has finished starting
         *(name.encode() for name in AGENT_EVENTS | MEMBER_EVENTS),
     }
 )

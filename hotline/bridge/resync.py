@@ -3,7 +3,9 @@
 Pure functions of the tracker and the lists Asterisk returns (CoreShowChannels, QueueStatus), so a
 test can feed the recorded answers. Everything filled in from a list rather than from live events is
 marked `reconciled_by = "resync"`; a call that was waiting when the bridge lost sight of it and is
-gone when it looks again ends as `unknown`, never as answered or abandoned on a guess.
+gone when it looks again ends as `unknown`, never as answered or abandoned on a guess. A call found
+gone ended out of sight: it ends at the last moment it was known to be up (`last_seen_at`, a lower
+bound) with `end_seen = False`, so its talk time is unknown rather than stretched to the resync.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def reconcile_channels(
     gone += [call for lid, call in restored.items() if lid not in alive and lid not in tracker.calls]
     for call in gone:
         call.open_channels.clear()
-        call.finish(max(now, call.started_at or now), reconciled_by=RESYNC)
+        call.finish(min(now, last_known_up(call, now)), reconciled_by=RESYNC, seen=False)
         report.closed.append(call)
 
     for linkedid, legs in alive.items():
@@ -74,10 +76,17 @@ def reconcile_channels(
             report.adopted.append(call)
         else:
             report.updated.append(call)
+        call.last_seen_at = now
         call.open_channels = {leg["Uniqueid"] for leg in legs}
         call.channel_names = {leg["Uniqueid"]: leg.get("Channel", "") for leg in legs}
         _queue_position(call, legs, now)
     return report
+
+
+def last_known_up(call: CallRecord, default: float) -> float:
+    """The latest moment the call is known to have been up (never before anything it recorded)."""
+    known = [call.last_seen_at, call.started_at, call.offered_at, call.answered_at, call.talk_ended_at]
+    return max((t for t in known if t is not None), default=default)
 
 
 def _blank(linkedid: str, legs: list[Mapping[str, str]], now: float) -> CallRecord:

@@ -2,7 +2,9 @@
 
 Connect and log in; after every (re)connect resynchronise (Ping for Asterisk's clock, then
 CoreShowChannels and QueueStatus, applied at their place in the event stream); ping to notice a dead
-link; when the link drops, reconnect with capped exponential backoff. Events are queued per TCP read
+link; when the link drops, try again on the schedule of hotline.bridge.retry (about once a second
+while nobody answers, backing off to 30 s when Asterisk refuses the login). Exactly one AMI session
+exists at any time: a failed attempt leaves nothing behind. Events are queued per TCP read
 by the adapter and consumed by one task: tracker → live model → call writer (batched, retried) and
 Redis (one pipeline per pass). When the queue or the writer's backlog is too long, reading from
 Asterisk pauses until they drain, so memory stays bounded and no event is dropped.
@@ -13,19 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, Item
+from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout, Item
 from hotline.bridge.actions import ActionServer
 from hotline.bridge.call_writer import CallWriter, load_in_progress
 from hotline.bridge.core import BridgeCore, wants
+from hotline.bridge.retry import RetrySchedule
 from hotline.bridge.stats import LatencyStats
 from hotline.domain.call_tracker import CallTracker
 from hotline.live.model import Changes, LiveModel
@@ -46,7 +49,12 @@ class BridgeOptions:
     #: A resync while connected too: a missed Hangup cannot leave a call open longer than this.
     resync_interval_s: float = 300.0
     action_timeout_s: float = 5.0
-    backoff_initial_s: float = 0.5
+    #: How long a freshly started Asterisk may take to send FullyBooted before the resync goes ahead.
+    boot_timeout_s: float = 30.0
+    #: Retry schedule (hotline.bridge.retry): first delay; the most while nobody answers (a PBX
+    #: that answers again is found within it); the most after Asterisk refused the login.
+    backoff_initial_s: float = 0.25
+    retry_probe_s: float = 1.0
     backoff_max_s: float = 30.0
     #: Events waiting to be consumed before reading from Asterisk pauses.
     max_queued_events: int = 50_000
@@ -102,6 +110,11 @@ class Bridge:
         self.ready = asyncio.Event()  # connected, logged in and resynchronised
         self.connections = 0
         self.resyncs = 0
+        self.retry = RetrySchedule(options.backoff_initial_s, options.retry_probe_s, options.backoff_max_s)
+        #: Connection attempts in all (each opens one TCP connection at most).
+        self.attempts = 0
+        #: How the bridge waits between attempts (a test records the delays it asks for).
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.last_error: str | None = None
         self._queue: deque[tuple[list[Item], float]] = deque()
         self._queued = 0
@@ -110,6 +123,8 @@ class Bridge:
         self._busy = False
         self._stopping = False
         self._restore_pending = True
+        #: Asterisk's clock when it last answered a Ping.
+        self._pong_at: float | None = None
 
     # -- the adapter's sink (called from data_received, must not block) -------------------------------
     def _sink(self, items: list[Item], received_at: float) -> None:
@@ -145,40 +160,53 @@ class Bridge:
             await self.publisher.set_meta(connected=0)
 
     async def _connect_forever(self) -> None:
-        delay = self.options.backoff_initial_s
+        failures = 0  # in a row, for the log: one line when an outage starts, then one a minute or so
         while not self._stopping:
             _raise_if_cancelled()
+            refused = False
             try:
                 await self._session()
-                delay = self.options.backoff_initial_s  # it was up: start over gently
+                self.retry.reset()  # it was up: start over
+                failures = 0
+                self.last_error = self.last_error or "the connection to Asterisk was lost"
             except (OSError, TimeoutError, AmiActionError) as exc:
+                refused = isinstance(exc, AmiActionError) and not isinstance(exc, AmiConnectionLost | AmiTimeout)
                 self.last_error = str(exc) or type(exc).__name__
+                failures += 1
+            finally:
+                if self.ready.is_set():
+                    self.ready.clear()
+                self.actions.beat()  # /api/health shows the link down, and why, at once
+                if self.client is not None:
+                    self.client.close()
+                self._lost_sight()
+                await self.publisher.set_meta(connected=0, last_error=self.last_error or "")
+            delay = self.retry.failed(refused=refused)
+            if failures == 1 or (failures and failures % 60 == 0):
                 logger.warning(
-                    "AMI %s:%d unavailable (%s); retrying in %.1f s",
+                    "AMI %s:%d unavailable (%s); %d failed attempt(s), next in %.1f s",
                     self.options.host,
                     self.options.port,
                     self.last_error,
+                    failures,
                     delay,
                 )
-            finally:
-                self.ready.clear()
-                if self.client is not None:
-                    self.client.close()
-                await self.publisher.set_meta(connected=0, last_error=self.last_error or "")
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.options.backoff_max_s)
+            await self.sleep(delay)
 
     async def _session(self) -> None:
         options = self.options
         self.client = client = AmiClient(
             options.host, options.port, options.username, options.secret, sink=self._sink, selector=wants
         )
+        self.attempts += 1
         await client.connect(timeout=options.action_timeout_s)
         self.connections += 1
         logger.info("AMI connected to %s:%d (connection %d)", options.host, options.port, self.connections)
+        await self._booted(client)
         await self.resync(client)
         self.ready.set()
         self.last_error = None
+        self.actions.beat()
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
         lost = asyncio.ensure_future(client.lost.wait())
         companions = [asyncio.create_task(work(client)) for work in self.while_connected]
@@ -195,7 +223,7 @@ class Bridge:
                         await self.resync(client)  # its Ping is the keep-alive too
                         last_resync = time.monotonic()
                     else:
-                        await client.action("Ping", timeout=options.action_timeout_s)
+                        self._heard(await client.action("Ping", timeout=options.action_timeout_s))
                 except AmiActionError as exc:
                     logger.warning("AMI keep-alive failed (%s); reconnecting", exc.message)
                     self.last_error = f"keep-alive: {exc.message}"
@@ -209,10 +237,7 @@ class Bridge:
     async def resync(self, client: AmiClient) -> None:
         """Asterisk's clock, then the channel and queue lists, applied in stream order."""
         pong = await client.action("Ping", timeout=self.options.action_timeout_s)
-        with contextlib.suppress(TypeError, ValueError):
-            self.core.resync_now = float(pong.timestamp)
-        if self.core.resync_now is None:
-            self.core.resync_now = time.time()
+        self.core.resync_now = self._heard(pong) or self.core.resync_now or time.time()
         if self._restore_pending:
             restored = await asyncio.to_thread(load_in_progress, self.sessions, self.options.node)
             self.core.restored = {k: v for k, v in restored.items() if k not in self.tracker.calls}
@@ -221,6 +246,39 @@ class Bridge:
         await client.ordered_list("QueueStatus", timeout=self.options.action_timeout_s * 2)
         await self._drained()
         self.resyncs += 1
+
+    async def _booted(self, client: AmiClient) -> None:
+        """An Asterisk still starting accepts logins before app_queue is loaded (QueueStatus would be
+        refused): wait for its FullyBooted, which comes at once when it is already up."""
+        booted = asyncio.ensure_future(client.booted.wait())
+        lost = asyncio.ensure_future(client.lost.wait())
+        try:
+            await asyncio.wait({booted, lost}, timeout=self.options.boot_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            booted.cancel()
+            lost.cancel()
+        if client.lost.is_set():
+            raise AmiConnectionLost("FullyBooted", "the connection was lost while Asterisk was starting")
+        if not client.booted.is_set():
+            logger.warning(
+                "no FullyBooted from Asterisk within %.0f s; resynchronising anyway", self.options.boot_timeout_s
+            )
+
+    def _heard(self, pong: Any) -> float | None:
+        """Note the time (Asterisk's clock) a Ping was answered: every call still tracked was up then."""
+        try:
+            at = float(pong.timestamp)
+        except (AttributeError, TypeError, ValueError):
+            return None
+        self._pong_at = max(self._pong_at or at, at)
+        return at
+
+    def _lost_sight(self) -> None:
+        """The link is gone: the calls still tracked were up when Asterisk was last heard from. A call
+        that turns out gone at the next resync ends at that moment, as a bound (issue 11, defect 4)."""
+        heard = [t for t in (self._pong_at, self.tracker.last_time) if t is not None]
+        if heard:
+            self.tracker.heard(max(heard))
 
     async def _drained(self) -> None:
         """Wait until the consumer has applied everything received so far (the resync lists included)."""
@@ -283,7 +341,16 @@ class Bridge:
             "calls_in_progress": len(self.tracker.calls),
             "rows_pending": len(self.writer.pending),
             "last_error": self.last_error,
+            "attempts": self.attempts,
+            # From a TCP read of AMI events to its live state in Redis, over recent traffic.
+            "latency_ms": {
+                name: _ms(self.latency.percentile(q, last=2000)) for name, q in (("p50", 0.5), ("p99", 0.99))
+            },
         }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def _raise_if_cancelled() -> None:

@@ -20,11 +20,12 @@ class LatencyStats:
         if len(self.samples) > self.max_batches:
             del self.samples[: len(self.samples) // 2]
 
-    def percentile(self, fraction: float) -> float | None:
-        """The latency below which `fraction` of the recorded events fell."""
-        if not self.samples:
+    def percentile(self, fraction: float, last: int | None = None) -> float | None:
+        """The latency below which `fraction` of the recorded events fell (of the `last` batches only)."""
+        samples = self.samples if last is None else self.samples[-last:]
+        if not samples:
             return None
-        ordered = sorted(self.samples)
+        ordered = sorted(samples)
         total = sum(count for _, count in ordered)
         threshold = fraction * total
         seen = 0

@@ -75,6 +75,12 @@ class CallRecord:
     outcome: Outcome = Outcome.IN_PROGRESS
     #: None when live events built the record; "resync" when a resync after a reconnect filled gaps.
     reconciled_by: str | None = None
+    #: The last moment (Asterisk's clock) the call was known to be up: its latest event, a resync
+    #: that listed it, or the last word heard from Asterisk before the link was lost.
+    last_seen_at: float | None = None
+    #: False when the call ended out of sight (a resync found it gone): `ended_at` is then only the
+    #: last moment it was known to be up, and its talk time is unknown unless AgentComplete said.
+    end_seen: bool = True
 
     @property
     def wait_seconds(self) -> float | None:
@@ -86,9 +92,10 @@ class CallRecord:
 
     @property
     def talk_seconds(self) -> float | None:
+        """Answer to AgentComplete or hang-up; None when that end was not seen (kept out of AHT)."""
         if self.answered_at is None:
             return None
-        end = self.talk_ended_at or self.ended_at
+        end = self.talk_ended_at or (self.ended_at if self.end_seen else None)
         return None if end is None else round(end - self.answered_at, 3)
 
     @property
@@ -102,8 +109,10 @@ class CallRecord:
             and not self.closed_hours
         )
 
-    def finish(self, at: float, reconciled_by: str | None = None) -> None:
+    def finish(self, at: float, reconciled_by: str | None = None, *, seen: bool = True) -> None:
+        """End the call at `at`; `seen=False`: the end happened out of sight, `at` is a lower bound."""
         self.ended_at = at
+        self.end_seen = seen
         self.ringing_interface = None
         if reconciled_by is not None:
             self.reconciled_by = reconciled_by
@@ -158,12 +167,19 @@ class CallTracker:
         call = self.calls.get(linkedid)
         if call is None:
             return None  # a channel we never saw start (connected mid-call); the resync covers it
+        call.last_seen_at = at
         handler = _HANDLERS.get(name)
         if handler is not None:
             handler(self, call, event, at)
         if call.ended_at is not None:
             del self.calls[linkedid]
         return call
+
+    def heard(self, at: float) -> None:
+        """Asterisk spoke at `at` (its clock) without a word of these calls ending: all were up then."""
+        for call in self.calls.values():
+            if call.last_seen_at is None or call.last_seen_at < at:
+                call.last_seen_at = at
 
     def _new_channel(self, event: Mapping[str, str], linkedid: str, at: float) -> CallRecord:
         call = self.calls.get(linkedid)
@@ -180,6 +196,7 @@ class CallTracker:
         elif call.direction == "callback" and len(call.channel_names) == 1:
             # An originated call-back starts on the lawyer's phone; the citizen is the leg dialled next.
             call.caller_number = _value(event.get("CallerIDNum"))
+        call.last_seen_at = at
         uniqueid = event.get("Uniqueid", "")
         call.open_channels.add(uniqueid)
         call.channel_names[uniqueid] = event.get("Channel", "")

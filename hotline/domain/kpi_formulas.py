@@ -24,6 +24,9 @@ class QueueCounts:
     handle_total: float = 0.0
     longest_wait: float | None = None
     closed_hours: int = 0
+    #: Answered calls whose talk time is known: a call whose end the bridge did not see (an
+    #: outage) is answered but not handled, and stays out of AHT rather than skewing it.
+    handled: int = 0
 
     @property
     def connection_rate(self) -> float | None:
@@ -51,8 +54,8 @@ class QueueCounts:
 
     @property
     def aht(self) -> float | None:
-        """Average handling time: mean talk + wrap-up of answered calls, seconds."""
-        return None if not self.answered else round(self.handle_total / self.answered, 2)
+        """Average handling time: mean talk + wrap-up of answered calls whose talk time is known, seconds."""
+        return None if not self.handled else round(self.handle_total / self.handled, 2)
 
     def report(self) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ Granularity = Literal["hour", "day", "month", "all"]
 ABANDONED = ("abandoned", "ring_no_answer_abandoned")
 CLOSED_HOURS = "closed_hours"
 _SQLITE_FORMATS = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d", "month": "%Y-%m"}
-_COUNTS = ("offered", "answered", "abandoned", "answered_within_t", "abandoned_within_t", "closed_hours")
+_COUNTS = ("offered", "answered", "abandoned", "answered_within_t", "abandoned_within_t", "closed_hours", "handled")
 _TOTALS = ("answered_wait_total", "handle_total")
 #: First key of the rollup's advisory locks (the second is the hour since the epoch).
 _ROLLUP_LOCK = 12348
@@ -46,6 +46,8 @@ class KpiRow:
 def _aggregates(threshold_s: int) -> list[ColumnElement[Any]]:
     """The per-group aggregates over `calls` that every KPI is computed from (DESIGN.md §5)."""
     answered = Call.answered_at.is_not(None)
+    # Handle time known: the call ended, and in sight of the bridge (talk known).
+    handled = and_(answered, Call.ended_at.is_not(None), Call.talk_seconds.is_not(None))
     abandoned = Call.outcome.in_(ABANDONED)
     in_hours = and_(Call.in_hours.is_(True), Call.outcome != CLOSED_HOURS)
     within = Call.wait_seconds <= threshold_s
@@ -65,9 +67,10 @@ def _aggregates(threshold_s: int) -> list[ColumnElement[Any]]:
         count_if(and_(in_hours, answered, within)).label("answered_within_t"),
         count_if(and_(in_hours, abandoned, within)).label("abandoned_within_t"),
         sum_if(and_(in_hours, answered), Call.wait_seconds).label("answered_wait_total"),
-        sum_if(and_(in_hours, answered), handle).label("handle_total"),
+        sum_if(and_(in_hours, handled), handle).label("handle_total"),
         func.max(Call.wait_seconds).filter(in_hours).label("longest_wait"),
         count_if(~in_hours).label("closed_hours"),
+        count_if(and_(in_hours, handled)).label("handled"),
     ]
 
 
@@ -184,7 +187,7 @@ def _refresh(session: Session, start: datetime, end: datetime, threshold_s: int,
         .where(Call.offered_at >= start, Call.offered_at < end, Call.queue.is_not(None))
         .group_by(hour, Call.queue)
     )
-    columns = ["hour", "queue", "threshold_s", *_COUNTS[:5], *_TOTALS, "longest_wait", "closed_hours"]
+    columns = ["hour", "queue", "threshold_s", *_COUNTS[:5], *_TOTALS, "longest_wait", "closed_hours", "handled"]
     if hours is not None:
         keys = [h.strftime("%Y-%m-%d %H:00:00.000000") for h in hours] if not is_postgres(session) else hours
         source = source.where(hour.in_(keys))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.tables.base import Base, utcnow
@@ -64,6 +64,9 @@ class Call(Base):
     survey_score: Mapped[int | None]
     #: How the record was completed when events were missed: None (live events), "resync", ...
     reconciled_by: Mapped[str | None] = mapped_column(String(32))
+    #: False when the call ended while the bridge could not see it: `ended_at` is then the last
+    #: moment it was known to be up, and `talk_seconds` is unknown (kept out of AHT).
+    end_seen: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     caller: Mapped[Caller | None] = relationship()
     lawyer: Mapped[User | None] = relationship()
@@ -86,5 +89,7 @@ class CallStatsHourly(Base):
     abandoned_within_t: Mapped[int]
     answered_wait_total: Mapped[float]
     handle_total: Mapped[float]
+    #: Answered calls whose talk time is known (AHT's denominator; handle_total sums over these).
+    handled: Mapped[int] = mapped_column(default=0, server_default="0")
     longest_wait: Mapped[float | None]
     closed_hours: Mapped[int]

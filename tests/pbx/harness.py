@@ -121,8 +121,9 @@ class HotlinePbx:
         wait_for(self._agi_listening, 30, "the IVR to listen on its FastAGI port")
         wait_for(self._ami_logged_in, 30, "the bridge to log in to the AMI")
 
-    def start(self, *, closed_queues: tuple[str, ...] = ()) -> HotlinePbx:
-        self.make_context(closed_queues=closed_queues)
+    def start(self, *, closed_queues: tuple[str, ...] = (), **settings: Any) -> HotlinePbx:
+        """`settings` as for make_context (e.g. `ami_port` of a relay the test can cut)."""
+        self.make_context(closed_queues=closed_queues, **settings)
         self._error = None
         ready = threading.Event()
 

@@ -76,6 +76,7 @@ def calls(
             "ivr_path": c.ivr_path,
             "recording_paths": c.recording_paths if sees_in_full(actor.role, own=_own(c, user)) else [],
             "reconciled_by": c.reconciled_by,
+            "end_seen": c.end_seen,
         }
         for c in rows
     ]

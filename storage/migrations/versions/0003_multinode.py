@@ -1,7 +1,7 @@
 """multinode: calls.node (a call is identified by node + Linkedid), periodic_runs
 
 Revision ID: 0003_multinode
-Revises: 0003_runtime
+Revises: 0003_pbxbridge
 Create Date: 2026-12-04
 
 Upgrade order (README, operating): the bridges' ON CONFLICT moves from (linkedid) to (node,
@@ -17,7 +17,7 @@ from alembic import op
 import storage.tables.base
 
 revision = "0003_multinode"
-down_revision = "0003_runtime"
+down_revision = "0003_pbxbridge"
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiConnectionLost, AmiTimeout
 from hotline.ami.sim_queues import SimQueues
 from hotline.ami.simulator import AmiSimulator
+from tests.ami_logins import failed_logins
 
 CANNED = {
     # As recorded in trace 05: QueueAdd's answer reads like the start of a list to panoramisk.
@@ -94,3 +97,61 @@ def test_wrong_secret_is_reported() -> None:
             await client.connect()
 
     run(scenario, secret="wrong-secret")
+
+
+#: The simulator in a process of its own, as Asterisk is: it answers Login while the client's loop
+#: is still busy with the callbacks that sent it.
+_SIMULATOR_PROCESS = """
+import asyncio
+from hotline.ami.simulator import AmiSimulator
+from tests.ami_logins import failed_logins
+
+async def main():
+    host, port = await AmiSimulator().start()
+    print(port, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_login_is_never_lost_to_a_prompt_asterisk_under_uvloop() -> None:
+    """Issue 11, defect 1. Under uvloop (what uvicorn runs), with other work on the loop, Asterisk's
+    Login answer can be read before the task that sent Login runs again: panoramisk's own login
+    callback then resolved and cleared the future first, and the adapter reported "failed before
+    Login was sent" for a login Asterisk had accepted (about 6 connects in 10 here)."""
+    import uvloop
+
+    server = subprocess.Popen([sys.executable, "-c", _SIMULATOR_PROCESS], stdout=subprocess.PIPE, text=True)
+
+    assert server.stdout is not None
+    with server, server.stdout:
+        try:
+            port = int(server.stdout.readline())
+            assert uvloop.run(failed_logins("127.0.0.1", port, "hotline", "hotline-secret", 30)) == []
+        finally:
+            server.kill()
+
+
+def test_a_failed_connect_leaves_nothing_retrying_behind() -> None:
+    """Issue 11, defect 2: a refused connect used to leave panoramisk retrying every 2 s on its own;
+    when Asterisk came back, each such leftover logged in as a session of its own."""
+
+    async def main() -> None:
+        simulator = AmiSimulator()
+        host, port = await simulator.start()
+        await simulator.close()  # Asterisk down: nobody listening on the port
+        for _ in range(3):
+            client = AmiClient(host, port, "hotline", "hotline-secret")
+            with pytest.raises(OSError):
+                await client.connect(timeout=2)
+            client.close()
+        await simulator.start(host, port)  # Asterisk back
+        try:
+            await asyncio.sleep(2.5)  # longer than panoramisk's own retry interval (2 s)
+            logins = [m for m in simulator.received if (m.get("Action") or "").lower() == "login"]
+            assert logins == [] and simulator.logged_in_clients == 0
+        finally:
+            await simulator.close()
+
+    asyncio.run(main())
