@@ -35,9 +35,10 @@ from hotline.api.routes import (
     tickets,
     users,
 )
+from hotline.api.routes.metrics import install_metrics
 from hotline.bootstrap import Context
 from hotline.jobs.outbox import relay_pending
-from hotline.jobs.scheduler import schedule_forever
+from hotline.jobs.scheduler import schedule_forever, scheduler_lease
 from hotline.supervise import supervise_process, supervise_task
 from hotline.web import install_web
 
@@ -80,7 +81,7 @@ def create_app(
         if relay_outbox:
             tasks.append(asyncio.create_task(_relay_forever(context)))
         if relay_outbox if schedule_jobs is None else schedule_jobs:
-            tasks.append(asyncio.create_task(schedule_forever(context)))
+            tasks.append(asyncio.create_task(schedule_forever(scheduler_lease(context))))
         if with_bridge:
             from hotline.bridge.runner import run_bridge
 
@@ -132,6 +133,7 @@ def create_app(
     ):
         app.include_router(module.router)
     install_web(app)
+    install_metrics(app, context)
     # Added last, so outermost: the body limit counts bytes as they arrive, before routes, parsers
     # and sign-in see them.
     app.add_middleware(SameOrigin)

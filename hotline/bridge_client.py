@@ -135,3 +135,71 @@ class BridgeClient:
     def record(self, linkedid: str) -> dict[str, Any]:
         """Start recording a call (MixMonitor); returns the file name."""
         return self.request("record", {"linkedid": linkedid})
+
+
+class RoutedBridgeClient(BridgeClient):
+    """Several Asterisk nodes: each action goes to the bridge of the node it concerns. A lawyer's
+    actions (click-to-call, pause) go where the lawyer's phone is a queue member, a transfer where
+    the call is, a roster pass to every node. Without a match: the only running bridge, else the
+    default node's."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        super().__init__(client, DEFAULT_NODE)
+
+    def _running_nodes(self) -> list[str]:
+        from hotline.live.nodes import known_nodes
+
+        return [n for n in known_nodes(self.client) if self.client.exists(ALIVE_KEY.format(node=n))]
+
+    def _fallback(self) -> BridgeClient:
+        running = self._running_nodes()
+        return BridgeClient(self.client, running[0] if len(running) == 1 else DEFAULT_NODE)
+
+    def for_interface(self, interface: str) -> BridgeClient:
+        from hotline.live.nodes import find_agent
+
+        found = find_agent(self.client, interface)
+        return BridgeClient(self.client, found[0]) if found else self._fallback()
+
+    def for_call(self, linkedid: str) -> BridgeClient:
+        from hotline.live.nodes import find_call
+
+        found = find_call(self.client, linkedid)
+        return BridgeClient(self.client, found[0]) if found else self._fallback()
+
+    def status(self) -> dict[str, Any] | None:
+        return self._fallback().status()
+
+    def originate_callback(
+        self,
+        *,
+        lawyer_interface: str,
+        number: str,
+        variables: dict[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> str:
+        return self.for_interface(lawyer_interface).originate_callback(
+            lawyer_interface=lawyer_interface, number=number, variables=variables, timeout=timeout
+        )
+
+    def queue_add(self, queue: str, interface: str, member_name: str = "", penalty: int = 0) -> dict[str, Any]:
+        return self.for_interface(interface).queue_add(queue, interface, member_name, penalty)
+
+    def queue_remove(self, queue: str, interface: str) -> dict[str, Any]:
+        return self.for_interface(interface).queue_remove(queue, interface)
+
+    def queue_pause(self, interface: str, paused: bool, reason: str = "", queue: str | None = None) -> dict[str, Any]:
+        return self.for_interface(interface).queue_pause(interface, paused, reason, queue)
+
+    def transfer(self, linkedid: str, exten: str, context: str | None = None) -> dict[str, Any]:
+        return self.for_call(linkedid).transfer(linkedid, exten, context)
+
+    def record(self, linkedid: str) -> dict[str, Any]:
+        return self.for_call(linkedid).record(linkedid)
+
+    def reconcile_roster(self, timeout: float = 20.0) -> dict[str, Any]:
+        nodes = self._running_nodes() or [DEFAULT_NODE]
+        results = {node: BridgeClient(self.client, node).reconcile_roster(timeout) for node in nodes}
+        if len(results) == 1:
+            return next(iter(results.values()))
+        return {"nodes": results, **{k: sum(r.get(k, 0) for r in results.values()) for k in ("applied", "on_duty")}}

@@ -37,6 +37,7 @@ from ivr.server import AgiStats, FastAgiServer
 from ivr.services import IvrServices, LiveQueues
 from ivr.session import CallerProfile, IvrSessionState
 from ivr.survey import run_survey
+from ivr.waiting import live_queues_key
 from settings.env import Settings
 from settings.files import HotlineConfig
 from ticketing.domain.policy import TicketPolicy
@@ -51,6 +52,10 @@ REDIS_CONNECTIONS = 32
 class _RedisAddress(Protocol):
     @property
     def url(self) -> str: ...
+
+    def async_client(self, max_connections: int | None = None) -> aioredis.Redis:
+        """A new asyncio client (a server or a Sentinel-managed master), at most `max_connections`."""
+        ...
 
 
 class IvrContext(Protocol):
@@ -74,9 +79,7 @@ def build_services(
     """Everything sessions share. Raises ConfigError when config/ivr.yaml has problems."""
     config = config or load_ivr_config(context.settings.config_dir, context.config)
     # A bounded pool: a burst of calls waits briefly for a connection instead of opening hundreds.
-    redis = aioredis.Redis.from_pool(
-        aioredis.BlockingConnectionPool.from_url(context.redis.url, max_connections=REDIS_CONNECTIONS, timeout=5)
-    )
+    redis = context.redis.async_client(max_connections=REDIS_CONNECTIONS)
     executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="ivr-db")
 
     async def write(states: Sequence[IvrSessionState]) -> None:
@@ -101,7 +104,7 @@ def build_services(
         executor=executor,
         clock=clock or (lambda: datetime.now(UTC)),
         recorder=SessionRecorder(write),
-        live=LiveQueues(redis),
+        live=LiveQueues(redis, live_queues_key(context.settings.node)),
         callers=CallerLookup(lookup),
     )
 

@@ -34,10 +34,12 @@ R = TypeVar("R")
 
 class LiveQueues:
     """The bridge's live queue hash, fetched whole at most once per LIVE_REFRESH_S and shared by all
-    sessions (one HGETALL a second instead of one HGET per caller). Errors mean "unknown"."""
+    sessions (one HGETALL a second instead of one HGET per caller). Errors mean "unknown". With
+    several Asterisk nodes it reads its own node's queues: callers wait in the node they called."""
 
-    def __init__(self, redis: aioredis.Redis, refresh_s: float = LIVE_REFRESH_S) -> None:
+    def __init__(self, redis: aioredis.Redis, key: str = LIVE_QUEUES_KEY, refresh_s: float = LIVE_REFRESH_S) -> None:
         self.redis = redis
+        self.key = key
         self.refresh_s = refresh_s
         self._fields: dict[str, bytes] = {}
         self._fetched_at = float("-inf")
@@ -54,7 +56,7 @@ class LiveQueues:
     async def _fetch(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            raw: Any = await self.redis.hgetall(LIVE_QUEUES_KEY)
+            raw: Any = await self.redis.hgetall(self.key)
             self._fields = {key.decode(): value for key, value in raw.items()}
         except (aioredis.RedisError, OSError) as exc:
             logger.warning("live queue state unavailable (%s): no waits announced", exc)

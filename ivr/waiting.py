@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 LIVE_QUEUES_KEY = "hotline:live:queues"
 
 
+def live_queues_key(node: str = "default") -> str:
+    """The queue hash of one Asterisk node's bridge (HOTLINE_NODE); callers wait on their own node."""
+    return LIVE_QUEUES_KEY if node == "default" else f"hotline:live:{node}:queues"
+
+
 @dataclass(frozen=True)
 class QueueSnapshot:
     queue: str

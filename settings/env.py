@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
     sip_domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
     #: Days recordings and transcripts are kept after the call (personal data); 0 keeps them forever.
     retention_days: int = Field(180, ge=0, le=3650)
+    #: This machine's Asterisk node (one bridge and one IVR per node): names its calls, its live
+    #: state and the action requests routed to it. One-node installs keep "default".
+    node: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    #: "json": one JSON object per log line for a central collector (journald, Loki, ELK).
+    log_format: Literal["text", "json"] = "text"
+    #: The periodic-job scheduler's lease: a dead holder is replaced after at most this long.
+    scheduler_lease_seconds: float = Field(15.0, ge=2, le=600)
     #: Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
     #: `10.0.0.5,192.168.1.0/24`). Empty: the connection's address is the client's, whatever the headers say.
     trusted_proxies: str = ""
@@ -141,10 +149,14 @@ class Settings(BaseSettings):
             problems.append(("HOTLINE_SECRET_KEY", "secret_key", "placeholder or shorter than 32 characters"))
         if self.ami_secret and any(marker in self.ami_secret.lower() for marker in PLACEHOLDER_MARKERS):
             problems.append(("HOTLINE_AMI_SECRET", "ami_secret", "placeholder secret"))
+        for name, url in (("database_url", self.database_url), ("redis_url", self.redis_url)):
+            password = urlsplit(url).password if url else None
+            if password and any(marker in password.lower() for marker in PLACEHOLDER_MARKERS):
+                problems.append((f"HOTLINE_{name.upper()}", name, "placeholder password in the URL"))
         if not self.database_url:
             problems.append(("HOTLINE_DATABASE_URL", "database_url", "production needs PostgreSQL, not SQLite"))
         if not self.redis_url:
-            problems.append(("HOTLINE_REDIS_URL", "redis_url", "production needs a Redis server"))
+            problems.append(("HOTLINE_REDIS_URL", "redis_url", "production needs a Redis server (or Sentinel)"))
         return problems
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.accounts import actor_for, user_for_token
 from hotline.api.errors import Forbidden, NotAuthenticated
 from hotline.bootstrap import Context
-from hotline.bridge_client import BridgeClient
+from hotline.bridge_client import RoutedBridgeClient
 from hotline.dialing import CallbackDialer
 from storage.tables import User
 from ticketing.domain.access import Actor
@@ -79,7 +79,7 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 def get_dialer(context: ContextDep) -> CallbackDialer:
     """What originates call-back calls: the bridge's action client."""
-    return BridgeClient(context.redis.client)
+    return RoutedBridgeClient(context.redis.client)
 
 
 DialerDep = Annotated[CallbackDialer, Depends(get_dialer)]

@@ -114,6 +114,7 @@ class CallWriter:
         *,
         wrapup_s: float = 0.0,
         sl_threshold_s: int | None = 20,
+        node: str = "default",
         batch_size: int = 1000,
         flush_interval_s: float = 0.2,
         max_pending: int = 50_000,
@@ -121,6 +122,8 @@ class CallWriter:
     ) -> None:
         self.sessions = sessions
         self.wrapup_s = wrapup_s
+        #: The Asterisk node whose calls these are (a call is node + Linkedid).
+        self.node = node
         #: Keep the hourly KPI rollup current for this SL threshold (None: leave it alone).
         self.sl_threshold_s = sl_threshold_s
         self.batch_size = batch_size
@@ -135,7 +138,7 @@ class CallWriter:
         self._interfaces: dict[str, int | None] = {}
 
     def submit(self, call: CallRecord) -> None:
-        self.pending[call.linkedid] = call_row(call, self.wrapup_s)
+        self.pending[call.linkedid] = {**call_row(call, self.wrapup_s), "node": self.node}
         if len(self.pending) >= self.batch_size:
             self._wake.set()
 
@@ -204,18 +207,18 @@ class CallWriter:
             statement = upsert(session, Call)
             update = {name: statement.excluded[name] for name in _BRIDGE_COLUMNS}
             update["caller_id"] = func.coalesce(statement.excluded.caller_id, Call.caller_id)
-            session.execute(statement.on_conflict_do_update(index_elements=["linkedid"], set_=update), rows)
-            self._copy_ivr_sessions(session, [row["linkedid"] for row in rows])
+            session.execute(statement.on_conflict_do_update(index_elements=["node", "linkedid"], set_=update), rows)
+            self._copy_ivr_sessions(session, self.node, [row["linkedid"] for row in rows])
             for row in ended:
                 for path in row["recording_paths"]:
                     emit(session, RecordingFinished(path, row["linkedid"]))
-            self._copy_transcripts(session, [row["linkedid"] for row in ended])
+            self._copy_transcripts(session, self.node, [row["linkedid"] for row in ended])
             if self.sl_threshold_s is not None:
                 session.flush()
                 refresh_hours(session, (row["offered_at"] for row in rows), self.sl_threshold_s)
 
     @staticmethod
-    def _copy_transcripts(session: Session, linkedids: list[str]) -> None:
+    def _copy_transcripts(session: Session, node: str, linkedids: list[str]) -> None:
         """A recording transcribed before its call row was written (a voicemail): fill the text in."""
         if not linkedids:
             return
@@ -223,15 +226,17 @@ class CallWriter:
         for linkedid in found:
             text = transcript_for_linkedid(session, linkedid)
             if text is not None:
-                session.execute(update(Call).where(Call.linkedid == linkedid).values(transcript=text))
+                session.execute(
+                    update(Call).where(Call.node == node, Call.linkedid == linkedid).values(transcript=text)
+                )
 
     @staticmethod
-    def _copy_ivr_sessions(session: Session, linkedids: list[str]) -> None:
+    def _copy_ivr_sessions(session: Session, node: str, linkedids: list[str]) -> None:
         """The IVR writes its path and the survey score on ivr_sessions (it may finish before or after
         this row exists); copy them onto the calls being written."""
         session.execute(
             update(Call)
-            .where(Call.linkedid.in_(linkedids), Call.linkedid == IvrSession.uniqueid)
+            .where(Call.node == node, Call.linkedid.in_(linkedids), Call.linkedid == IvrSession.uniqueid)
             .values(ivr_path=IvrSession.path, survey_score=func.coalesce(Call.survey_score, IvrSession.survey_score))
             .execution_options(synchronize_session=False)
         )
@@ -284,8 +289,8 @@ class CallWriter:
         return dict(session.execute(select(Caller.number, Caller.id).where(Caller.number.in_(counts))).all())
 
 
-def load_in_progress(sessions: sessionmaker[Session]) -> dict[str, CallRecord]:
-    """Calls the database still shows in progress (the bridge stopped before they ended)."""
+def load_in_progress(sessions: sessionmaker[Session], node: str = "default") -> dict[str, CallRecord]:
+    """Calls of this node the database still shows in progress (its bridge stopped before they ended)."""
     with sessions() as session:
-        rows = session.scalars(select(Call).where(Call.outcome == Outcome.IN_PROGRESS.value)).all()
+        rows = session.scalars(select(Call).where(Call.node == node, Call.outcome == Outcome.IN_PROGRESS.value)).all()
         return {row.linkedid: restore_record(row) for row in rows}

@@ -20,8 +20,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aioredis
-
 from hotline.ami.panoramisk_adapter import AmiClient
 from hotline.ami.sim_queues import SimQueues
 from hotline.ami.sim_traffic import DemoTraffic, TrafficProfile
@@ -30,6 +28,7 @@ from hotline.bootstrap import Context
 from hotline.bridge.actions import Invalid
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
+from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.rosters.reconciler import reconcile_forever, reconcile_once
 from hotline.supervise import IVR_ALIVE_KEY, announce_alive
 from ivr.app import start_ivr_server
@@ -57,6 +56,7 @@ def bridge_options(context: Context) -> BridgeOptions:
         source="asterisk",
         wrapup_s=settings.wrapup_seconds,
         sl_threshold_s=settings.sl_threshold_seconds,
+        node=settings.node,
     )
 
 
@@ -99,9 +99,9 @@ def _scripted_calls(traffic: DemoTraffic) -> RosterAction:
     return place
 
 
-async def run_bridge(context: Context) -> None:
-    """Run until cancelled."""
-    redis_client = aioredis.Redis.from_url(context.redis.url)
+async def run_bridge(context: Context, with_ivr: bool = True) -> None:
+    """Run until cancelled; `with_ivr=False` leaves the IVR to its own process (`hotline ivr`)."""
+    redis_client = async_redis_client(context.redis.url)
     traffic_task: asyncio.Task[None] | None = None
     simulator: AmiSimulator | None = None
     try:
@@ -120,6 +120,7 @@ async def run_bridge(context: Context) -> None:
                 source="simulator",
                 wrapup_s=context.settings.wrapup_seconds,
                 sl_threshold_s=context.settings.sl_threshold_seconds,
+                node=context.settings.node,
             )
             logger.warning(
                 "DEMO MODE: no Asterisk configured (HOTLINE_AMI_HOST); the PBX and its callers are SIMULATED"
@@ -136,9 +137,11 @@ async def run_bridge(context: Context) -> None:
         bridge.core.on_call_end.append(hold.call_ended)
         bridge.while_connected.append(hold.run)
         host, port = context.settings.agi_host, context.settings.agi_port
+        ivr = None
         try:
-            ivr = await start_ivr_server(context, host, port)
-            logger.info("IVR (FastAGI) listening on %s:%d", host, port)
+            if with_ivr:
+                ivr = await start_ivr_server(context, host, port)
+                logger.info("IVR (FastAGI) listening on %s:%d", host, port)
         except OSError as exc:
             # Calls still reach the queues through the dialplan's defaults; say so loudly.
             ivr = None
@@ -166,4 +169,4 @@ async def run_bridge(context: Context) -> None:
                 await traffic_task
         if simulator is not None:
             await simulator.close()
-        await redis_client.aclose()
+        await aclose_client(redis_client)

@@ -90,9 +90,11 @@ class Bridge:
         self.sessions = sessions
         self.tracker = CallTracker()
         self.model = LiveModel(default_wrapup_s=options.wrapup_s)
-        self.writer = CallWriter(sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s)
+        self.writer = CallWriter(
+            sessions, wrapup_s=options.wrapup_s, sl_threshold_s=options.sl_threshold_s, node=options.node
+        )
         self.core = BridgeCore(self.tracker, self.model, self.writer)
-        self.publisher = LivePublisher(redis_client, self.model, options.source)
+        self.publisher = LivePublisher(redis_client, self.model, options.source, node=options.node)
         self.actions = ActionServer(
             redis_client,
             lambda: self.client if self.ready.is_set() else None,
@@ -237,7 +239,7 @@ class Bridge:
         pong = await client.action("Ping", timeout=self.options.action_timeout_s)
         self.core.resync_now = self._heard(pong) or self.core.resync_now or time.time()
         if self._restore_pending:
-            restored = await asyncio.to_thread(load_in_progress, self.sessions)
+            restored = await asyncio.to_thread(load_in_progress, self.sessions, self.options.node)
             self.core.restored = {k: v for k, v in restored.items() if k not in self.tracker.calls}
             self._restore_pending = False
         await client.ordered_list("CoreShowChannels", timeout=self.options.action_timeout_s * 2)

@@ -394,12 +394,13 @@ def worker(
 
 
 @app.command("bridge")
-def bridge() -> None:
+def bridge(
+    with_ivr: Annotated[
+        bool, typer.Option("--ivr/--no-ivr", help="Also serve the IVR (FastAGI) here; --no-ivr with `hotline ivr`")
+    ] = True,
+) -> None:
     """Run the telephony bridge alone (with the IVR): AMI events to call records and live state, the
     roster, and the actions the API asks for. Without HOTLINE_AMI_HOST: the simulator (demo mode)."""
-    import asyncio
-    import signal
-
     from hotline.bridge.runner import bridge_options, run_bridge
 
     with config_errors_exit():
@@ -407,6 +408,25 @@ def bridge() -> None:
         if not context.settings.demo_mode:
             bridge_options(context)  # report missing credentials before starting
     typer.echo(_pbx_line(context.settings))
+    _run_until_stopped(lambda: run_bridge(context, with_ivr=with_ivr), context, "bridge")
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the periodic-job scheduler alone (escalation, retention, KPI rebuild). Run it on two or more
+    machines: a lease in Redis elects the one that enqueues, and another takes over when it dies."""
+    from hotline.jobs.scheduler import schedule_forever, scheduler_lease
+
+    with config_errors_exit():
+        context = _context()
+    typer.echo(f"scheduler: lease of {context.settings.scheduler_lease_seconds:g} s in Redis ({context.redis.mode})")
+    _run_until_stopped(lambda: schedule_forever(scheduler_lease(context)), context, "scheduler")
+
+
+def _run_until_stopped(work, context, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Run `work()` until SIGINT or SIGTERM (systemd's stop), then close the context."""
+    import asyncio
+    import signal
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -414,12 +434,12 @@ def bridge() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        await run_bridge(context)
+        await work()
 
     try:
         asyncio.run(main())
     except asyncio.CancelledError:
-        typer.echo("bridge stopped")
+        typer.echo(f"{what} stopped")
     finally:
         context.close()
 
@@ -440,6 +460,10 @@ def serve(
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a job worker")] = True,
     with_bridge: Annotated[
         bool, typer.Option("--bridge/--no-bridge", help="Also run the telephony bridge in this process")
+    ] = True,
+    with_scheduler: Annotated[
+        bool,
+        typer.Option("--scheduler/--no-scheduler", help="Also take part in the periodic-job election (lease)"),
     ] = True,
 ) -> None:
     """Run the service on one machine: API and consoles, outbox relay, the telephony bridge with the IVR
@@ -492,10 +516,14 @@ def serve(
         on_shutdown=stop,
         with_bridge=with_bridge,
         processes=workers,
+        schedule_jobs=with_scheduler,
         process_env={**os.environ, "HOTLINE_REDIS_URL": context.redis.url},
     )
     # Consoles keep their live feed open: give them a few seconds to go when the server stops.
-    uvicorn.run(app_, host=host, port=port, log_level="info", timeout_graceful_shutdown=5, **proxy_options(settings))
+    # JSON logs: uvicorn's loggers go through the root handler (setup_logging) instead of its own.
+    log_config = None if os.environ.get("HOTLINE_LOG_FORMAT") == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(app_, host=host, port=port, log_level="info", log_config=log_config, timeout_graceful_shutdown=5,
+                **proxy_options(settings))  # fmt: skip
 
 
 def proxy_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -1,9 +1,10 @@
-"""Periodic jobs, enqueued by the scheduler (scheduler.py): the 督办 sweep and the retention purge."""
+"""Periodic jobs, enqueued by the scheduler (scheduler.py): the 督办 sweep, the retention purge and the
+KPI rollup rebuild."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hotline.bootstrap import Context
@@ -33,3 +34,16 @@ def purge_personal_data(context: Context | None = None) -> dict[str, Any]:
         return {"skipped": "HOTLINE_RETENTION_DAYS=0 keeps recordings and transcripts"}
     report = purge(context.sessions, datetime.now(UTC), days, context.settings.recordings_dir)
     return {"calls": report.calls, "transcripts": report.transcripts, "files_deleted": report.files_deleted}
+
+
+def rebuild_recent_kpis(context: Context | None = None) -> dict[str, Any]:
+    """Hourly: recompute the KPI rollup of the last 26 hours from the calls (a safety net under the
+    bridges' incremental refresh: late resyncs, imported calls, a threshold change)."""
+    from hotline.reports.kpi import rebuild
+
+    context = context or worker.worker_context()
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=27)
+    with context.sessions.begin() as session:
+        rebuild(session, start, end, context.settings.sl_threshold_seconds)
+    return {"from": start.isoformat(), "to": end.isoformat()}

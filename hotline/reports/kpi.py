@@ -34,6 +34,8 @@ _TOTALS = ("answered_wait_total", "handle_total")
 NO_QUEUE = "-"
 QUEUE_OF_CALL = func.coalesce(Call.queue, NO_QUEUE)
 COUNTED = or_(Call.queue.is_not(None), Call.outcome == CLOSED_HOURS)
+#: First key of the rollup's advisory locks (the second is the hour since the epoch).
+_ROLLUP_LOCK = 12348
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,18 @@ def _hour_of(session: Session, column: Any) -> ColumnElement[Any]:
 
 
 def _refresh(session: Session, start: datetime, end: datetime, threshold_s: int, hours: list[datetime] | None) -> None:
-    """Recompute the rollup rows of [start, end) (only `hours` of it, when given) from `calls`."""
+    """Recompute the rollup rows of [start, end) (only `hours` of it, when given) from `calls`.
+
+    Several bridges write calls of the same hours at once: on PostgreSQL a transaction-scoped advisory
+    lock per hour makes their refreshes take turns, so the second one's recount (a new statement,
+    READ COMMITTED) sees the first one's committed calls and the rollup stays exact. SQLite has one
+    writer at a time anyway."""
     stats = CallStatsHourly
+    if is_postgres(session):
+        first = int(start.timestamp()) // 3600
+        locked = sorted(int(h.timestamp()) // 3600 for h in hours) if hours is not None else None
+        for key in locked if locked is not None else range(first, -(-int(end.timestamp()) // 3600)):
+            session.execute(select(func.pg_advisory_xact_lock(_ROLLUP_LOCK, key)))
     hour = _hour_of(session, Call.offered_at).label("hour")
     wiped = delete(stats).where(stats.hour >= start, stats.hour < end)
     if hours is not None:

@@ -9,6 +9,7 @@ from storage.tables.base import Base
 from storage.tables.calls import Call, Caller, CallStatsHourly
 from storage.tables.consoles import AccountAudit, TicketDraft
 from storage.tables.ivr import IvrSession, VirtualHoldRequest
+from storage.tables.operations import PeriodicRun
 from storage.tables.outbox import OutboxMessage
 from storage.tables.people import AuthSession, User
 from storage.tables.rosters import DutyShift
@@ -39,6 +40,7 @@ __all__ = [
     "FollowUpTask",
     "IvrSession",
     "OutboxMessage",
+    "PeriodicRun",
     "PersonalDataView",
     "RoutingLabel",
     "RoutingModel",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, true
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.tables.base import Base, utcnow
@@ -29,10 +29,14 @@ class Caller(Base):
 
 class Call(Base):
     __tablename__ = "calls"
+    #: Two Asterisk nodes may hand out the same Linkedid; the node that saw the call tells them apart.
+    __table_args__ = (UniqueConstraint("node", "linkedid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Asterisk's Linkedid groups every channel of one call; it is the call's identity.
-    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Asterisk's Linkedid groups every channel of one call; with `node` it is the call's identity.
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    #: The Asterisk node (HOTLINE_NODE of its bridge) the call went through.
+    node: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
     uniqueid: Mapped[str | None] = mapped_column(String(64))
     #: inbound / callback / transfer
     direction: Mapped[str] = mapped_column(String(16), default="inbound")

@@ -218,7 +218,12 @@ def test_the_scheduler_enqueues_each_slot_once_across_processes(context: Context
     assert first == [f"{job.name}-{int(start // job.every_s)}"] and second == []
     assert len(third) == 1
     queued = Queue(job.queue, connection=connection).jobs
-    assert [j.func_name for j in queued] == ["hotline.jobs.periodic.escalate_overdue_tickets"] * 2
+    # Each run goes through run_periodic, which claims (job, slot) in the database before running it.
+    assert [j.func_name for j in queued] == ["hotline.jobs.scheduler.run_periodic"] * 2
+    assert [j.args[:3] for j in queued] == [
+        (job.name, "hotline.jobs.periodic.escalate_overdue_tickets", int(start // job.every_s)),
+        (job.name, "hotline.jobs.periodic.escalate_overdue_tickets", int(start // job.every_s) + 1),
+    ]
 
 
 def test_the_periodic_job_escalates_through_a_real_worker(
@@ -240,4 +245,8 @@ def test_the_service_runs_the_scheduler_from_its_lifespan(context: Context) -> N
         give_up = time.monotonic() + 10  # a bound on waiting, not a speed requirement
         while len(queue.job_ids) < len(PERIODIC_JOBS) and time.monotonic() < give_up:
             time.sleep(0.02)
-    assert sorted(job_id.rsplit("-", 1)[0] for job_id in queue.job_ids) == ["escalate-overdue", "purge-personal-data"]
+    assert sorted(job_id.rsplit("-", 1)[0] for job_id in queue.job_ids) == [
+        "escalate-overdue",
+        "purge-personal-data",
+        "rebuild-kpi-rollup",
+    ]

@@ -25,11 +25,11 @@ from sqlalchemy import func, select
 from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep
 from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
 from hotline.api.schemas import Body
-from hotline.bridge_client import BridgeClient, BridgeError, BridgeRefused
+from hotline.bridge_client import BridgeError, BridgeRefused, RoutedBridgeClient
 from hotline.consoles.screenpop import screen_pop
 from hotline.dialing import check_dialable
 from hotline.labels import GREEN_GROUPS
-from hotline.live.publisher import AGENTS_KEY, CALLS_KEY
+from hotline.live.nodes import find_agent, find_call
 from hotline.rosters.service import lawyers_day
 from storage.tables import Call, TicketDraft, User
 from ticketing.domain.errors import NotFound
@@ -50,8 +50,8 @@ TRANSFER_TARGETS = ({"exten": "12345", "label": "12345 政务服务便民热线"
 def _agent(client: redis.Redis, interface: str | None) -> dict[str, Any] | None:
     if not interface:
         return None
-    raw = client.hget(AGENTS_KEY, interface)
-    return None if raw is None else json.loads(raw)
+    found = find_agent(client, interface)
+    return None if found is None else found[1]
 
 
 def duty_state(agent: dict[str, Any] | None) -> str:
@@ -126,7 +126,7 @@ def change_state(
             "您的账号未配置话机，请联系管理员 / your account has no phone interface (users.interface); ask an admin",
             user_id=user.id,
         )
-    bridge = BridgeClient(context.redis.client)
+    bridge = RoutedBridgeClient(context.redis.client)
     try:
         if body.state == "on_duty":
             if _agent(context.redis.client, user.interface) is None:
@@ -162,10 +162,10 @@ def call_screen_pop(
     linkedid: Linkedid, actor: Desk, user: CurrentUser, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
     try:
-        raw = context.redis.client.hget(CALLS_KEY, linkedid)
+        found = find_call(context.redis.client, linkedid)
     except redis.RedisError as exc:
         raise ServiceUnavailable("实时状态不可用 / live state unavailable (Redis)", error=str(exc)) from None
-    live_call = json.loads(raw) if raw else None
+    live_call = found[1] if found else None
     row = session.scalar(select(Call).where(Call.linkedid == linkedid))
     if live_call is None and row is None:
         raise NotFound(f"通话不存在 / no call {linkedid}", linkedid=linkedid)
@@ -192,15 +192,15 @@ class TransferRequest(Body):
 def transfer(
     linkedid: Linkedid, body: TransferRequest, actor: Desk, user: CurrentUser, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
-    raw = context.redis.client.hget(CALLS_KEY, linkedid)
-    live_call = json.loads(raw) if raw else None
+    found = find_call(context.redis.client, linkedid)
+    live_call = found[1] if found else None
     if live_call is None:
         raise NotFound(f"通话不存在或已结束 / no call {linkedid} in progress", linkedid=linkedid)
     if actor.role is Role.LAWYER and not _lawyers_call(user, live_call, None):
         raise Forbidden("这不是您接听的通话 / this call was not put through to you", linkedid=linkedid)
     check_dialable(body.exten, context.settings.transfer_pattern, "transfer target", exten=body.exten)
     try:
-        result = BridgeClient(context.redis.client).transfer(linkedid, body.exten)
+        result = RoutedBridgeClient(context.redis.client).transfer(linkedid, body.exten)
     except BridgeError as exc:
         raise bridge_failed(exc, "转接失败") from None
     logger.info("call %s transferred to %s by user %d at %s", linkedid, body.exten, user.id, datetime.now(UTC))

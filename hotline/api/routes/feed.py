@@ -32,6 +32,7 @@ from hotline.api.errors import NotAuthenticated
 from hotline.api.sessions import signed_in
 from hotline.bootstrap import Context
 from hotline.live.feed import FEED_STREAM
+from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.reports.live import live_state
 from storage.tables import Station
 from ticketing.domain.access import Actor
@@ -175,7 +176,7 @@ async def feed(
         return again is not None and again.actor.user_id == actor.user_id
 
     async def body() -> AsyncIterator[str]:
-        client = aioredis.Redis.from_url(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
+        client = async_redis_client(context.redis.url, socket_timeout=BLOCK_MS / 1000 + 5)
         keep = lambda entry: entry_visible(entry, actor, stations)  # noqa: E731
         start = "$" if fresh else str(resume)
         try:
@@ -187,7 +188,7 @@ async def feed(
         finally:
             # Starlette cancels the stream when the browser leaves; close the connection regardless.
             with anyio.CancelScope(shield=True):
-                await client.aclose()
+                await aclose_client(client)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(body(), media_type="text/event-stream; charset=utf-8", headers=headers)

@@ -1,7 +1,7 @@
 """consoles: ticket drafts per lawyer and call, audit of account administration
 
 Revision ID: 0003_consoles_day
-Revises: 0003_pbxbridge
+Revises: 0003_multinode
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.tables.base
 
 revision = "0003_consoles_day"
-down_revision = "0003_pbxbridge"
+down_revision = "0003_multinode"
 branch_labels = None
 depends_on = None
 
