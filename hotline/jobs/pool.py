@@ -20,17 +20,21 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import threading
 import time
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import redis
 from rq import SimpleWorker, Worker
+from rq.worker import BaseWorker
 from rq.worker_pool import WorkerPool
 
 from hotline.jobs.outbox import WORKER_ALIVE_KEY
+from hotline.redis_conn import redis_client
 from hotline.supervise import die_with_parent
 
 logger = logging.getLogger(__name__)
@@ -122,5 +126,38 @@ def run_pool(url: str, queues: list[str], processes: int, preload: bool) -> None
         _ = context.router  # jieba's dictionary: loaded here once, shared by every forked worker
         logger.info("worker context and router preloaded in %.1f s", time.perf_counter() - started)
     worker_class = HotlineWorker if preload else ForkingHotlineWorker
-    pool = WorkerPool(queues, connection=redis.Redis.from_url(url), num_workers=processes, worker_class=worker_class)
+    pool = UrlWorkerPool(url, queues, num_workers=processes, worker_class=worker_class)
     pool.start(logging_level=logging.getLevelName(logging.getLogger().level))
+
+
+class UrlWorkerPool(WorkerPool):
+    """rq's pool gives each forked worker a plain ConnectionPool copied from the parent's client, which
+    cannot follow a Sentinel-managed master (`redis+sentinel://`); here each worker builds its own
+    client from the URL, so it asks the Sentinels where the master is, now and after a failover."""
+
+    def __init__(self, url: str, queues: list[str], **kwargs: Any) -> None:
+        self.url = url
+        super().__init__(queues, connection=redis_client(url), **kwargs)
+
+    def get_worker_process(self, name: str, burst: bool, _sleep: float = 0, logging_level: str = "INFO") -> BaseProcess:
+        return multiprocessing.get_context("fork").Process(
+            target=run_worker,
+            args=(self.url, name, self._queue_names),
+            kwargs={"burst": burst, "logging_level": logging_level, "worker_class": self.worker_class},
+            name=f"Worker {name} (WorkerPool {self.name})",
+        )
+
+
+def run_worker(
+    url: str,
+    name: str,
+    queue_names: list[str],
+    *,
+    worker_class: type[BaseWorker] = SimpleWorker,
+    burst: bool = False,
+    logging_level: str = "INFO",
+) -> None:
+    """One pool worker: its own Redis client for `url`, then rq's work loop (with its scheduler)."""
+    connection = redis_client(url)
+    worker = worker_class(queue_names, name=name, connection=connection)
+    worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)

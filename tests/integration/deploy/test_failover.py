@@ -28,6 +28,7 @@ import redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
+from hotline.jobs.pool import run_worker
 from hotline.redis_conn import aclose_client, async_redis_client, close_client, redis_client
 
 
@@ -123,7 +124,9 @@ def test_redis_sentinel_failover_keeps_the_feed_and_rq_working(sentinel_setup: d
     assert client.connection_pool.get_master_address()[1] == sentinel_setup["replica"]
     assert asyncio.run(read_feed("0")) == [b'{"type":"before"}', b'{"type":"after"}']
     after = queue.enqueue(_announced)
-    SimpleWorker([queue], connection=client).work(burst=True)
+    # A pool worker builds its client from the URL, as `hotline worker` runs it (rq's own pool could not
+    # follow a Sentinel-managed master).
+    run_worker(url, "failover-worker", ["default"], worker_class=SimpleWorker, burst=True)
     before.refresh()
     after.refresh()
     assert before.get_status() == after.get_status() == "finished"
