@@ -14,16 +14,12 @@ import redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hotline import login_throttle
 from hotline.accounts import AccountError, create_user
 from hotline.security import hash_password
 from storage.tables import AccountAudit, AuthSession, Station, User
 from ticketing.domain.errors import InvalidReference, NotFound
 from ticketing.domain.roles import Role
-
-#: Redis keys of failed sign-ins (hotline.api.routes.auth): one per address and username.
-LOGIN_FAILURES_PREFIX = "hotline:login-failures:"
-#: Failed sign-ins from one address that lock the account there for a while (the sign-in route uses it).
-LOGIN_MAX_FAILURES = 10
 
 
 def audit(session: Session, actor_id: int | None, user: User, action: str, **details: Any) -> None:
@@ -123,9 +119,7 @@ def reset_password(session: Session, actor_id: int | None, user: User, password:
 
 def unlock(session: Session, connection: redis.Redis, actor_id: int | None, user: User) -> int:
     """Forget the user's failed sign-ins from every address; returns how many locks there were."""
-    pattern = LOGIN_FAILURES_PREFIX + "*:" + re.sub(r"([*?\[\]\\])", r"\\\1", user.username)
-    keys = list(connection.scan_iter(match=pattern, count=500))
-    cleared = int(connection.delete(*keys)) if keys else 0
+    cleared = login_throttle.unlock(connection, user.username)
     audit(session, actor_id, user, "user_unlock", cleared=cleared)
     return cleared
 
@@ -145,12 +139,3 @@ def user_row(user: User, locked: bool | None = None) -> dict[str, Any]:
         "created_at": user.created_at,
         "locked": locked,
     }
-
-
-def is_locked(connection: redis.Redis, username: str, limit: int) -> bool | None:
-    """Whether some address has hit the sign-in limit for `username` (None when Redis is down)."""
-    try:
-        pattern = LOGIN_FAILURES_PREFIX + "*:" + re.sub(r"([*?\[\]\\])", r"\\\1", username)
-        return any(int(connection.get(key) or 0) >= limit for key in connection.scan_iter(match=pattern, count=500))
-    except redis.RedisError:
-        return None

@@ -20,10 +20,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from hotline.accounts import InvalidAccount, create_user
-from hotline.api.login_throttle import FAILURES_PREFIX, MAX_FAILURES
 from hotline.app import create_app
 from hotline.bootstrap import Context
 from hotline.cli.main import proxy_options
+from hotline.login_throttle import FAILURES_PREFIX, MAX_FAILURES
 from hotline.redis_conn import RedisHandle
 from settings.env import Settings
 from tests.integration.conftest import PASSWORD, Staff

@@ -11,7 +11,7 @@ from pydantic import StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hotline import account_admin
+from hotline import account_admin, login_throttle
 from hotline.accounts import AccountError
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
@@ -29,10 +29,7 @@ Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
 def users(_actor: Admin, session: SessionDep, context: ContextDep) -> list[dict[str, Any]]:
     found = session.scalars(select(User).options(selectinload(User.station)).order_by(User.role, User.username))
     client = context.redis.client
-    return [
-        account_admin.user_row(u, account_admin.is_locked(client, u.username, account_admin.LOGIN_MAX_FAILURES))
-        for u in found
-    ]
+    return [account_admin.user_row(u, login_throttle.is_locked(client, u.username)) for u in found]
 
 
 @router.post("/users", status_code=201, summary="Create an account (audited)")

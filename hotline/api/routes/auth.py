@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request, Response
 from hotline.accounts import authenticate, close_session, open_session
 from hotline.api.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
 from hotline.api.errors import NotAuthenticated, ServiceUnavailable, TooManyAttempts
-from hotline.api.login_throttle import FAILURE_WINDOW_S, MAX_FAILURES, count_attempt, failures_key
 from hotline.api.presenters import user_out
 from hotline.api.schemas import LoginRequest, LoginResponse, UserOut
+from hotline.login_throttle import FAILURE_WINDOW_S, MAX_FAILURES, count_attempt, failures_key
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
+from hotline import account_admin
 from hotline.accounts import AccountError, InvalidAccount, create_user
 from hotline.api.deps import ContextDep, SessionDep, require_roles
 from hotline.api.errors import Conflict
-from hotline.api.login_throttle import unlock
 from hotline.api.presenters import user_out
 from hotline.api.schemas import UserCreate, UserOut
 from storage.tables import User
 from ticketing.domain.access import Actor
-from ticketing.domain.errors import InvalidInput, NotFound
+from ticketing.domain.errors import InvalidInput
 from ticketing.domain.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def add_user(
 
 @router.delete(
     "/{username}/lockout",
-    summary="Lift the sign-in lock of an account (failed attempts from any address are forgotten)",
+    summary="Lift the sign-in lock of an account (failed attempts from any address are forgotten; audited)",
     responses={404: {"description": "no such user"}},
 )
 def unlock_user(
@@ -57,8 +57,8 @@ def unlock_user(
     session: SessionDep,
     context: ContextDep,
 ) -> dict[str, object]:
-    if session.scalar(select(User.id).where(User.username == username)) is None:
-        raise NotFound(f"无此用户 / no user {username!r}", username=username)
-    cleared = unlock(context.redis.client, username)
+    user = account_admin.find_user(session, username)
+    cleared = account_admin.unlock(session, context.redis.client, _actor.user_id, user)  # audited, as /api/admin's
+    session.commit()
     logger.info("sign-in lock of user %s lifted by user %d (%d addresses)", username, _actor.user_id, cleared)
     return {"username": username, "addresses_unlocked": cleared}
