@@ -28,6 +28,7 @@ from hotline.api.routes import (
     health,
     labels,
     live,
+    recordings,
     rosters,
     routing,
     stations,
@@ -130,6 +131,7 @@ def create_app(
         demo,
         alerts,
         admin,
+        recordings,
     ):
         app.include_router(module.router)
     install_web(app)

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.recordings import inside_recordings
 from storage.tables import Call, IvrSession, Ticket, Transcript
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,12 @@ def _delete_file(path: str, recordings_dir: Path, report: PurgeReport) -> None:
     """Recordings live on the Asterisk host's spool, shared with the workers; one not reachable from
     here is counted, not an error (the PBX's own retention then applies). A path that is not inside
     `recordings_dir` once resolved (links and `..` followed) is never deleted."""
-    target = Path(path)
-    try:
-        inside = target.is_absolute() and target.resolve().is_relative_to(recordings_dir.resolve())
-    except (OSError, RuntimeError):
-        inside = False
-    if not inside:
+    target = inside_recordings(path, recordings_dir)
+    if target is None:
         report.files_refused += 1
-        logger.warning("retention: %s is outside the recordings folder %s; not deleted", target.name, recordings_dir)
+        logger.warning(
+            "retention: %s is outside the recordings folder %s; not deleted", Path(path).name, recordings_dir
+        )
         return
     try:
         os.unlink(target)

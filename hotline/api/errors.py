@@ -63,6 +63,18 @@ class ServiceUnavailable(ApiError):
     error_id = "service_unavailable"
 
 
+class UnreadableMedia(ApiError):
+    """A stored file (a recording) that is there but cannot be decoded."""
+
+    status = 422
+    error_id = "unreadable_media"
+
+
+class RangeNotSatisfiable(ApiError):
+    status = 416
+    error_id = "range_not_satisfiable"
+
+
 class TooManyAttempts(ApiError):
     status = 429
     error_id = "too_many_attempts"

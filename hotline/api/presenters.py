@@ -6,20 +6,21 @@ routers show the same way (a ticket, a user, a page of forwarded work) is writte
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hotline.api.periods import local_period
-from hotline.api.schemas import TicketDetail, TicketEventOut, UserOut
+from hotline.api.schemas import RecordingOut, TicketDetail, TicketEventOut, UserOut
+from hotline.consoles.access import may_hear
 from hotline.reports.kpi import compute_kpis
 from settings.env import Settings
-from storage.tables import FollowUpTask, Ticket, TicketEscalation
+from storage.tables import Call, CallbackAttempt, FollowUpTask, Ticket, TicketEscalation, User
 from ticketing.domain.access import Actor
-from ticketing.domain.follow_up import FollowUpSla
+from ticketing.domain.follow_up import FollowUpOutcome, FollowUpSla, FollowUpStatus, Satisfaction
 from ticketing.domain.lifecycle import TicketStatus, allowed_targets
 from ticketing.domain.policy import TicketPolicy
 from ticketing.domain.roles import phone_as_seen_by
@@ -60,7 +61,13 @@ def ticket_out(ticket: Ticket, actor: Actor) -> dict[str, object]:
     }
 
 
-def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> TicketDetail:
+def ticket_detail(
+    ticket: Ticket,
+    actor: Actor,
+    callback_due: date | None,
+    callbacks: list[dict[str, Any]] | None = None,
+    recordings: tuple[list[RecordingOut], int] = ([], 0),
+) -> TicketDetail:
     return TicketDetail(
         **ticket_out(ticket, actor),  # type: ignore[arg-type]
         events=[
@@ -71,16 +78,100 @@ def ticket_detail(ticket: Ticket, actor: Actor, callback_due: date | None) -> Ti
         ],
         call_linkedids=[c.linkedid for c in ticket.calls],
         callback_due=callback_due,
+        callbacks=callbacks or [],  # type: ignore[arg-type]
+        recordings=recordings[0],
+        recordings_withheld=recordings[1],
     )
 
 
-def read_ticket(session: Session, actor: Actor, code: str) -> TicketDetail:
-    """One ticket with its history and its follow-up's due date, as GET /api/tickets/{code} shows it."""
+def read_ticket(session: Session, actor: Actor, code: str, tz: tzinfo = UTC) -> TicketDetail:
+    """One ticket with its history, its recordings that `actor` may hear and its call-backs with every
+    attempt, as GET /api/tickets/{code} shows it (`tz`: the hotline's, for which call-backs are overdue)."""
     ticket = get_ticket(session, actor, code)
-    due = session.scalar(
-        select(FollowUpTask.due_date).where(FollowUpTask.ticket_id == ticket.id).order_by(FollowUpTask.id.desc())
-    )
-    return ticket_detail(ticket, actor, due)
+    tasks = session.scalars(
+        select(FollowUpTask)
+        .where(FollowUpTask.ticket_id == ticket.id)
+        .options(selectinload(FollowUpTask.attempts).selectinload(CallbackAttempt.lawyer))
+        .order_by(FollowUpTask.id)
+    ).all()
+    today = datetime.now(tz).date()
+    callbacks = [task_out(task, actor, today) for task in tasks]
+    due = tasks[-1].due_date if tasks else None
+    called_back = [a.call_id for t in tasks for a in t.attempts if a.call_id is not None]
+    calls = list(ticket.calls) + [
+        c for c in session.scalars(select(Call).where(Call.id.in_(called_back))) if c not in ticket.calls
+    ]
+    return ticket_detail(ticket, actor, due, callbacks, _recordings(session, actor, calls))
+
+
+def recording_url(call_id: int, index: int) -> str:
+    """Where a recording plays (hotline.api.routes.recordings); the file's path is never shown."""
+    return f"/api/calls/{call_id}/recordings/{index}"
+
+
+def _recordings(session: Session, actor: Actor, calls: list[Call]) -> tuple[list[RecordingOut], int]:
+    """The calls' recordings `actor` may hear, and how many others there are."""
+    user = session.get(User, actor.user_id)
+    heard: list[RecordingOut] = []
+    withheld = 0
+    for call in sorted(calls, key=lambda c: (c.started_at is None, c.started_at, c.id)):
+        paths = call.recording_paths or []
+        if user is None or not may_hear(actor.role, call, user):
+            withheld += len(paths)
+            continue
+        heard += [
+            RecordingOut(
+                call_id=call.id,
+                linkedid=call.linkedid,
+                index=i,
+                url=recording_url(call.id, i),
+                direction=call.direction,
+                started_at=call.started_at,
+                talk_seconds=call.talk_seconds,
+                lawyer_name=call.lawyer.display_name if call.lawyer else None,
+            )
+            for i in range(len(paths))
+        ]
+    return heard, withheld
+
+
+def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
+    """A call-back task with every attempt (who, when, outcome, notes), as every view shows it."""
+    status = FollowUpStatus(task.status)
+    ticket = task.ticket
+    return {
+        "id": task.id,
+        "ticket_code": ticket.code,
+        "ticket_status": ticket.status,
+        "category": ticket.category,
+        "caller_name": ticket.caller_name,
+        "caller_number": phone_as_seen_by(actor.role, ticket.caller_number),
+        "result": ticket.result,
+        "due_date": task.due_date,
+        "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
+        "status": status,
+        "status_label": status.label,
+        "assigned_lawyer_id": task.assigned_lawyer_id,
+        "assigned_lawyer_name": task.assigned_lawyer.display_name if task.assigned_lawyer else None,
+        "satisfaction": task.satisfaction,
+        "satisfaction_label": Satisfaction(task.satisfaction).label if task.satisfaction else None,
+        "comment": task.comment,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+        "attempts": [
+            {
+                "at": a.at,
+                "outcome": a.outcome,
+                "outcome_label": FollowUpOutcome(a.outcome).label,
+                "lawyer_id": a.lawyer_id,
+                "lawyer_name": a.lawyer.display_name if a.lawyer else None,
+                "linkedid": a.linkedid,
+                "call_id": a.call_id,
+                "note": a.note,
+            }
+            for a in task.attempts
+        ],
+    }
 
 
 def user_out(user: object) -> UserOut:

@@ -146,10 +146,29 @@ class TicketOut(BaseModel):
     allowed_next: list[TicketStatus]
 
 
+class RecordingOut(BaseModel):
+    """One recording this user may hear: played from `url`, never named by its file's path."""
+
+    call_id: int
+    linkedid: str
+    index: int
+    url: str
+    direction: str
+    started_at: datetime | None
+    talk_seconds: float | None
+    lawyer_name: str | None
+
+
 class TicketDetail(TicketOut):
     events: list[TicketEventOut]
     call_linkedids: list[str]
     callback_due: date | None = None
+    #: Recordings of the ticket's calls (and its call-backs' calls) that this user may hear.
+    recordings: list[RecordingOut] = []
+    #: How many more there are that this user may not hear (shown as a note, never as a player).
+    recordings_withheld: int = 0
+    #: Call-back (回访) tasks with every attempt.
+    callbacks: list[FollowUpTaskOut] = []
 
 
 class Page(BaseModel):
@@ -245,6 +264,7 @@ class FollowUpAttemptOut(BaseModel):
     outcome: str
     outcome_label: str
     lawyer_id: int | None
+    lawyer_name: str | None = None
     linkedid: str | None
     call_id: int | None
     note: str | None
@@ -265,6 +285,7 @@ class FollowUpTaskOut(BaseModel):
     status: str
     status_label: str
     assigned_lawyer_id: int | None
+    assigned_lawyer_name: str | None = None
     satisfaction: str | None
     satisfaction_label: str | None
     comment: str | None
@@ -319,3 +340,6 @@ class StationNode(BaseModel):
     address: str | None
     services: list[str]
     children: list[StationNode]
+
+
+TicketDetail.model_rebuild()  # it names FollowUpTaskOut, written further down

@@ -15,7 +15,7 @@ from hotline.bridge_client import BridgeClient
 from hotline.live.nodes import merged_state
 from hotline.live.publisher import DEFAULT_NODE
 from ticketing.domain.access import Actor
-from ticketing.domain.roles import phone_as_seen_by, sees_in_full
+from ticketing.domain.roles import phone_as_seen_by
 
 
 def live_state(context: Context, actor: Actor, interface: str | None = None) -> dict[str, Any]:
@@ -29,8 +29,7 @@ def live_state(context: Context, actor: Actor, interface: str | None = None) -> 
     for call in calls:  # a lawyer sees in full only the calls put through to their phone (`interface`)
         own = interface is not None and call.get("agent_interface") == interface
         call["caller_number"] = phone_as_seen_by(actor.role, call.get("caller_number"), own=own)
-        if not sees_in_full(actor.role, own=own):
-            call.pop("recording_paths", None)
+        call.pop("recording_paths", None)  # never a file's path: recordings play through the API
     now = time.time()
     for queue in queues:
         oldest = queue.get("oldest_joined_at")

@@ -119,6 +119,7 @@ class FollowUpTask(Base):
     __mapper_args__ = {"version_id_col": version}
 
     ticket: Mapped[Ticket] = relationship()
+    assigned_lawyer: Mapped[User | None] = relationship()
     attempts: Mapped[list[CallbackAttempt]] = relationship(
         back_populates="task", order_by="CallbackAttempt.id", cascade="all, delete-orphan"
     )
@@ -139,6 +140,7 @@ class CallbackAttempt(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     task: Mapped[FollowUpTask] = relationship(back_populates="attempts")
+    lawyer: Mapped[User | None] = relationship()
 
 
 class TicketIdempotencyKey(Base):

@@ -110,7 +110,7 @@ def test_calls_api_filters_and_masks(client: TestClient, staff: dict[str, Staff]
     body = client.get("/api/calls", params=params, headers=staff["lawyer1"].headers).json()
     assert body["total"] == 1 and body["items"][0]["linkedid"] == "1795449000.3"
     # Not put through to lawyer1: masked, no recordings (the screen-pop's rule); supervisors see all.
-    assert body["items"][0]["caller_number"] == "138****1234" and body["items"][0]["recording_paths"] == []
+    assert body["items"][0]["caller_number"] == "138****1234" and body["items"][0]["recordings"] == 0
     full = client.get("/api/calls", params=params, headers=staff["supervisor"].headers).json()
     assert full["items"][0]["caller_number"] == "13808081234"
     assert client.get("/api/calls", headers=staff["county"].headers).status_code == 403

@@ -12,8 +12,9 @@ from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDe
 from hotline.api.periods import Day, local_period
 from hotline.api.presenters import kpi_report
 from hotline.api.schemas import KpiReport
-from storage.tables import Call, User
-from ticketing.domain.roles import phone_as_seen_by, sees_in_full
+from hotline.consoles.access import may_hear, put_through_to
+from storage.tables import Call
+from ticketing.domain.roles import phone_as_seen_by
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -61,7 +62,7 @@ def calls(
         {
             "linkedid": c.linkedid,
             "direction": c.direction,
-            "caller_number": phone_as_seen_by(actor.role, c.caller_number, own=_own(c, user)),
+            "caller_number": phone_as_seen_by(actor.role, c.caller_number, own=put_through_to(c, user)),
             "queue": c.queue,
             "agent_interface": c.agent_interface,
             "lawyer_id": c.lawyer_id,
@@ -74,15 +75,12 @@ def calls(
             "outcome": c.outcome,
             "in_hours": c.in_hours,
             "ivr_path": c.ivr_path,
-            "recording_paths": c.recording_paths if sees_in_full(actor.role, own=_own(c, user)) else [],
+            # Never the files' paths: how many there are, each played through GET /api/calls/{id}/recordings/{n}.
+            "call_id": c.id,
+            "recordings": len(c.recording_paths) if may_hear(actor.role, c, user) else 0,
             "reconciled_by": c.reconciled_by,
             "end_seen": c.end_seen,
         }
         for c in rows
     ]
     return {"total": total, "page": page, "page_size": page_size, "items": items}
-
-
-def _own(call: Call, user: User) -> bool:
-    """Whether the call was put through to `user` (the screen-pop's rule)."""
-    return call.lawyer_id == user.id or (bool(user.interface) and call.agent_interface == user.interface)

@@ -26,6 +26,7 @@ from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep
 from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
 from hotline.api.schemas import Body
 from hotline.bridge_client import BridgeError, BridgeRefused, RoutedBridgeClient
+from hotline.consoles.access import put_through_to
 from hotline.consoles.screenpop import screen_pop
 from hotline.dialing import check_dialable
 from hotline.labels import GREEN_GROUPS
@@ -179,9 +180,7 @@ def call_screen_pop(
 def _lawyers_call(user: User, live_call: dict[str, Any] | None, row: Call | None) -> bool:
     if live_call is not None and user.interface and live_call.get("agent_interface") == user.interface:
         return True
-    return row is not None and (
-        row.lawyer_id == user.id or (bool(user.interface) and row.agent_interface == user.interface)
-    )
+    return row is not None and put_through_to(row, user)
 
 
 class TransferRequest(Body):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,15 +15,13 @@ from sqlalchemy.orm import Session
 from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, PageNumber, PageSize, SessionDep, Supervising
 from hotline.api.dialing import DialFailed, originate
 from hotline.api.periods import Day
-from hotline.api.presenters import follow_up_sla
+from hotline.api.presenters import follow_up_sla, task_out
 from hotline.api.schemas import Body, FollowUpSlaReport, FollowUpTaskOut, FollowUpTaskPage, Linkedid, Note
 from hotline.bootstrap import Context
 from hotline.dialing import check_dialable
-from storage.tables import FollowUpTask
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import AlreadyCompleted
 from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction
-from ticketing.domain.roles import phone_as_seen_by
 from ticketing.follow_up import NewAttempt, TaskState, get_task, record_attempt, task_query
 
 logger = logging.getLogger(__name__)
@@ -40,43 +38,6 @@ class AttemptCreate(Body):
     satisfaction: Annotated[Satisfaction | None, BeforeValidator(lambda v: _BY_LABEL.get(v, v))] = None
     comment: Note | None = None
     linkedid: Linkedid | None = None
-
-
-def task_out(task: FollowUpTask, actor: Actor, today: date) -> dict[str, Any]:
-    status = FollowUpStatus(task.status)
-    ticket = task.ticket
-    number = ticket.caller_number
-    return {
-        "id": task.id,
-        "ticket_code": ticket.code,
-        "ticket_status": ticket.status,
-        "category": ticket.category,
-        "caller_name": ticket.caller_name,
-        "caller_number": phone_as_seen_by(actor.role, number),
-        "result": ticket.result,
-        "due_date": task.due_date,
-        "overdue": status is FollowUpStatus.PENDING and task.due_date < today,
-        "status": status,
-        "status_label": status.label,
-        "assigned_lawyer_id": task.assigned_lawyer_id,
-        "satisfaction": task.satisfaction,
-        "satisfaction_label": Satisfaction(task.satisfaction).label if task.satisfaction else None,
-        "comment": task.comment,
-        "created_at": task.created_at,
-        "completed_at": task.completed_at,
-        "attempts": [
-            {
-                "at": a.at,
-                "outcome": a.outcome,
-                "outcome_label": FollowUpOutcome(a.outcome).label,
-                "lawyer_id": a.lawyer_id,
-                "linkedid": a.linkedid,
-                "call_id": a.call_id,
-                "note": a.note,
-            }
-            for a in task.attempts
-        ],
-    }
 
 
 @router.get(

@@ -166,8 +166,8 @@ def list_tickets(
 
 
 @router.get("/{code}", response_model=TicketDetail, summary="One ticket with its full history")
-def read(code: TicketCode, actor: CurrentActor, session: SessionDep) -> TicketDetail:
-    return read_ticket(session, actor, code)
+def read(code: TicketCode, actor: CurrentActor, session: SessionDep, context: ContextDep) -> TicketDetail:
+    return read_ticket(session, actor, code, context.policy.tz)
 
 
 @router.post(
@@ -195,7 +195,7 @@ def transition(
     if body.to is TicketStatus.FORWARDED:  # the answer names the station it now goes to
         session.flush()
         session.refresh(ticket, attribute_names=["station"])
-    detail = read(code, actor, session)  # before the commit, as in create
+    detail = read(code, actor, session, context)  # before the commit, as in create
     session.commit()
     return detail
 
