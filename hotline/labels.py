@@ -72,6 +72,90 @@ TICKET_ACTIONS = {
     "callback": "回访",
     "dial": "拨打来电人",
 }
+#: A ticket's next status as the button that moves it there reads (console, station inbox).
+TICKET_TRANSITIONS = {
+    "received": "接收",
+    "in_progress": "开始办理",
+    "progress": "报告进展",
+    "closed": "办结",
+    "forwarded": "转办",
+    "returned": "退回",
+    "followed_up": "回访完成",
+    "accepted": "重新打开",
+    "archived": "归档",
+}
+#: Buttons the pages build in their scripts (the ones in the HTML shells are written there once).
+BUTTONS = {
+    "apply_suggestion": "全部采用建议",
+    "dial": "拨打",
+    "record_attempt": "记录结果",
+    "mute": "静音",
+    "unmute": "取消静音",
+    "hold": "保持",
+    "resume": "恢复",
+    "alert_ack": "确认已处置",
+    "triage_decide": "分派",
+    "user_disable": "停用",
+    "user_enable": "启用",
+    "password_reset": "重置密码",
+    "user_unlock": "解锁",
+    "export_csv": "导出 CSV",
+    "export_xlsx": "导出 XLSX",
+}
+#: The ticket view's sections that every page shares (hotline/web/static/ticketview.js); {n}, {when}
+#: and the like are filled in by the page.
+TICKET_VIEW = {
+    "recordings": "通话录音",
+    "recordings_none": "无录音",
+    "recordings_withheld": "另有 {n} 段录音，您的角色无权收听",
+    "recording_of": "{when} {direction}（{lawyer}，通话 {talk}）",
+    "callbacks": "回访记录",
+    "callbacks_none": "尚无回访任务（工单办结后生成）",
+    "callback_task": "应回访日 {due} · {status} · 承办 {lawyer} · 已尝试 {n} 次",
+    "callback_scheduled": "生成于 {when}",
+    "callback_satisfaction": "满意度：{satisfaction}",
+    "callback_comment": "回访意见：{comment}",
+    "attempt": "第 {i} 次 · {when} · {outcome} · {lawyer}",
+    "attempts_none": "尚未拨打",
+    "nobody": "未指派",
+}
+#: A staff account's state on the administrator's page.
+ACCOUNT_STATES = {"active": "正常", "disabled": "已停用", "locked": "登录已锁定"}
+#: Queue measures (DESIGN.md §5) as the wallboard, the monthly report and the exports name them.
+KPI_MEASURES = {
+    "bucket": "时段",
+    "queue": "队列",
+    "offered": "呼入",
+    "answered": "接通",
+    "connection_rate": "接通率",
+    "service_level": "服务水平 SL",
+    "service_level_2": "服务水平 SL2",
+    "asa": "平均应答",
+    "abandoned": "放弃",
+    "abandon_rate": "放弃率",
+    "aht": "平均处理",
+    "longest_wait": "最长等待",
+    "closed_hours": "非工作时间来电",
+}
+#: The browser softphone's states (hotline/web/static/softphone.js), as the lawyer reads them.
+PHONE_STATES = {
+    "not_configured": (
+        "软电话未配置：演示模式下模拟来电由系统自动接听；正式环境请设置 HOTLINE_SIP_WS_URL 与 HOTLINE_SIP_DOMAIN"
+    ),
+    "library_missing": "软电话组件未安装（运行 scripts/run 或 npm ci）",
+    "checking_mic": "正在检查麦克风…",
+    "mic_denied": "麦克风被拒绝：请在浏览器地址栏允许本站使用麦克风，然后刷新页面",
+    "mic_missing": "未找到麦克风：请连接耳麦后刷新页面",
+    "need_password": "请输入 SIP 密码并注册",
+    "registering": "正在注册到电话系统…",
+    "registered": "已注册，待机",
+    "register_failed": "注册失败",
+    "ringing": "来电振铃",
+    "in_call": "通话中",
+    "on_hold": "通话保持中",
+}
+#: The live feed's connection, as every page's header shows it.
+FEED_STATES = {"open": "● 实时", "retry": "○ 重连中…", "closed": "○ 已断开"}
 FLAGS = {"green_channel": "绿色通道", "crisis": "危机", "collective": "群体性", "sensitive": "敏感"}
 PRIORITIES = {"normal": "普通", "high": "优先", "urgent": "紧急"}
 CHANNELS = {
@@ -109,6 +193,9 @@ IVR_NODES = {
     "main-after-green": "综合咨询",
     "operator": "人工服务",
     "tibetan": "藏语服务",
+    # Steps the IVR records that are not menu nodes (ivr/destinations.py).
+    "blocked": "黑名单拦截",
+    "voicemail": "留言",
 }
 IVR_LANGUAGES = {"zh": "普通话", "bo": "藏语"}
 #: What the view audit records a look at (hotline/web/audit.py) and what the export audit a download of.
@@ -152,6 +239,13 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "call_directions": CALL_DIRECTIONS,
     "ticket_statuses": {s.value: s.label for s in TicketStatus},
     "ticket_actions": TICKET_ACTIONS,
+    "ticket_transitions": TICKET_TRANSITIONS,
+    "buttons": BUTTONS,
+    "phone_states": PHONE_STATES,
+    "kpi_measures": KPI_MEASURES,
+    "account_states": ACCOUNT_STATES,
+    "feed_states": FEED_STATES,
+    "ticket_view": TICKET_VIEW,
     "flags": FLAGS,
     "priorities": PRIORITIES,
     "channels": CHANNELS,

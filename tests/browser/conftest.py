@@ -80,9 +80,11 @@ def browser(playwright_api: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_app(context: Context) -> Iterator[LiveApp]:
-    """The service on a free port with the demo accounts and roster; stopped after the test."""
+def live_app(context: Context, tmp_path: Path) -> Iterator[LiveApp]:
+    """The service on a free port with the demo accounts and roster; stopped after the test.
+    Recordings are read from `settings.recordings_dir`, a folder of this test's own."""
     port = _free_port()
+    (tmp_path / "monitor").mkdir()
     settings = context.settings.model_copy(
         update={
             "agi_port": _free_port(),
@@ -90,6 +92,7 @@ def live_app(context: Context) -> Iterator[LiveApp]:
             # Nothing listens there: the softphone's registration fails, as it must be shown to.
             "sip_ws_url": f"ws://127.0.0.1:{_free_port()}/ws",
             "sip_domain": "hotline.test",
+            "recordings_dir": tmp_path / "monitor",
         }
     )
     app_context = dataclasses.replace(context, settings=settings)

@@ -29,7 +29,7 @@ from hotline.bridge_client import BridgeError, BridgeRefused, RoutedBridgeClient
 from hotline.consoles.access import put_through_to
 from hotline.consoles.screenpop import screen_pop
 from hotline.dialing import check_dialable
-from hotline.labels import GREEN_GROUPS
+from hotline.labels import AGENT_STATES, GREEN_GROUPS
 from hotline.live.nodes import find_agent, find_call
 from hotline.rosters.service import lawyers_day
 from storage.tables import Call, TicketDraft, User
@@ -44,7 +44,7 @@ Linkedid = Annotated[str, Path(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
 
 #: Reasons offered for a pause; the lawyer may type another (up to 20 characters).
 PAUSE_REASONS = ("休息", "培训", "整理工单", "会议", "用餐")
-OFF_DUTY_REASON = "下线"
+OFF_DUTY_REASON = AGENT_STATES["off_duty"]
 TRANSFER_TARGETS = ({"exten": "12345", "label": "12345 政务服务便民热线"},)
 
 

@@ -21,7 +21,7 @@ from hotline.api.downloads import Format, deliver
 from hotline.api.errors import ServiceUnavailable
 from hotline.api.periods import Day, local_period
 from hotline.api.presenters import follow_up_sla, kpi_report, work_page
-from hotline.labels import IVR_EXITS, labels_of
+from hotline.labels import IVR_EXITS, KPI_MEASURES, labels_of
 from hotline.reports.live import live_state
 from hotline.reports.tables import Table
 from storage.dialect import last_array_item_field
@@ -169,11 +169,15 @@ def satisfaction(
     return deliver(session, actor, "satisfaction", format, params, body, tables)
 
 
+#: The export's columns: the measure's label (hotline.labels) and, for other tools, its code or unit.
 KPI_COLUMNS = [
-    ("bucket", "时段 period"), ("queue", "队列 queue"), ("offered", "呼入 offered"), ("answered", "接通 answered"),
-    ("connection_rate", "接通率"), ("service_level", "服务水平 SL"), ("service_level_2", "SL2"),
-    ("asa", "平均应答 ASA s"), ("abandoned", "放弃 abandoned"), ("abandon_rate", "放弃率"),
-    ("aht", "平均处理 AHT s"), ("longest_wait", "最长等待 s"), ("closed_hours", "非工作时间 closed hours"),
+    (key, f"{KPI_MEASURES[key]}{suffix}")
+    for key, suffix in [
+        ("bucket", " period"), ("queue", " queue"), ("offered", " offered"), ("answered", " answered"),
+        ("connection_rate", ""), ("service_level", ""), ("service_level_2", ""), ("asa", " ASA s"),
+        ("abandoned", " abandoned"), ("abandon_rate", ""), ("aht", " AHT s"), ("longest_wait", " s"),
+        ("closed_hours", " closed hours"),
+    ]
 ]  # fmt: skip
 
 

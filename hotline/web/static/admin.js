@@ -30,9 +30,9 @@ async function load() {
     const station = el("select", { "aria-label": "工作站", onchange: () => change(u.username, { station_code: station.value }, "工作站已变更") },
       stationOptions(u.station_code || ""));
     const actions = el("span", { className: "row" },
-      el("button", { type: "button", className: "secondary", text: u.is_active ? "停用" : "启用", dataset: { action: "active" },
+      el("button", { type: "button", className: "secondary", text: label("buttons", u.is_active ? "user_disable" : "user_enable"), dataset: { action: "active" },
         onclick: () => change(u.username, { is_active: !u.is_active }, u.is_active ? "已停用" : "已启用") }),
-      el("button", { type: "button", className: "secondary", text: "重置密码", dataset: { action: "reset" }, onclick: async () => {
+      el("button", { type: "button", className: "secondary", text: label("buttons", "password_reset"), dataset: { action: "reset" }, onclick: async () => {
         try {
           const done = await api(`/api/admin/users/${encodeURIComponent(u.username)}/password`, { method: "POST", body: {} });
           const line = $("#new-password");
@@ -43,14 +43,14 @@ async function load() {
         } catch (exc) { reportError(exc, "重置密码失败"); }
         load();
       } }),
-      el("button", { type: "button", className: "secondary", text: "解锁", dataset: { action: "unlock" }, disabled: u.locked === false, onclick: async () => {
+      el("button", { type: "button", className: "secondary", text: label("buttons", "user_unlock"), dataset: { action: "unlock" }, disabled: u.locked === false, onclick: async () => {
         try {
           const done = await api(`/api/admin/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" });
           toast(`${u.username} 已解锁（${done.locks_cleared} 处锁定）`);
         } catch (exc) { reportError(exc, "解锁失败"); }
         load();
       } }));
-    const status = [u.is_active ? "正常" : "已停用", u.locked ? "登录已锁定" : null].filter(Boolean).join("，");
+    const status = [label("account_states", u.is_active ? "active" : "disabled"), u.locked ? label("account_states", "locked") : null].filter(Boolean).join("，");
     return [u.username, u.display_name, role, station, u.interface, status, actions];
   }), { rowClass: (i) => (users[i].locked ? "due-soon" : users[i].is_active ? null : "muted") }));
   for (const [i, row] of [...document.querySelectorAll("#users tbody tr")].entries()) row.dataset.username = users[i].username;

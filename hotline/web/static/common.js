@@ -160,6 +160,11 @@ export function label(group, code) {
 
 export function labelsOf(group) { return labelState.labels[group] || {}; }
 
+/** A label with blanks: labelf("ticket_view", "attempt", { i: 2, … }) fills {i} and the others. */
+export function labelf(group, code, values = {}) {
+  return label(group, code).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name] ?? "—") : whole));
+}
+
 /** Flags as one line: 危机、群体性 (green:elderly as 绿色通道·老年人). */
 export function flagText(flags) {
   return (flags || []).map((f) => (f.startsWith("green:") ? `绿色通道·${label("green_groups", f.slice(6))}` : label("flags", f))).join("、");
@@ -203,7 +208,7 @@ export class Feed {
 
 export function connStatus(node) {
   return (status) => {
-    node.textContent = { open: "● 实时", retry: "○ 重连中…", closed: "○ 已断开" }[status] || status;
+    node.textContent = label("feed_states", status);
   };
 }
 
@@ -218,8 +223,8 @@ export function table(headers, rows, { rowClass } = {}) {
 export function exportLinks(url) {
   const sep = url.includes("?") ? "&" : "?";
   return el("span", { className: "row no-print" },
-    el("a", { href: `${url}${sep}format=csv`, download: "", className: "export", text: "导出 CSV" }),
-    el("a", { href: `${url}${sep}format=xlsx`, download: "", className: "export", text: "导出 XLSX" }));
+    el("a", { href: `${url}${sep}format=csv`, download: "", className: "export", text: label("buttons", "export_csv") }),
+    el("a", { href: `${url}${sep}format=xlsx`, download: "", className: "export", text: label("buttons", "export_xlsx") }));
 }
 
 // ----------------------------------------------------------------------------------- outages

@@ -4,6 +4,7 @@ import {
   labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
 } from "/static/common.js";
 import { Softphone } from "/static/softphone.js";
+import { showCallbacks, showRecordings } from "/static/ticketview.js";
 
 
 const state = {
@@ -26,7 +27,7 @@ function showDuty(duty, agent) {
 
 function dutyFromAgent(agent) {
   if (!agent) return "off_duty";
-  if (agent.state === "paused") return agent.reason === "下线" ? "off_duty" : "paused";
+  if (agent.state === "paused") return agent.reason === label("agent_states", "off_duty") ? "off_duty" : "paused";
   if (agent.state === "off_duty") return "off_duty";
   return agent.state || "available";
 }
@@ -65,8 +66,8 @@ function initSoftphone(config) {
       for (const key of document.querySelectorAll("#keypad button")) key.disabled = !actions.has("dtmf");
       $("#phone-login").classList.toggle("hidden", !actions.has("register"));
     },
-    onMuted(muted) { buttons.mute.textContent = muted ? "取消静音" : "静音"; },
-    onHeld(held) { buttons.hold.textContent = held ? "恢复" : "保持"; },
+    onMuted(muted) { buttons.mute.textContent = label("buttons", muted ? "unmute" : "mute"); },
+    onHeld(held) { buttons.hold.textContent = label("buttons", held ? "resume" : "hold"); },
   });
   for (const key of "123456789*0#") {
     $("#keypad").append(el("button", { type: "button", className: "secondary", text: key, disabled: true,
@@ -192,7 +193,7 @@ function showPop(entry) {
   fill($("#pop-tickets"), pop.previous_tickets.length ? table(["工单", "日期", "类别", "状态", "工作站"],
     pop.previous_tickets.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name]))
     : el("span", { className: "muted", text: "无" }));
-  fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", "队列", "结果", "通话"],
+  fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", label("kpi_measures", "queue"), "结果", "通话"],
     pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), label("call_outcomes", c.outcome), fmtDuration(c.talk_seconds)]))
     : el("span", { className: "muted", text: "无" }));
   if (!entry.prefilled) { entry.prefilled = true; prefill(pop); }
@@ -372,7 +373,7 @@ function showSuggestion(d) {
     el("div", { className: "chips" }, "关键词：", words.length ? words : "—"),
     el("div", {}, `建议工作站：${station.name || "—"}`, station.rule ? el("span", { className: "muted", text: `（${station.explanation || station.rule}）` }) : null),
     (d.flags || []).length ? el("div", {}, `标记：${flagText(d.flags)}`) : null,
-    el("button", { type: "button", className: "secondary", text: "全部采用建议", onclick: () => applySuggestion(d, true) }));
+    el("button", { type: "button", className: "secondary", text: label("buttons", "apply_suggestion"), onclick: () => applySuggestion(d, true) }));
 }
 
 function applySuggestion(d, force) {
@@ -433,7 +434,7 @@ async function submit(disposition) {
     loadTickets();
   } catch (exc) {
     error.textContent = state.call && state.call.ticket
-      ? `工单 ${state.call.ticket} 已受理，但${disposition === "closed" ? "办结" : "转办"}失败：${exc.message}（可重试）`
+      ? `工单 ${state.call.ticket} 已受理，但${label("ticket_transitions", disposition)}失败：${exc.message}（可重试）`
       : exc.message;
     for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = false;
   }
@@ -474,7 +475,7 @@ function callbackActions(task) {
   const satisfaction = el("select", { "aria-label": "满意度" },
     el("option", { value: "", text: "满意度" }), Object.entries(labelsOf("satisfaction")).map(([v, l]) => el("option", { value: v, text: l })));
   const comment = el("input", { placeholder: "备注", maxlength: 2000, size: 8, "aria-label": "回访备注" });
-  const dial = el("button", { type: "button", className: "secondary", text: "拨打", onclick: async () => {
+  const dial = el("button", { type: "button", className: "secondary", text: label("buttons", "dial"), onclick: async () => {
     dial.disabled = true;
     try {
       const answer = await api(`/api/callbacks/${task.id}/dial`, { method: "POST" });
@@ -483,7 +484,7 @@ function callbackActions(task) {
     } catch (exc) { reportError(exc, "回访拨号失败"); }
     dial.disabled = false;
   } });
-  const save = el("button", { type: "button", text: "记录结果", onclick: async () => {
+  const save = el("button", { type: "button", text: label("buttons", "record_attempt"), onclick: async () => {
     if (!outcome.value) { toast("请选择回访结果", true); outcome.focus(); return; }
     const body = { outcome: outcome.value };
     if (outcome.value === "reached") {
@@ -528,8 +529,6 @@ async function loadTickets() {
     : el("p", { className: "muted", text: q ? `没有找到与「${q}」相符的工单` : "暂无工单" }));
 }
 
-const ACTION_TEXT = { closed: "办结", forwarded: "转办", followed_up: "回访完成", accepted: "重新打开", archived: "归档" };
-
 /** One ticket: what it is, its history with who did each step, and what this user may do next. */
 async function showTicket(code) {
   let t;
@@ -547,6 +546,8 @@ async function showTicket(code) {
   text($("#tv-callback"), t.callback_due ? `应回访日 ${t.callback_due}` : null);
   $("#tv-description").textContent = t.description;
   text($("#tv-transcript"), t.transcript || (transcriptionOn() ? "（无转写）" : "（语音转写未开启）"));
+  showRecordings($("#tv-recordings"), t);
+  showCallbacks($("#tv-callbacks"), t);
   fill($("#tv-history"), t.events.map((e) => el("li", {},
     el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
     e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
@@ -555,7 +556,7 @@ async function showTicket(code) {
   const note = el("textarea", { rows: 2, maxlength: 10000, placeholder: "办结答复 / 转办说明", "aria-label": "办理说明" });
   const station = el("select", { "aria-label": "转办工作站" }, [...$("#f-station").options].map((o) => el("option", { value: o.value, text: o.textContent })));
   const error = el("span", { className: "error", role: "alert" });
-  const buttons = t.allowed_next.map((target) => el("button", { type: "button", text: ACTION_TEXT[target] || label("ticket_statuses", target),
+  const buttons = t.allowed_next.map((target) => el("button", { type: "button", text: label("ticket_transitions", target),
     dataset: { action: target }, onclick: () => ticketAction(t.code, target, note, station, error) }));
   fill($("#tv-actions"), buttons.length ? [
     returned && t.status === "returned" ? el("p", { className: "warn-text", text: `工作站退回原因：${returned.note || "—"}` }) : null,

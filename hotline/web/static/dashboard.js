@@ -78,7 +78,7 @@ function render() {
   $("#tile-longest").classList.toggle("alert", Number.isFinite(oldest) && now - oldest > 60);
   text($("#t-available"), agents.filter((a) => a.state === "available").length);
   text($("#t-talking"), agents.filter((a) => a.state === "talking").length);
-  fill($("#wall-queues"), table(["队列", "排队", "最长等待", "在班", "空闲", "暂停"],
+  fill($("#wall-queues"), table([label("kpi_measures", "queue"), "排队", label("kpi_measures", "longest_wait"), "在班", label("agent_states", "available"), label("agent_states", "paused")],
     queues.filter((q) => q.waiting || q.members_on_duty).map((q) => [queueName(q.queue), q.waiting,
       q.oldest_joined_at ? fmtDuration(now - q.oldest_joined_at) : "—", q.members_on_duty, q.members_available, q.members_paused]),
     { rowClass: (i) => (queues[i].waiting ? "due-soon" : null) }));
@@ -86,7 +86,7 @@ function render() {
     agents.sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.interface,
       `${label("agent_states", a.state)}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
   const calls = [...live.calls.values()].sort((a, b) => (a.since || 0) - (b.since || 0));
-  fill($("#wall-calls"), table(["来电", "队列", "状态", "律师", "时长"],
+  fill($("#wall-calls"), table(["来电", label("kpi_measures", "queue"), "状态", "律师", "时长"],
     calls.map((c) => [c.caller, queueName(c.queue), label("call_states", c.state), c.agent ? agentName(c.agent) : "—",
       c.since ? fmtDuration(now - c.since) : "—"]),
     { rowClass: (i) => (calls[i].state === "waiting" ? "due-soon" : null) }));
@@ -139,16 +139,16 @@ async function loadKpis() {
     const k = overall.rows[0] || {};
     const t = overall.threshold_s;
     fill($("#kpi-tiles"), [
-      tile("呼入", k.offered ?? 0, { help: "工作时间内进入队列的来电" }),
-      tile("接通", k.answered ?? 0, { help: "律师接起（AgentConnect）的来电；进行中的来电在结束后计入" }),
-      tile("接通率", pct(k.connection_rate), { alert: k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET, help: RATE_HELP }),
+      tile(label("kpi_measures", "offered"), k.offered ?? 0, { help: "工作时间内进入队列的来电" }),
+      tile(label("kpi_measures", "answered"), k.answered ?? 0, { help: "律师接起（AgentConnect）的来电；进行中的来电在结束后计入" }),
+      tile(label("kpi_measures", "connection_rate"), pct(k.connection_rate), { alert: k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET, help: RATE_HELP }),
       tile(`服务水平 SL（${t} 秒）`, pct(k.service_level), { help: SL_HELP(t) }),
-      tile("平均应答", k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`, { help: "接通来电的平均等待时长" }),
-      tile("放弃率", pct(k.abandon_rate), { help: "排队中挂机（QueueCallerAbandon）÷ 呼入" }),
-      tile("平均处理", k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht), { help: "平均通话时长 + 话后整理" }),
-      tile("非工作时间来电", k.closed_hours ?? 0, { help: "队列关闭时打进的来电，另计，不计入接通率" }),
+      tile(label("kpi_measures", "asa"), k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`, { help: "接通来电的平均等待时长" }),
+      tile(label("kpi_measures", "abandon_rate"), pct(k.abandon_rate), { help: "排队中挂机（QueueCallerAbandon）÷ 呼入" }),
+      tile(label("kpi_measures", "aht"), k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht), { help: "平均通话时长 + 话后整理" }),
+      tile(label("kpi_measures", "closed_hours"), k.closed_hours ?? 0, { help: "队列关闭时打进的来电，另计，不计入接通率" }),
     ]);
-    fill($("#kpi-queues"), byQueue.rows.length ? table(["队列", "呼入", "接通", "接通率", "SL", "平均应答", "放弃率"],
+    fill($("#kpi-queues"), byQueue.rows.length ? table([label("kpi_measures", "queue"), label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate"), "SL", label("kpi_measures", "asa"), label("kpi_measures", "abandon_rate")],
       byQueue.rows.map((r) => [queueName(r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level),
         r.asa === null ? "—" : `${Math.round(r.asa)} 秒`, pct(r.abandon_rate)]))
       : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有已结束的来电：还没有人来电，或来电仍在进行中` }));
@@ -161,15 +161,15 @@ async function loadKpis() {
     if (c) {
       c.setOption({
         tooltip: { trigger: "axis" },
-        legend: { data: ["呼入", "接通", "接通率"], top: 0, left: "center" },
+        legend: { data: [label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate")], top: 0, left: "center" },
         grid: { left: 44, right: 48, top: 44, bottom: 28 },
         xAxis: { type: "category", data: hourly.rows.map((r) => bucketLabel(r.bucket, granularity)) },
         yAxis: [{ type: "value", name: "来电（通）", minInterval: 1, nameTextStyle: { align: "left" } },
           { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } }],
         series: [
-          { name: "呼入", type: "bar", data: hourly.rows.map((r) => r.offered) },
-          { name: "接通", type: "bar", data: hourly.rows.map((r) => r.answered) },
-          { name: "接通率", type: "line", yAxisIndex: 1, data: hourly.rows.map((r) => r.connection_rate),
+          { name: label("kpi_measures", "offered"), type: "bar", data: hourly.rows.map((r) => r.offered) },
+          { name: label("kpi_measures", "answered"), type: "bar", data: hourly.rows.map((r) => r.answered) },
+          { name: label("kpi_measures", "connection_rate"), type: "line", yAxisIndex: 1, data: hourly.rows.map((r) => r.connection_rate),
             markLine: { symbol: "none", data: [{ yAxis: TARGET, name: "目标 90%" }], lineStyle: { color: "#c62828" },
               label: { formatter: "目标 90%", position: "insideEndTop" } } },
         ],
@@ -220,7 +220,7 @@ async function loadSatisfaction() {
   try {
     const [sla, sat] = await Promise.all([api(`/api/callbacks/sla?${qs(p)}`), api(`/api/dashboard/satisfaction?${qs(p)}`)]);
     fill($("#sat-tiles"), [
-      ["回访时效达标", pct(sla.rate)], ["已办结", sla.closed], ["满意率", pct(sat.satisfaction_rate)],
+      ["回访时效达标", pct(sla.rate)], [label("ticket_statuses", "closed"), sla.closed], ["满意率", pct(sat.satisfaction_rate)],
       ["通话评分", sat.survey_mean ?? "—"],
     ].map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
     fill($("#sat-export"), el("span", { className: "row" }, "时效", exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
@@ -242,7 +242,7 @@ function scheduleWorkOrders() {
 async function loadBacklog() {
   try {
     const d = await api("/api/dashboard/backlog");
-    fill($("#backlog"), table(["工作站", "已转办", "已接收", "办理中", "已退回", "合计", "逾期"],
+    fill($("#backlog"), table(["工作站", label("ticket_statuses", "forwarded"), label("ticket_statuses", "received"), label("ticket_statuses", "in_progress"), label("ticket_statuses", "returned"), "合计", "逾期"],
       d.stations.map((s) => [s.station, s.forwarded, s.received, s.in_progress, s.returned, s.total, s.overdue]),
       { rowClass: (i) => (d.stations[i].overdue ? "overdue" : null) }));
     fill($("#backlog-export"), exportLinks("/api/dashboard/backlog"));
@@ -292,7 +292,7 @@ async function loadAlerts(sound = false) {
   if (fresh && sound) beep();
   fill(node, d.items.map((a) => {
     const note = el("input", { placeholder: "处置说明（可选）", maxlength: 2000, size: 18, "aria-label": "处置说明" });
-    const ack = el("button", { type: "button", className: "ack", text: "确认已处置", dataset: { code: a.code }, onclick: async () => {
+    const ack = el("button", { type: "button", className: "ack", text: label("buttons", "alert_ack"), dataset: { code: a.code }, onclick: async () => {
       ack.disabled = true;
       try {
         await api(`/api/alerts/${a.code}/ack`, { method: "POST", body: note.value.trim() ? { note: note.value.trim() } : {} });
@@ -318,7 +318,7 @@ async function loadTriage() {
       categories.map((c) => el("option", { value: c.name, text: c.name, selected: c.name === t.category })));
     const station = el("select", { "aria-label": "工作站" }, el("option", { value: "", text: "— 不转办 —" }),
       triageStations.map(([id, name]) => el("option", { value: id, text: name })));
-    const decide = el("button", { type: "button", text: "分派", dataset: { code: t.code }, onclick: async () => {
+    const decide = el("button", { type: "button", text: label("buttons", "triage_decide"), dataset: { code: t.code }, onclick: async () => {
       if (!category.value) { toast("请选择类别", true); return; }
       decide.disabled = true;
       try {

@@ -20,10 +20,10 @@ async function build(month) {
       api(`/api/dashboard/satisfaction?${p}`), api("/api/dashboard/backlog"),
     ]);
     const k = overall.rows[0] || {};
-    fill($("#r-kpi"), [["呼入", k.offered ?? 0], ["接通", k.answered ?? 0], ["接通率（目标 90%）", pct(k.connection_rate)],
+    fill($("#r-kpi"), [[label("kpi_measures", "offered"), k.offered ?? 0], [label("kpi_measures", "answered"), k.answered ?? 0], ["接通率（目标 90%）", pct(k.connection_rate)],
       [`服务水平 SL（${overall.threshold_s} 秒）`, pct(k.service_level)], ["平均应答（秒）", k.asa === null || k.asa === undefined ? "—" : Math.round(k.asa)],
-      ["放弃率", pct(k.abandon_rate)], ["平均处理（秒）", k.aht === null || k.aht === undefined ? "—" : Math.round(k.aht)],
-      ["非工作时间来电", k.closed_hours ?? 0]]
+      [label("kpi_measures", "abandon_rate"), pct(k.abandon_rate)], ["平均处理（秒）", k.aht === null || k.aht === undefined ? "—" : Math.round(k.aht)],
+      [label("kpi_measures", "closed_hours"), k.closed_hours ?? 0]]
       .map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
     if (window.echarts) {
       window.echarts.init($("#r-chart"), null, { renderer: "svg" }).setOption({
@@ -31,12 +31,12 @@ async function build(month) {
         xAxis: { type: "category", data: daily.rows.map((r) => String(r.bucket).slice(5, 10)) },
         yAxis: [{ type: "value", name: "来电（通）", minInterval: 1 },
           { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } }],
-        series: [{ name: "呼入", type: "bar", data: daily.rows.map((r) => r.offered) },
-          { name: "接通率", type: "line", yAxisIndex: 1, data: daily.rows.map((r) => r.connection_rate),
+        series: [{ name: label("kpi_measures", "offered"), type: "bar", data: daily.rows.map((r) => r.offered) },
+          { name: label("kpi_measures", "connection_rate"), type: "line", yAxisIndex: 1, data: daily.rows.map((r) => r.connection_rate),
             markLine: { symbol: "none", data: [{ yAxis: 0.9 }], label: { formatter: "目标 90%", position: "insideEndTop" } } }],
       });
     }
-    fill($("#r-queues"), table(["队列", "呼入", "接通", "接通率", "SL", "放弃率"], queues.rows.map((r) =>
+    fill($("#r-queues"), table([label("kpi_measures", "queue"), label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate"), "SL", label("kpi_measures", "abandon_rate")], queues.rows.map((r) =>
       [label("queues", r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
     fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)])));
     fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count])));

@@ -2,19 +2,22 @@
 // Asterisk with the lawyer's PJSIP endpoint. Every state it can be in has a line of text and a set
 // of buttons that work in it, so a lawyer always sees why the phone does or does not ring.
 
+import { label } from "/static/common.js";
+
+// The buttons that work in each state; its words are labels (phone_states in hotline/labels.py).
 const STATES = {
-  not_configured: ["软电话未配置：演示模式下模拟来电由系统自动接听；正式环境请设置 HOTLINE_SIP_WS_URL 与 HOTLINE_SIP_DOMAIN", []],
-  library_missing: ["软电话组件未安装（运行 scripts/run 或 npm ci）", []],
-  checking_mic: ["正在检查麦克风…", []],
-  mic_denied: ["麦克风被拒绝：请在浏览器地址栏允许本站使用麦克风，然后刷新页面", []],
-  mic_missing: ["未找到麦克风：请连接耳麦后刷新页面", []],
-  need_password: ["请输入 SIP 密码并注册", ["register"]],
-  registering: ["正在注册到电话系统…", []],
-  registered: ["已注册，待机", []],
-  register_failed: ["注册失败", ["register"]],
-  ringing: ["来电振铃", ["answer", "hangup"]],
-  in_call: ["通话中", ["hangup", "mute", "hold", "transfer", "dtmf"]],
-  on_hold: ["通话保持中", ["hangup", "hold", "transfer"]],
+  not_configured: [],
+  library_missing: [],
+  checking_mic: [],
+  mic_denied: [],
+  mic_missing: [],
+  need_password: ["register"],
+  registering: [],
+  registered: [],
+  register_failed: ["register"],
+  ringing: ["answer", "hangup"],
+  in_call: ["hangup", "mute", "hold", "transfer", "dtmf"],
+  on_hold: ["hangup", "hold", "transfer"],
 };
 
 export class Softphone {
@@ -29,8 +32,8 @@ export class Softphone {
 
   set(state, detail) {
     this.state = state;
-    const [label, actions] = STATES[state];
-    this.ui.onState(state, detail ? `${label}：${detail}` : label, new Set(actions));
+    const words = label("phone_states", state);
+    this.ui.onState(state, detail ? `${words}：${detail}` : words, new Set(STATES[state]));
     if (state === "ringing") this.ring.start(); else this.ring.stop();
   }
 

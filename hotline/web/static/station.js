@@ -3,6 +3,7 @@ import {
   $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, loadLabels, reportError,
   table, text, toast,
 } from "/static/common.js";
+import { showCallbacks, showRecordings } from "/static/ticketview.js";
 
 const state = { items: [], selected: null };
 
@@ -58,19 +59,21 @@ async function select(code) {
   text($("#d-accept-due"), fmtDeadline(t.accept_due_at));
   text($("#d-finish-due"), fmtDeadline(t.finish_due_at));
   $("#d-description").textContent = t.description;
+  showRecordings($("#d-recordings"), t);
+  showCallbacks($("#d-callbacks"), t);
   $("#d-note").value = "";
   if ($("#detail-body").dataset.code !== t.code) text($("#dial-state"), " ");
   $("#detail-body").dataset.code = t.code;
   text($("#d-error"), " ");
   const buttons = [];
   const allowed = new Set(t.allowed_next);
-  if (allowed.has("received")) buttons.push(["接收", "received", "ok"]);
-  if (allowed.has("in_progress")) buttons.push(["开始办理", "in_progress", ""]);
-  if (["received", "in_progress"].includes(t.status)) buttons.push(["报告进展", "progress", "secondary"]);
-  if (allowed.has("closed")) buttons.push(["办结", "closed", "ok"]);
-  if (allowed.has("returned")) buttons.push(["退回", "returned", "danger"]);
-  fill($("#d-actions"), buttons.length ? buttons.map(([label, target, cls]) =>
-    el("button", { type: "button", className: cls, text: label, dataset: { action: target }, onclick: () => act(t.code, target) }))
+  if (allowed.has("received")) buttons.push(["received", "ok"]);
+  if (allowed.has("in_progress")) buttons.push(["in_progress", ""]);
+  if (["received", "in_progress"].includes(t.status)) buttons.push(["progress", "secondary"]);
+  if (allowed.has("closed")) buttons.push(["closed", "ok"]);
+  if (allowed.has("returned")) buttons.push(["returned", "danger"]);
+  fill($("#d-actions"), buttons.length ? buttons.map(([target, cls]) => el("button", { type: "button", className: cls,
+    text: label("ticket_transitions", target), dataset: { action: target }, onclick: () => act(t.code, target) }))
     : el("span", { className: "muted", text: "当前状态无需工作站操作" }));
   fill($("#d-history"), t.events.map((e) => el("li", {},
     el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
@@ -107,7 +110,7 @@ async function act(code, target) {
       if (target === "closed") body.result = note;
       await api(`/api/tickets/${code}/transitions`, { method: "POST", body });
     }
-    toast(`工单 ${code} 已${{ received: "接收", in_progress: "开始办理", progress: "记录进展", closed: "办结", returned: "退回" }[target]}`);
+    toast(`工单 ${code} 已${label("ticket_transitions", target)}`);
   } catch (exc) { error.textContent = exc.message; return; }
   if (target === "closed" || target === "returned") {
     state.selected = null;

@@ -1,0 +1,90 @@
+"""Every label a user sees comes from one place (hotline/labels.py, served by GET /api/labels).
+
+These read the repository's own files: the IVR flow in config/, the steps the IVR records, and the
+pages' scripts and HTML shells in hotline/web/static/. A menu node without a name, a button whose
+words are written in a script, or a script that spells out a display name the labels already hold
+is a second home for a label, and fails here with the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hotline.labels import _FIXED, all_labels
+from ivr.menu_checks import load_ivr_config
+from settings.files import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+STATIC = REPO / "hotline" / "web" / "static"
+SCRIPTS = sorted(STATIC.glob("*.js"))
+SHELLS = sorted(STATIC.glob("*.html"))
+CJK = re.compile(r"[\u4e00-\u9fff]")
+#: Groups whose values are the names of codes (one word or phrase each): a script that writes one
+#: of these as a literal keeps a copy that drifts.
+NAME_GROUPS = (
+    "agent_states", "call_states", "call_outcomes", "call_directions", "ticket_statuses", "ticket_actions",
+    "ticket_transitions", "buttons", "flags", "priorities", "channels", "green_groups", "roles",
+    "callback_outcomes", "callback_statuses", "satisfaction", "phone_states", "feed_states", "health", "kpi_measures",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def labels() -> dict[str, dict[str, str]]:
+    config = load_config(REPO / "config")
+    return all_labels(config, load_ivr_config(REPO / "config", config))
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """The file's lines without // comments (a comment may name anything)."""
+    return [(n, re.sub(r"^\s*//.*$", "", line)) for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)]
+
+
+def test_every_ivr_node_and_recorded_step_has_a_chinese_name(labels: dict[str, dict[str, str]]) -> None:
+    config = load_config(REPO / "config")
+    nodes = set(load_ivr_config(REPO / "config", config).nodes)
+    # Steps the IVR writes into a call's path besides the menu nodes: state.record("name", ...).
+    recorded = {m for f in (REPO / "ivr").glob("*.py") for m in re.findall(r'record\("([\w-]+)"', f.read_text("utf-8"))}
+    assert "blocked" in recorded and "main" in nodes  # the scan found what it looks for
+    unnamed = sorted(n for n in nodes | recorded if not CJK.search(labels["ivr_nodes"].get(n, n)))
+    assert not unnamed, f"IVR nodes shown by their codes; name them in hotline/labels.py IVR_NODES: {unnamed}"
+    keys = {k: v for k, v in labels["ivr_keys"].items() if not CJK.search(v)}
+    assert not keys, f"IVR keys leading to a node without a name: {keys}"
+
+
+def test_buttons_and_links_the_scripts_build_take_their_words_from_the_labels() -> None:
+    literal = re.compile(r'el\("(?:button|a)",\s*\{[^}]*?\btext:\s*(["\'`])([^"\'`]*)\1')
+    found = [
+        f"{path.name}:{n}: {m.group(2)}"
+        for path in SCRIPTS
+        for n, line in _lines(path)
+        for m in literal.finditer(line)
+        if re.search(r"[A-Za-z\u4e00-\u9fff]", m.group(2))
+    ]
+    assert not found, "button words written in a script; use label('buttons', …):\n" + "\n".join(found)
+
+
+def test_no_script_spells_out_a_display_name_the_labels_hold(labels: dict[str, dict[str, str]]) -> None:
+    names = {name: group for group in NAME_GROUPS for name in labels[group].values()}
+    quoted = re.compile(r'"([^"\\]*)"')
+    copies = [
+        f"{path.name}:{n}: {text!r} is {names[text]} in hotline/labels.py"
+        for path in SCRIPTS
+        for n, line in _lines(path)
+        for text in quoted.findall(line)
+        if text in names
+    ]
+    assert not copies, "display names copied into scripts; read them with label():\n" + "\n".join(copies)
+
+
+def test_labels_the_html_shells_ask_for_exist(labels: dict[str, dict[str, str]]) -> None:
+    asked = [
+        (path.name, group, code)
+        for path in SHELLS
+        for group, code in re.findall(r'data-label="([\w]+):([\w-]+)"', path.read_text("utf-8"))
+    ]
+    assert asked, "the shells ask for no labels: the scan is broken"
+    missing = [a for a in asked if a[2] not in labels.get(a[1], _FIXED.get(a[1], {}))]
+    assert not missing, f"data-label names no label: {missing}"
