@@ -37,9 +37,16 @@ def labels() -> dict[str, dict[str, str]]:
     return all_labels(config, load_ivr_config(REPO / "config", config))
 
 
-def _lines(path: Path) -> list[tuple[int, str]]:
-    """The file's lines without // comments (a comment may name anything)."""
-    return [(n, re.sub(r"^\s*//.*$", "", line)) for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)]
+def _literals(pattern: str) -> list[tuple[str, str]]:
+    """("file:line", the pattern's last group) for every match in the pages' scripts, comments left
+    out (a comment may name anything)."""
+    found = re.compile(pattern)
+    return [
+        (f"{path.name}:{n}", m.group(m.lastindex or 0))
+        for path in SCRIPTS
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        for m in found.finditer(re.sub(r"^\s*//.*$", "", line))
+    ]
 
 
 def test_every_ivr_node_and_recorded_step_has_a_chinese_name(labels: dict[str, dict[str, str]]) -> None:
@@ -55,25 +62,17 @@ def test_every_ivr_node_and_recorded_step_has_a_chinese_name(labels: dict[str, d
 
 
 def test_buttons_and_links_the_scripts_build_take_their_words_from_the_labels() -> None:
-    literal = re.compile(r'el\("(?:button|a)",\s*\{[^}]*?\btext:\s*(["\'`])([^"\'`]*)\1')
-    found = [
-        f"{path.name}:{n}: {m.group(2)}"
-        for path in SCRIPTS
-        for n, line in _lines(path)
-        for m in literal.finditer(line)
-        if re.search(r"[A-Za-z\u4e00-\u9fff]", m.group(2))
-    ]
+    button = r'el\("(?:button|a)",\s*\{[^}]*?\btext:\s*(["\'`])([^"\'`]*)\1'
+    assert re.search(button, 'el("button", { type: "button", className: "secondary", text: "拨打", onclick })')
+    found = [f"{where}: {words}" for where, words in _literals(button) if re.search(r"[A-Za-z\u4e00-\u9fff]", words)]
     assert not found, "button words written in a script; use label('buttons', …):\n" + "\n".join(found)
 
 
 def test_no_script_spells_out_a_display_name_the_labels_hold(labels: dict[str, dict[str, str]]) -> None:
     names = {name: group for group in NAME_GROUPS for name in labels[group].values()}
-    quoted = re.compile(r'"([^"\\]*)"')
     copies = [
-        f"{path.name}:{n}: {text!r} is {names[text]} in hotline/labels.py"
-        for path in SCRIPTS
-        for n, line in _lines(path)
-        for text in quoted.findall(line)
+        f"{where}: {text!r} is {names[text]} in hotline/labels.py"
+        for where, text in _literals(r'"([^"\\]*)"')
         if text in names
     ]
     assert not copies, "display names copied into scripts; read them with label():\n" + "\n".join(copies)
