@@ -33,10 +33,12 @@ from hotline.api.schemas import (
     TicketOut,
     TransitionRequest,
 )
+from hotline.consoles.audit import record_view
 from storage.tables import Ticket, TicketIdempotencyKey
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidInput
 from ticketing.domain.lifecycle import TicketStatus
+from ticketing.domain.roles import sees_in_full
 from ticketing.routing.labels import set_category
 from ticketing.tickets import NewTicket, create_ticket, get_ticket, record_event, transition_ticket, visible_tickets
 
@@ -167,7 +169,13 @@ def list_tickets(
 
 @router.get("/{code}", response_model=TicketDetail, summary="One ticket with its full history")
 def read(code: TicketCode, actor: CurrentActor, session: SessionDep, context: ContextDep) -> TicketDetail:
-    return read_ticket(session, actor, code, context.policy.tz)
+    detail = read_ticket(session, actor, code, context.policy.tz)
+    # A caller's full number or the call's transcript on screen is a look at personal data: audited once.
+    shown = [f for f in ("caller_number", "transcript") if getattr(detail, f) and sees_in_full(actor.role)]
+    caller = session.scalar(select(Ticket.caller_id).where(Ticket.code == code)) if shown else None
+    if shown and record_view(session, actor, "ticket", code, caller_id=caller, fields=shown):
+        session.commit()
+    return detail
 
 
 @router.post(
@@ -195,7 +203,7 @@ def transition(
     if body.to is TicketStatus.FORWARDED:  # the answer names the station it now goes to
         session.flush()
         session.refresh(ticket, attribute_names=["station"])
-    detail = read(code, actor, session, context)  # before the commit, as in create
+    detail = read_ticket(session, actor, code, context.policy.tz)  # before the commit, as in create
     session.commit()
     return detail
 

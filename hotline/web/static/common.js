@@ -212,7 +212,9 @@ export function connStatus(node) {
   };
 }
 
-export function table(headers, rows, { rowClass } = {}) {
+/** A data table; with `empty`, no rows give that sentence (what is empty and why) instead of bare headers. */
+export function table(headers, rows, { rowClass, empty } = {}) {
+  if (!rows.length && empty) return el("p", { className: "muted empty", text: empty });
   const head = el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h }))));
   const body = el("tbody", {}, rows.map((row, i) => el("tr", { className: rowClass ? rowClass(i) : null },
     row.map((cell) => (cell instanceof Node ? el("td", {}, cell) : el("td", { text: cell ?? "—" }))))));

@@ -1,6 +1,6 @@
 // 监控大屏: the live wallboard (pushed over the feed), KPIs for a period, work orders and audits.
 import {
-  $, api, checkHealth, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, initHeader, label, loadLabels, pct,
+  $, api, checkHealth, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, fmtTime, initHeader, label, loadLabels, pct,
   reportError, table, text, toast, today,
 } from "/static/common.js";
 
@@ -54,7 +54,7 @@ function onEntry(entry) {
   } else {
     return;
   }
-  text($("#wall-updated"), `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`);
+  text($("#wall-updated"), `更新于 ${fmtTime(Date.now() / 1000)}`);
   if (!live.renderQueued) { live.renderQueued = true; requestAnimationFrame(render); }
 }
 

@@ -1,5 +1,5 @@
 // 月度报表: one month on one printable page.
-import { $, api, el, fill, initHeader, label, loadLabels, pct, reportError, table, text, today } from "/static/common.js";
+import { $, api, el, fill, fmtDateTime, initHeader, label, loadLabels, pct, reportError, table, text, today } from "/static/common.js";
 
 function lastDay(month) {
   const [y, m] = month.split("-").map(Number);
@@ -11,7 +11,7 @@ async function build(month) {
   const end = lastDay(month) < today() ? lastDay(month) : today() < start ? start : today();
   const p = `start=${start}&end=${end}`;
   text($("#report-title"), `公共法律服务热线月度报表（${month.replace("-", " 年 ")} 月）`);
-  text($("#report-sub"), `统计区间 ${start} 至 ${end} · 生成于 ${new Date().toLocaleString("zh-CN", { hour12: false })}`);
+  text($("#report-sub"), `统计区间 ${start} 至 ${end} · 生成于 ${fmtDateTime(Date.now() / 1000)}`);
   try {
     const [overall, daily, queues, ivr, topics, hot, sla, sat, backlog] = await Promise.all([
       api(`/api/kpi?${p}`), api(`/api/kpi?${p}&granularity=day`), api(`/api/kpi?${p}&by_queue=true`),
@@ -38,15 +38,19 @@ async function build(month) {
     }
     fill($("#r-queues"), table([label("kpi_measures", "queue"), label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate"), "SL", label("kpi_measures", "abandon_rate")], queues.rows.map((r) =>
       [label("queues", r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
-    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)])));
-    fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count])));
+    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)]),
+      { empty: "本月没有在语音导航中挂机的来电（或尚无来电）" }));
+    fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count]),
+      { empty: "本月尚无工单，没有咨询事项可统计" }));
     fill($("#r-hot"), el("div", {},
-      table(["排名", "类别", "件数", "占比", "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous])),
+      table(["排名", "类别", "件数", "占比", "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous]),
+        { empty: "本月尚无工单，没有热点问题" }),
       el("h3", { text: "典型问题" }),
       el("ul", {}, Object.entries(hot.typical).flatMap(([c, texts]) => texts.map((q) => el("li", { text: `【${c}】${q}` }))))));
     fill($("#r-sat"), table(["指标", "数值"], [["回访时效达标率", pct(sla.rate)], ["已办结工单", sla.closed],
       ["按时完成回访", sla.on_time], ["满意率（满意+基本满意）", pct(sat.satisfaction_rate)], ["通话评分均值", sat.survey_mean ?? "—"]]));
-    fill($("#r-backlog"), table(["工作站", "合计", "逾期"], backlog.stations.map((s) => [s.station, s.total, s.overdue])));
+    fill($("#r-backlog"), table(["工作站", "合计", "逾期"], backlog.stations.map((s) => [s.station, s.total, s.overdue]),
+      { empty: "各工作站当前没有待办的转办工单" }));
   } catch (exc) { reportError(exc, "生成报表失败"); }
 }
 

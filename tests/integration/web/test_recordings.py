@@ -177,6 +177,12 @@ def test_the_ticket_view_lists_every_call_back_attempt(
         session.execute(update(User).where(User.id == lawyer2.id).values(display_name="李律师"))
     view = player.get(f"/api/tickets/{code}", headers=staff["lawyer1"].headers)
     assert view.status_code == 200
+    player.get(f"/api/tickets/{code}", headers=staff["lawyer1"].headers)
+    with context.sessions() as session:  # the full number on screen is a look at personal data, audited once
+        looks = session.scalars(select(PersonalDataView).where(PersonalDataView.subject == code)).all()
+        assert [(v.kind, v.user_id, v.fields) for v in looks] == [
+            ("ticket", staff["lawyer1"].user_id, ["caller_number"])
+        ]
     [callback] = view.json()["callbacks"]
     assert callback["due_date"] == "2026-12-09" and callback["status_label"] == "待回访"
     assert callback["assigned_lawyer_name"] == lawyer1_name(context, staff)
