@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hotline import login_throttle
-from hotline.accounts import AccountError, create_user
+from hotline.accounts import AccountError, check_node, create_user
 from hotline.security import hash_password
 from storage.tables import AccountAudit, AuthSession, Station, User
 from ticketing.domain.errors import InvalidReference, NotFound
@@ -56,9 +56,10 @@ def change_user(
     role: Role | None = None,
     station_code: str | None = None,
     interface: str | None = None,
+    node: str | None = None,
     is_active: bool | None = None,
 ) -> list[str]:
-    """Apply the given changes (None leaves a field; station_code or interface "" clears it);
+    """Apply the given changes (None leaves a field; station_code, interface or node "" clears it);
     returns the audit actions written."""
     if actor_id == user.id and (is_active is False or (role is not None and role is not Role.ADMIN)):
         raise AccountError(
@@ -93,6 +94,11 @@ def change_user(
         audit(session, actor_id, user, "interface_change", before=user.interface, after=interface or None)
         user.interface = interface or None
         done.append("interface_change")
+    if node is not None and (node or None) != user.node:
+        check_node(node)
+        audit(session, actor_id, user, "node_change", before=user.node, after=node or None)
+        user.node = node or None
+        done.append("node_change")
     if is_active is not None and is_active != user.is_active:
         user.is_active = is_active
         action = "user_enable" if is_active else "user_disable"
@@ -135,6 +141,7 @@ def user_row(user: User, locked: bool | None = None) -> dict[str, Any]:
         "station_name": user.station.name if user.station else None,
         "station_code": user.station.division_code if user.station else None,
         "interface": user.interface,
+        "node": user.node,
         "is_active": user.is_active,
         "created_at": user.created_at,
         "locked": locked,

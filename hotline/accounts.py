@@ -18,6 +18,7 @@ from hotline.security import (
     token_digest,
     verify_password,
 )
+from settings.env import NODE_NAME
 from storage.tables import AuthSession, Station, User
 from ticketing.domain.access import Actor
 from ticketing.domain.errors import InvalidReference
@@ -58,6 +59,13 @@ def check_new_account(username: str, password: str, display_name: str | None = N
         raise InvalidAccount(f"密码太容易被猜到 / password too easy to guess: {advice or 'use a longer passphrase'}")
 
 
+def check_node(node: str | None) -> None:
+    """A lawyer's node is an Asterisk node's name (HOTLINE_NODE of its bridge), or empty for the
+    install's first node."""
+    if node and not re.fullmatch(NODE_NAME, node):
+        raise AccountError(f"节点名称无效 / node {node!r} is not like pbx-a (letters, digits, _ . -)")
+
+
 def create_user(
     session: Session,
     username: str,
@@ -66,8 +74,10 @@ def create_user(
     display_name: str | None = None,
     station_code: str | None = None,
     interface: str | None = None,
+    node: str | None = None,
 ) -> User:
     check_new_account(username, password, display_name)
+    check_node(node)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccountError(f"用户名已存在 / user {username!r} already exists")
     station = None
@@ -88,6 +98,7 @@ def create_user(
         password_hash=password_hash,
         station=station,
         interface=interface,
+        node=node or None,
     )
     session.add(user)
     session.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -139,12 +140,13 @@ class BridgeClient:
 
 class RoutedBridgeClient(BridgeClient):
     """Several Asterisk nodes: each action goes to the bridge of the node it concerns. A lawyer's
-    actions (click-to-call, pause) go where the lawyer's phone is a queue member, a transfer where
-    the call is, a roster pass to every node. Without a match: the only running bridge, else the
-    default node's."""
+    actions (click-to-call, pause) go to the node the lawyer's phone registers on (`home_of`, from
+    users.node), else where the phone is a queue member now; a transfer goes where the call is, a
+    roster pass to every node. Without a match: the only running bridge, else the default node's."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, home_of: Callable[[str], str | None] | None = None) -> None:
         super().__init__(client, DEFAULT_NODE)
+        self.home_of = home_of
 
     def _running_nodes(self) -> list[str]:
         from hotline.live.nodes import known_nodes
@@ -158,6 +160,9 @@ class RoutedBridgeClient(BridgeClient):
     def for_interface(self, interface: str) -> BridgeClient:
         from hotline.live.nodes import find_agent
 
+        home = self.home_of(interface) if self.home_of is not None else None
+        if home is not None:
+            return BridgeClient(self.client, home)
         found = find_agent(self.client, interface)
         return BridgeClient(self.client, found[0]) if found else self._fallback()
 

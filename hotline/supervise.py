@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,12 @@ async def supervise_task(name: str, run: Callable[[], Awaitable[None]], backoff:
         delay = backoff.after(time.monotonic() - started)
         logger.error("%s stopped (%s); starting it again in %.1f s", name, status.last_exit, delay)
         await asyncio.sleep(delay)
+
+
+def ivr_alive_payload(node: str, host: str, port: int) -> dict[str, Any]:
+    """What an IVR announces about itself (one per node; /api/health lists them)."""
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    return {"node": node, "host": host, "port": port, "pid": os.getpid(), "since": since}
 
 
 async def announce_alive(client: Any, key: str, payload: dict[str, Any], every_s: float = 5.0, ttl_s: int = 15) -> None:

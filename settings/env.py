@@ -23,6 +23,8 @@ from pydantic_settings import (
 
 from settings.errors import ConfigError
 
+#: An Asterisk node's name (HOTLINE_NODE, HOTLINE_NODES, users.node).
+NODE_NAME = r"[A-Za-z0-9_.-]{1,40}"
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "example")
 
 
@@ -74,7 +76,11 @@ class Settings(BaseSettings):
     retention_days: int = Field(180, ge=0, le=3650)
     #: This machine's Asterisk node (one bridge and one IVR per node): names its calls, its live
     #: state and the action requests routed to it. One-node installs keep "default".
-    node: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    node: str = Field("default", pattern=rf"^{NODE_NAME}$")
+    #: Every Asterisk node of the install, comma-separated (`pbx-a,pbx-b`), the same on every machine:
+    #: /api/health reports each one (degraded while one is down) and lawyers without a node of their
+    #: own (users.node) belong to the first. Empty: a one-node install, HOTLINE_NODE alone.
+    nodes: str = ""
     #: "json": one JSON object per log line for a central collector (journald, Loki, ELK).
     log_format: Literal["text", "json"] = "text"
     #: The periodic-job scheduler's lease: a dead holder is replaced after at most this long.
@@ -105,6 +111,27 @@ class Settings(BaseSettings):
         for part in parts:
             ipaddress.ip_network(part, strict=False)  # ValueError names the bad entry
         return ",".join(parts)
+
+    @field_validator("nodes")
+    @classmethod
+    def _node_names(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        for part in parts:
+            if not re.fullmatch(NODE_NAME, part):
+                raise ValueError(f"node name {part!r} is not like pbx-a (letters, digits, _ . -, up to 40)")
+        if len(set(parts)) != len(parts):
+            raise ValueError("a node is named twice")
+        return ",".join(parts)
+
+    @property
+    def node_list(self) -> list[str]:
+        """The install's nodes, in the order given; a one-node install: [HOTLINE_NODE]."""
+        return [p for p in self.nodes.split(",") if p] or [self.node]
+
+    @property
+    def home_node(self) -> str:
+        """Where a lawyer without a node of their own (users.node is empty) registers."""
+        return self.node_list[0]
 
     @property
     def trusted_proxy_list(self) -> list[str]:

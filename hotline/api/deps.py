@@ -14,6 +14,7 @@ from hotline.api.errors import Forbidden, NotAuthenticated
 from hotline.bootstrap import Context
 from hotline.bridge_client import RoutedBridgeClient
 from hotline.dialing import CallbackDialer
+from hotline.rosters.store import lawyer_node_of
 from storage.tables import User
 from ticketing.domain.access import Actor
 from ticketing.domain.roles import Role
@@ -77,9 +78,23 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
     return check
 
 
+def routed_bridge(context: Context) -> RoutedBridgeClient:
+    """The bridges' action client: a lawyer's calls and pauses go to the node of the lawyer's phone.
+
+    With HOTLINE_NODES set, a lawyer without a node of their own belongs to the first node; a
+    one-node install without it keeps finding the phone's node from the live state."""
+    home = context.settings.home_node if context.settings.nodes else None
+
+    def home_of(interface: str) -> str | None:
+        with context.sessions() as session:
+            return lawyer_node_of(session, interface, home)
+
+    return RoutedBridgeClient(context.redis.client, home_of)
+
+
 def get_dialer(context: ContextDep) -> CallbackDialer:
     """What originates call-back calls: the bridge's action client."""
-    return RoutedBridgeClient(context.redis.client)
+    return routed_bridge(context)
 
 
 DialerDep = Annotated[CallbackDialer, Depends(get_dialer)]

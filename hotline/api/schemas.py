@@ -74,6 +74,8 @@ class UserCreate(Body):
     display_name: Name | None = None
     station_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = None
     interface: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9_.-]{1,40}$")] | None = None
+    #: The Asterisk node the lawyer's phone registers on (HOTLINE_NODES); omitted: the first node.
+    node: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")] | None = None
 
 
 class TicketCreate(Body):

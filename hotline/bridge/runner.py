@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -29,8 +28,8 @@ from hotline.bridge.actions import Invalid
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge.virtual_hold import VirtualHold
 from hotline.redis_conn import aclose_client, async_redis_client
-from hotline.rosters.reconciler import reconcile_forever, reconcile_once
-from hotline.supervise import IVR_ALIVE_KEY, announce_alive
+from hotline.rosters.reconciler import NodeScope, reconcile_forever, reconcile_once
+from hotline.supervise import IVR_ALIVE_KEY, announce_alive, ivr_alive_payload
 from ivr.app import start_ivr_server
 from settings.errors import ConfigError
 
@@ -60,17 +59,30 @@ def bridge_options(context: Context) -> BridgeOptions:
     )
 
 
-def roster_work(context: Context) -> tuple[WhileConnected, RosterAction]:
-    """The roster loop (every minute while connected) and the on-demand pass (after an import)."""
-    tz = ZoneInfo(context.settings.timezone)
+def roster_work(context: Context, node: NodeScope | None = None) -> tuple[WhileConnected, RosterAction]:
+    """The roster loop (every minute while connected) and the on-demand pass (after an import).
+
+    Each bridge seats only its own node's lawyers (users.node; none: the first of HOTLINE_NODES):
+    `node` defaults to this process's HOTLINE_NODE."""
+    settings = context.settings
+    tz = ZoneInfo(settings.timezone)
     queues = context.config.service_hours.queues
+    node = node or NodeScope(settings.node, settings.home_node)
+    if node.name not in settings.node_list:
+        logger.warning(
+            "node %s is not in HOTLINE_NODES (%s): it seats only lawyers whose node is %s",
+            node.name,
+            settings.nodes,
+            node.name,
+        )
 
     async def loop(client: AmiClient) -> None:
-        await reconcile_forever(client.action, context.sessions, queues, tz)
+        await reconcile_forever(client.action, context.sessions, queues, tz, node=node)
 
     async def now(client: AmiClient, _params: dict[str, Any]) -> dict[str, Any]:
-        report = await reconcile_once(client.action, context.sessions, queues, datetime.now(tz), tz)
+        report = await reconcile_once(client.action, context.sessions, queues, datetime.now(tz), tz, node=node)
         return {
+            "node": node.name,
             "applied": len(report.applied),
             "already_so": len(report.converged),
             "refused": [f"{action.describe()}: {reason}" for action, reason in report.failed],
@@ -149,8 +161,8 @@ async def run_bridge(context: Context, with_ivr: bool = True) -> None:
                          host, port, exc)  # fmt: skip
         alive = None
         if ivr is not None:
-            payload = {"host": host, "port": port, "pid": os.getpid()}
-            key = IVR_ALIVE_KEY.format(node="default")
+            payload = ivr_alive_payload(context.settings.node, host, port)
+            key = IVR_ALIVE_KEY.format(node=context.settings.node)
             alive = asyncio.create_task(announce_alive(redis_client, key, payload), name="ivr-alive")
         try:
             await bridge.run()

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -116,6 +117,8 @@ class Bridge:
         #: How the bridge waits between attempts (a test records the delays it asks for).
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.last_error: str | None = None
+        #: When the link to Asterisk last came up or went down (/api/health: "since").
+        self.since = time.time()
         self._queue: deque[tuple[list[Item], float]] = deque()
         self._queued = 0
         self._paused = False
@@ -176,6 +179,7 @@ class Bridge:
             finally:
                 if self.ready.is_set():
                     self.ready.clear()
+                    self.since = time.time()
                 self.actions.beat()  # /api/health shows the link down, and why, at once
                 if self.client is not None:
                     self.client.close()
@@ -205,6 +209,7 @@ class Bridge:
         await self._booted(client)
         await self.resync(client)
         self.ready.set()
+        self.since = time.time()
         self.last_error = None
         self.actions.beat()
         await self.publisher.set_meta(connected=1, source=options.source, connected_at=time.time(), last_error="")
@@ -333,8 +338,10 @@ class Bridge:
 
     def status(self) -> dict[str, object]:
         return {
+            "node": self.options.node,
             "source": self.options.source,
             "connected": self.ready.is_set(),
+            "since": datetime.fromtimestamp(self.since, UTC).isoformat(timespec="seconds"),
             "connections": self.connections,
             "resyncs": self.resyncs,
             "events": self.core.events,

@@ -43,13 +43,12 @@ def ivr(
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
-    import os
     import signal
 
     import redis.asyncio as aioredis
 
     from hotline.bootstrap import build_context
-    from hotline.supervise import IVR_ALIVE_KEY, announce_alive
+    from hotline.supervise import IVR_ALIVE_KEY, announce_alive, ivr_alive_payload
     from ivr.app import start_ivr_server
     from storage.migrate import current_revision
 
@@ -70,8 +69,9 @@ def ivr(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         client = aioredis.Redis.from_url(context.redis.url)
-        payload = {"host": host, "port": port, "pid": os.getpid()}
-        alive = asyncio.create_task(announce_alive(client, IVR_ALIVE_KEY.format(node="default"), payload))
+        node = context.settings.node
+        payload = ivr_alive_payload(node, host, port)
+        alive = asyncio.create_task(announce_alive(client, IVR_ALIVE_KEY.format(node=node), payload))
         await stop.wait()
         alive.cancel()
         await client.aclose()

@@ -191,6 +191,9 @@ def user_create(
     name: Annotated[str | None, typer.Option(help="Display name, e.g. 张律师")] = None,
     station: Annotated[str | None, typer.Option(help="Division code of the user's station")] = None,
     interface: Annotated[str | None, typer.Option(help="Lawyer's SIP endpoint, e.g. PJSIP/1001")] = None,
+    node: Annotated[
+        str | None, typer.Option(help="Asterisk node the phone registers on (HOTLINE_NODES); default: the first")
+    ] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
 ) -> None:
     """Create a staff account (the first admin, for instance)."""
@@ -208,7 +211,7 @@ def user_create(
         context = _context()
     try:
         with context.sessions.begin() as session:
-            user = create_user(session, username, password, role_value, name, station, interface)
+            user = create_user(session, username, password, role_value, name, station, interface, node)
             typer.echo(f"created {user.role} {user.username} (id {user.id})")
     except (AccountError, InvalidReference) as exc:
         typer.echo(str(exc), err=True)
@@ -219,7 +222,7 @@ def user_create(
 
 @user_app.command("list")
 def user_list() -> None:
-    """Every account: username, role, station, phone, active or disabled."""
+    """Every account: username, role, station, phone, node, active or disabled."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -234,7 +237,8 @@ def user_list() -> None:
                 row = user_row(user)
                 typer.echo(
                     f"{row['username']:<16} {row['role_label']:<8} {row['station_name'] or '—':<20} "
-                    f"{row['interface'] or '—':<14} {'active' if row['is_active'] else 'DISABLED'}"
+                    f"{row['interface'] or '—':<14} {row['node'] or '—':<10} "
+                    f"{'active' if row['is_active'] else 'DISABLED'}"
                 )
     finally:
         context.close()
@@ -284,8 +288,9 @@ def user_set(
     station: Annotated[str | None, typer.Option(help="Division code of the station ('' for none)")] = None,
     name: Annotated[str | None, typer.Option(help="Display name")] = None,
     interface: Annotated[str | None, typer.Option(help="Phone, e.g. PJSIP/1003 ('' for none)")] = None,
+    node: Annotated[str | None, typer.Option(help="Asterisk node of the phone ('' for the first node)")] = None,
 ) -> None:
-    """Change an account's role, station, name or phone (audited)."""
+    """Change an account's role, station, name, phone or node (audited)."""
     from hotline.account_admin import change_user
     from ticketing.domain.roles import Role
 
@@ -299,7 +304,9 @@ def user_set(
         lambda s, u, _c: (
             f"{username}: "
             + ", ".join(
-                change_user(s, None, u, role=role_value, station_code=station, display_name=name, interface=interface)
+                change_user(
+                    s, None, u, role=role_value, station_code=station, display_name=name, interface=interface, node=node
+                )
                 or ["no change"]
             )
         ),

@@ -32,6 +32,8 @@ class Shift:
     penalty: int | None = None
     username: str = ""
     id: int | None = None
+    #: The lawyer's own node (users.node); None: the install's first node (see lawyer_node).
+    node: str | None = None
 
     @property
     def starts_at(self) -> datetime:
@@ -66,6 +68,12 @@ def format_end(end: time, ends_next_day: bool) -> str:
     if not ends_next_day:
         return f"{end:%H:%M}"
     return "24:00" if end == time(0) else f"次日{end:%H:%M}"
+
+
+def lawyer_node(own: str | None, home_node: str) -> str:
+    """The Asterisk node a lawyer's phone registers on: their own, else the install's first (home) node.
+    Only that node's bridge seats the lawyer, and the lawyer's calls are placed there."""
+    return own or home_node
 
 
 def local_wall_clock(now: datetime, tz: tzinfo | None) -> datetime:

@@ -32,7 +32,7 @@ from hotline.rosters.membership import (
     plan_reconciliation,
     stuck_members,
 )
-from hotline.rosters.model import Shift, local_wall_clock
+from hotline.rosters.model import Shift, lawyer_node, local_wall_clock
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ PASS_OFFSET_S = 2.0
 
 class NamedQueue(Protocol):
     name: str
+
+
+@dataclass(frozen=True)
+class NodeScope:
+    """The node this bridge drives, and the install's home node (of lawyers without a node)."""
+
+    name: str
+    home: str
 
 
 @dataclass
@@ -80,12 +88,18 @@ async def reconcile_once(
     now: datetime,
     tz: tzinfo = DEFAULT_TZ,
     timeout: float = 5.0,
+    node: NodeScope | None = None,
 ) -> ReconcileReport:
     """One pass: QueueStatus, plan, QueueAdd/QueueRemove/QueuePenalty. Raises what QueueStatus raises
-    (connection lost, Asterisk refusing it); a refused member action is reported and the pass goes on."""
+    (connection lost, Asterisk refusing it); a refused member action is reported and the pass goes on.
+
+    With `node`, only the shifts of that node's lawyers are seated; every lawyer's phone is still
+    managed, so a lawyer of another node found in these queues (moved, or added by hand) is removed."""
     local_now = local_wall_clock(now, tz)
     queues = [q if isinstance(q, str) else q.name for q in queues_config]
     shifts, managed = await asyncio.to_thread(_load, sessions, local_now)
+    if node is not None:
+        shifts = [s for s in shifts if lawyer_node(s.node, node.home) == node.name]
     status = await action("QueueStatus", timeout=timeout)
     snapshot = parse_queue_status(status if isinstance(status, list) else [status])
     desired = desired_membership(shifts, local_now, queues=queues)
@@ -144,6 +158,7 @@ async def reconcile_forever(
     queues_config: Iterable[NamedQueue | str],
     tz: tzinfo = DEFAULT_TZ,
     clock: Callable[[], datetime] | None = None,
+    node: NodeScope | None = None,
 ) -> None:
     """Reconcile now and then a couple of seconds after every minute, until cancelled.
 
@@ -152,7 +167,7 @@ async def reconcile_forever(
     clock = clock or (lambda: datetime.now(tz))
     while True:
         try:
-            report = await reconcile_once(action, sessions, queues, clock(), tz)
+            report = await reconcile_once(action, sessions, queues, clock(), tz, node=node)
             if report.sent:
                 logger.info(
                     "roster pass: %d changed, %d already so, %d refused; %d shift(s) on duty",

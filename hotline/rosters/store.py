@@ -24,6 +24,15 @@ def lawyer_directory(session: Session) -> LawyerDirectory:
     return LawyerDirectory(Lawyer(u.id, u.username, u.display_name, u.interface, u.is_active) for u in users)
 
 
+def lawyer_node_of(session: Session, interface: str, home_node: str | None) -> str | None:
+    """The node of the one lawyer whose phone is `interface`: users.node, else `home_node`. None when
+    no lawyer, or several (the same extension on two nodes), have that phone."""
+    nodes = session.scalars(select(User.node).where(User.role == Role.LAWYER.value, User.interface == interface)).all()
+    if len(nodes) != 1:
+        return None
+    return nodes[0] or home_node
+
+
 def _shift(row: DutyShift, user: User) -> Shift:
     return Shift(
         lawyer_id=user.id,
@@ -38,6 +47,7 @@ def _shift(row: DutyShift, user: User) -> Shift:
         penalty=row.penalty,
         username=user.username,
         id=row.id,
+        node=user.node,
     )
 
 

@@ -22,6 +22,9 @@ class User(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     #: The lawyer's SIP endpoint / queue member interface, e.g. PJSIP/1002.
     interface: Mapped[str | None] = mapped_column(String(64))
+    #: The Asterisk node (HOTLINE_NODE) the lawyer's phone registers on: that node's bridge seats the
+    #: lawyer in its queues and places the lawyer's calls. None: the install's first node (HOTLINE_NODES).
+    node: Mapped[str | None] = mapped_column(String(40))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

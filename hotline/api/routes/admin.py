@@ -38,6 +38,7 @@ def create(body: UserCreate, actor: Admin, session: SessionDep) -> dict[str, Any
         user = account_admin.add_user(
             session, actor.user_id, body.username, body.password, body.role,
             display_name=body.display_name, station_code=body.station_code, interface=body.interface,
+            node=body.node,
         )  # fmt: skip
     except AccountError as exc:
         raise Conflict(str(exc), username=body.username) from None
@@ -52,10 +53,12 @@ class AccountChange(Body):
     station_code: Annotated[str, StringConstraints(pattern=r"^(\d{6}(\d{3}(\d{3})?)?)?$")] | None = None
     #: Phone interface such as PJSIP/1001; "" clears it.
     interface: Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/[A-Za-z0-9_.-]{1,40})?$")] | None = None
+    #: Asterisk node of the lawyer's phone (HOTLINE_NODES); "" puts the lawyer on the first node.
+    node: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_.-]{1,40})?$")] | None = None
     is_active: bool | None = None
 
 
-@router.patch("/users/{username}", summary="Change role, station, name or phone; disable or enable (audited)")
+@router.patch("/users/{username}", summary="Change role, station, name, phone or node; disable or enable (audited)")
 def change(username: Username, body: AccountChange, actor: Admin, session: SessionDep) -> dict[str, Any]:
     user = account_admin.find_user(session, username)
     try:

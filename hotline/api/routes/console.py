@@ -22,15 +22,16 @@ from fastapi import APIRouter, Path
 from pydantic import StringConstraints
 from sqlalchemy import func, select
 
-from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep
+from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep, routed_bridge
 from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
 from hotline.api.schemas import Body
-from hotline.bridge_client import BridgeError, BridgeRefused, RoutedBridgeClient
+from hotline.bridge_client import BridgeError, BridgeRefused
 from hotline.consoles.access import put_through_to
 from hotline.consoles.screenpop import screen_pop
 from hotline.dialing import check_dialable
 from hotline.labels import AGENT_STATES, GREEN_GROUPS
 from hotline.live.nodes import find_agent, find_call
+from hotline.rosters.model import lawyer_node
 from hotline.rosters.service import lawyers_day
 from storage.tables import Call, TicketDraft, User
 from ticketing.domain.errors import NotFound
@@ -70,9 +71,12 @@ def _softphone(context: Any, user: User) -> dict[str, Any]:
     settings = context.settings
     endpoint = (user.interface or "").partition("/")[2]
     configured = bool(settings.sip_ws_url and settings.sip_domain and endpoint)
+    # One WebSocket per node (nginx: /ws/NODE): `{node}` in the URL is the node the phone registers on.
+    ws_url = settings.sip_ws_url and settings.sip_ws_url.replace("{node}", lawyer_node(user.node, settings.home_node))
     return {
         "configured": configured,
-        "ws_url": settings.sip_ws_url,
+        "node": lawyer_node(user.node, settings.home_node),
+        "ws_url": ws_url,
         "uri": f"sip:{endpoint}@{settings.sip_domain}" if configured else None,
         "username": endpoint or None,
         "display_name": user.display_name,
@@ -127,7 +131,7 @@ def change_state(
             "您的账号未配置话机，请联系管理员 / your account has no phone interface (users.interface); ask an admin",
             user_id=user.id,
         )
-    bridge = RoutedBridgeClient(context.redis.client)
+    bridge = routed_bridge(context)
     try:
         if body.state == "on_duty":
             if _agent(context.redis.client, user.interface) is None:
@@ -199,7 +203,7 @@ def transfer(
         raise Forbidden("这不是您接听的通话 / this call was not put through to you", linkedid=linkedid)
     check_dialable(body.exten, context.settings.transfer_pattern, "transfer target", exten=body.exten)
     try:
-        result = RoutedBridgeClient(context.redis.client).transfer(linkedid, body.exten)
+        result = routed_bridge(context).transfer(linkedid, body.exten)
     except BridgeError as exc:
         raise bridge_failed(exc, "转接失败") from None
     logger.info("call %s transferred to %s by user %d at %s", linkedid, body.exten, user.id, datetime.now(UTC))

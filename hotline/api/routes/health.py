@@ -1,9 +1,10 @@
 """Health: every component the hotline needs, each with a status monitoring can alert on.
 
 `status` is `ok` only when every component is ok; `degraded` when the API answers but something
-behind it is not working (no job worker, a queue falling behind, the bridge or IVR not running, the
-PBX disconnected); `down` (HTTP 503) when the database or Redis is unreachable and the API itself
-cannot work. The same facts per component are under `components`.
+behind it is not working (no job worker, a queue falling behind, the bridge or IVR of any node in
+HOTLINE_NODES not running, a PBX disconnected); `down` (HTTP 503) when the database or Redis is
+unreachable and the API itself cannot work. The same facts per component are under `components`;
+the bridge's and the IVR's per node under `nodes` (connected or not, and since when).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from rq import Queue
@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.api.deps import ContextDep
 from hotline.asr.model import asr_status
 from hotline.bootstrap import Context
-from hotline.bridge_client import BridgeClient
+from hotline.bridge_client import ALIVE_KEY, BridgeClient
 from hotline.jobs.outbox import owed
 from hotline.jobs.pool import DEFAULT_QUEUES, alive_workers
 from hotline.jobs.transcription import ASR_QUEUE
+from hotline.live.publisher import NODES_KEY
 from hotline.redis_conn import redis_status
 from hotline.supervise import IVR_ALIVE_KEY, STATUS
 
@@ -50,8 +51,8 @@ def health(context: ContextDep) -> JSONResponse:
     }
     if redis_state["ok"]:
         components["workers"] = _workers(context, database["ok"])
-        components["bridge"] = bridge_component(_bridge_heartbeat(context))
-        components["ivr"] = _ivr(context)
+        components["bridge"] = _bridges(context)
+        components["ivr"] = _ivrs(context)
     else:
         for name in ("workers", "bridge", "ivr"):
             components[name] = {"status": "unknown", "reason": "Redis unavailable"}
@@ -69,7 +70,7 @@ def health(context: ContextDep) -> JSONResponse:
             if context.settings.demo_mode
             else f"asterisk {context.settings.ami_host}"
         ),
-        "bridge": {k: bridge[k] for k in ("running", "connected", "source", "error") if k in bridge},
+        "bridge": {k: bridge[k] for k in ("running", "connected", "source", "error", "nodes_down") if k in bridge},
         "database": database,
         "redis": redis_state,
         # Optional: without a model the service runs, and this says how to enable transcription.
@@ -127,11 +128,60 @@ def _workers(context: Context, database_ok: bool) -> dict[str, Any]:
     }
 
 
-def _bridge_heartbeat(context: Context) -> dict[str, Any] | None:
-    try:
-        return BridgeClient(context.redis.client).status()
-    except redis.RedisError:
-        return None
+def _nodes(context: Context) -> list[str]:
+    """The install's nodes (HOTLINE_NODES), then any other node whose bridge or IVR announces itself
+    (a bridge started with a node name the list lacks: shown, so the typo is seen)."""
+    configured = context.settings.node_list
+    client = context.redis.client
+    found = set()
+    for pattern in (ALIVE_KEY, IVR_ALIVE_KEY):
+        prefix, _, suffix = pattern.partition("{node}")
+        for key in client.scan_iter(match=f"{prefix}*{suffix}", count=100):
+            name = (key.decode() if isinstance(key, bytes) else key)[len(prefix) : -len(suffix)]
+            found.add(name)
+    return configured + sorted(found - set(configured))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def per_node(parts: dict[str, dict[str, Any]], configured: list[str], what: str) -> dict[str, Any]:
+    """One component made of one part per node: ok when every configured node's part is ok.
+
+    A one-node install reads as before (its node's fields at the top); with several, the top says how
+    many are up and which are not, and `nodes` has each node's report."""
+    down = [n for n in configured if parts[n]["status"] != "ok"]
+    if len(parts) == 1:
+        [(name, only)] = parts.items()
+        return {**only, "nodes": {name: only}}
+    component: dict[str, Any] = {
+        "status": "degraded" if down else "ok",
+        "running": all(parts[n].get("running") for n in configured),
+        "nodes_up": [n for n in parts if parts[n]["status"] == "ok"],
+        "nodes_down": down,
+        "nodes": parts,
+    }
+    if "connected" in next(iter(parts.values())):
+        component["connected"] = all(parts[n].get("connected") for n in configured)
+    if down:
+        component["reason"] = "; ".join(f"{what} on {n}: {parts[n].get('reason', 'not ok')}" for n in down)
+    return component
+
+
+def _bridges(context: Context) -> dict[str, Any]:
+    client = context.redis.client
+    nodes = _nodes(context)
+    parts = {}
+    for node in nodes:
+        part = bridge_component(BridgeClient(client, node).status())
+        part["configured"] = node in context.settings.node_list
+        if not part["running"]:
+            # The last time its live state was published: how long the node has been gone.
+            seen = client.zscore(NODES_KEY, node)
+            part["last_seen"] = None if seen is None else _iso(seen)
+        parts[node] = part
+    return per_node(parts, context.settings.node_list, "bridge")
 
 
 def bridge_component(heartbeat: dict[str, Any] | None) -> dict[str, Any]:
@@ -155,8 +205,14 @@ def bridge_component(heartbeat: dict[str, Any] | None) -> dict[str, Any]:
     return component
 
 
-def _ivr(context: Context) -> dict[str, Any]:
-    raw = context.redis.client.get(IVR_ALIVE_KEY.format(node="default"))
-    if raw is None:
-        return {"status": "degraded", "running": False, "reason": "the IVR's FastAGI server is not listening"}
-    return {"status": "ok", "running": True, **json.loads(raw)}
+def _ivrs(context: Context) -> dict[str, Any]:
+    client = context.redis.client
+    parts = {}
+    for node in _nodes(context):
+        raw = client.get(IVR_ALIVE_KEY.format(node=node))
+        if raw is None:
+            part = {"status": "degraded", "running": False, "reason": "the IVR's FastAGI server is not listening"}
+        else:
+            part = {"status": "ok", "running": True, **json.loads(raw)}
+        parts[node] = {**part, "configured": node in context.settings.node_list}
+    return per_node(parts, context.settings.node_list, "IVR")

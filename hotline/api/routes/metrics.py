@@ -139,7 +139,8 @@ class ClusterCollector(Collector):
         pending = GaugeMetricFamily("hotline_bridge_rows_pending", "Call rows the bridge has not written yet",
                                     labels=["node"])  # fmt: skip
         try:
-            for node in known_nodes(self.context.redis.client):
+            # Every configured node (HOTLINE_NODES), up or not, and any other node heard from.
+            for node in sorted({*known_nodes(self.context.redis.client), *self.context.settings.node_list}):
                 status: dict[str, Any] | None = BridgeClient(self.context.redis.client, node).status()
                 running.add_metric([node], 0 if status is None else 1)
                 connected.add_metric([node], 1 if status and status.get("connected") else 0)

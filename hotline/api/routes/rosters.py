@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising
+from hotline.api.deps import ContextDep, CurrentUser, Desk, QueueName, SessionDep, Supervising, routed_bridge
 from hotline.api.errors import ApiError
 from hotline.api.periods import Day
-from hotline.bridge_client import BridgeError, RoutedBridgeClient
+from hotline.bridge_client import BridgeError
 from hotline.rosters import service
 from hotline.rosters.reader import MAX_FILE_BYTES, RosterFileError
 from ticketing.domain.roles import Role
@@ -105,6 +105,6 @@ def import_roster(
 def _reseat(context: Any) -> dict[str, Any]:
     """Ask the bridge to seat the new roster now; otherwise its next minute's pass will."""
     try:
-        return {"updated_now": True, **RoutedBridgeClient(context.redis.client).reconcile_roster(timeout=8)}
+        return {"updated_now": True, **routed_bridge(context).reconcile_roster(timeout=8)}
     except BridgeError as exc:
         return {"updated_now": False, "reason": f"{exc.reason}; 将在一分钟内生效 / applies within a minute"}

@@ -10,27 +10,40 @@ the node where the lawyer's phone is.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from hotline.account_admin import change_user, find_user
+from hotline.accounts import create_user
 from hotline.ami.sim_calls import CallFactory, Event, Member
-from hotline.ami.sim_queues import SimQueues
+from hotline.ami.sim_queues import SimMember, SimQueues
 from hotline.ami.simulator import AmiSimulator
+from hotline.api.deps import routed_bridge
+from hotline.app import create_app
 from hotline.bootstrap import Context
-from hotline.bridge.service import Bridge, BridgeOptions
+from hotline.bridge.runner import RosterAction, roster_work
+from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge_client import RoutedBridgeClient
 from hotline.live.nodes import merged_state
 from hotline.live.publisher import live_keys
 from hotline.reports.kpi import compute_kpis
+from hotline.rosters.reconciler import NodeScope
+from hotline.supervise import IVR_ALIVE_KEY, ivr_alive_payload
 from ivr.waiting import live_queues_key
-from storage.tables import Call, Caller
+from storage.tables import Call, Caller, DutyShift
+from ticketing.domain.roles import Role
 
 QUEUES = ["consult", "labour"]
 THRESHOLD = 20
@@ -68,13 +81,22 @@ def events_for(factory: CallFactory, member: Member, calls: list[Planned], base:
 
 
 @asynccontextmanager
-async def node(context: Context, name: str) -> AsyncIterator[tuple[AmiSimulator, Bridge]]:
-    simulator = AmiSimulator(handlers=[SimQueues(QUEUES)])
+async def node(
+    context: Context,
+    name: str,
+    queues: SimQueues | None = None,
+    roster: tuple[WhileConnected, RosterAction] | None = None,
+) -> AsyncIterator[tuple[AmiSimulator, Bridge]]:
+    """A simulator and its bridge, named `name`; with `roster`, the bridge runs the roster loop and
+    serves roster passes on request, as `hotline bridge` does."""
+    simulator = AmiSimulator(handlers=[queues or SimQueues(QUEUES)])
     host, port = await simulator.start()
     client = aioredis.Redis.from_url(context.redis.url)
     options = BridgeOptions(host, port, "hotline", "hotline-secret", node=name, ping_interval_s=0.5,
                             backoff_initial_s=0.05, wrapup_s=10.0, sl_threshold_s=THRESHOLD)  # fmt: skip
-    bridge = Bridge(options, context.sessions, client)
+    bridge = Bridge(options, context.sessions, client, while_connected=[roster[0]] if roster else None)
+    if roster:
+        bridge.actions.register("reconcile_roster", roster[1])
     task = asyncio.create_task(bridge.run())
     try:
         await asyncio.wait_for(bridge.ready.wait(), 20)
@@ -200,3 +222,110 @@ def _linkedid(raw: bytes) -> str | None:
         if line.startswith("Linkedid: "):
             return line.removeprefix("Linkedid: ")
     return None
+
+
+def test_each_bridge_seats_only_its_own_nodes_lawyers(context: Context) -> None:
+    """Roster reconciliation per node: every lawyer is on duty all day, yet each simulator's queues hold
+    exactly the lawyers of its node (users.node; none: the first node). A lawyer moved to the other
+    node leaves the old node's queues and joins the new one's; click-to-call of a lawyer in no queue
+    at all rings on the lawyer's node."""
+    cluster = dataclasses.replace(context, settings=context.settings.model_copy(update={"nodes": "pbx-a,pbx-b"}))
+    everything = [q.name for q in context.config.service_hours.queues]
+    tz = ZoneInfo(context.settings.timezone)
+    today = datetime.now(tz).date()
+    lawyers = {"a1": ("PJSIP/1001", "pbx-a"), "a2": ("PJSIP/1002", None), "b1": ("PJSIP/2001", "pbx-b"),
+               "b2": ("PJSIP/2002", "pbx-b")}  # fmt: skip
+    with context.sessions.begin() as session:
+        for username, (interface, home) in lawyers.items():
+            user = create_user(session, username, "correct-horse-12348", Role.LAWYER, username, interface=interface,
+                               node=home)  # fmt: skip
+            session.add(DutyShift(user_id=user.id, day=today, starts_at=dt_time(0), ends_at=dt_time(0),
+                                  ends_next_day=True, queues=["consult", "labour"], languages=["普通话"],
+                                  source_file="t.csv", source_row=2, imported_by="test"))  # fmt: skip
+        # Off duty today, on pbx-b: in no queue anywhere.
+        create_user(session, "b3", "correct-horse-12348", Role.LAWYER, "b3", interface="PJSIP/2003", node="pbx-b")
+
+    def seated(simulator_queues: SimQueues) -> dict[str, set[str]]:
+        return {q: set(simulator_queues.members(q)) for q in ("consult", "labour")}
+
+    def both(*interfaces: str) -> dict[str, set[str]]:
+        return {q: set(interfaces) for q in ("consult", "labour")}
+
+    async def scenario() -> None:
+        sims = {name: SimQueues(everything) for name in NODES}
+        # b2's phone left over in pbx-a's queue (b2 used to be on pbx-a): pbx-a's bridge takes it out.
+        sims["pbx-a"].members("consult")["PJSIP/2002"] = SimMember("PJSIP/2002", "b2", "PJSIP/2002")
+        simulators = {}
+        async with AsyncExitStack() as stack:
+            for name in NODES:
+                roster = roster_work(cluster, NodeScope(name, cluster.settings.home_node))
+                simulators[name], _ = await stack.enter_async_context(node(context, name, sims[name], roster))
+            expected = {"pbx-a": both("PJSIP/1001", "PJSIP/1002"), "pbx-b": both("PJSIP/2001", "PJSIP/2002")}
+            for name in NODES:
+                await until(lambda n=name: seated(sims[n]) == expected[n], 30, f"{name} seated")
+            for queue in set(everything) - {"consult", "labour"}:
+                assert all(not sims[n].members(queue) for n in NODES)
+
+            # a2 moves to pbx-b: after a roster pass on every node, pbx-a lets go and pbx-b seats it.
+            with context.sessions.begin() as session:
+                change_user(session, None, find_user(session, "a2"), node="pbx-b")
+            routed = routed_bridge(cluster)
+            result = await asyncio.to_thread(routed.reconcile_roster)
+            assert result["nodes"]["pbx-a"]["on_duty"] == 1 and result["nodes"]["pbx-b"]["on_duty"] == 3
+            assert seated(sims["pbx-a"]) == both("PJSIP/1001")
+            assert seated(sims["pbx-b"]) == both("PJSIP/2001", "PJSIP/2002", "PJSIP/1002")
+
+            # Click-to-call from b3, who is in no queue: rung on pbx-b, where b3's phone registers.
+            assert routed.for_interface("PJSIP/2003").node == "pbx-b"
+            await asyncio.to_thread(routed.originate_callback, lawyer_interface="PJSIP/2003", number="13800138000")
+            received = {n: [a for a in simulators[n].received if a.name.lower() == "originate"] for n in NODES}
+            assert [a.get("Channel") for a in received["pbx-b"]] == ["PJSIP/2003"] and received["pbx-a"] == []
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))
+
+
+def test_health_reports_the_bridge_and_ivr_of_every_configured_node(context: Context) -> None:
+    """/api/health per node: both bridges connected (and since when); one PBX gone makes the bridge
+    component degraded naming that node, while the other stays up; an IVR missing on one node is
+    degraded too."""
+    cluster = dataclasses.replace(context, settings=context.settings.model_copy(update={"nodes": "pbx-a,pbx-b"}))
+    for name in NODES:  # the IVRs' heartbeats, as `hotline ivr` on each node writes them
+        payload = ivr_alive_payload(name, "127.0.0.1", 4573)
+        context.redis.client.set(IVR_ALIVE_KEY.format(node=name), json.dumps(payload), ex=60)
+
+    def health() -> dict[str, Any]:
+        with TestClient(create_app(cluster)) as client:
+            return dict(client.get("/api/health").json()["components"])
+
+    async def scenario() -> None:
+        async with AsyncExitStack() as stack:
+            sims = {name: (await stack.enter_async_context(node(context, name)))[0] for name in NODES}
+            up = await until(lambda: _bridge_ok(health()), 30, "both bridges in /api/health")
+            bridge, ivr = up["bridge"], up["ivr"]
+            assert bridge["nodes_up"] == ["pbx-a", "pbx-b"] and bridge["nodes_down"] == []
+            for name in NODES:
+                assert bridge["nodes"][name]["connected"] is True and bridge["nodes"][name]["node"] == name
+                assert datetime.fromisoformat(bridge["nodes"][name]["since"]) <= datetime.now(UTC)
+                assert ivr["nodes"][name]["status"] == "ok" and ivr["nodes"][name]["node"] == name
+            assert ivr["status"] == "ok"
+
+            await sims["pbx-b"].close()  # pbx-b's Asterisk goes away
+            down = await until(lambda: _bridge_down(health(), "pbx-b"), 30, "pbx-b down in /api/health")
+            bridge = down["bridge"]
+            assert bridge["status"] == "degraded" and bridge["connected"] is False
+            assert bridge["nodes_up"] == ["pbx-a"] and bridge["nodes"]["pbx-a"]["connected"] is True
+            assert bridge["nodes"]["pbx-b"]["running"] is True and "pbx-b" in bridge["reason"]
+
+    asyncio.run(asyncio.wait_for(scenario(), 90))
+    # The bridges have stopped (their heartbeats lapse); pbx-b's IVR stops too.
+    context.redis.client.delete(IVR_ALIVE_KEY.format(node="pbx-b"), "hotline:bridge:pbx-b:alive")
+    ivr = health()["ivr"]
+    assert ivr["status"] == "degraded" and ivr["nodes_down"] == ["pbx-b"] and ivr["nodes"]["pbx-a"]["status"] == "ok"
+
+
+def _bridge_ok(components: dict[str, Any]) -> dict[str, Any] | None:
+    return components if components["bridge"]["status"] == "ok" else None
+
+
+def _bridge_down(components: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return components if components["bridge"].get("nodes_down") == [name] else None
