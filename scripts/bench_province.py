@@ -1,22 +1,31 @@
 # ruff: noqa: E501
-"""Province-scale load test, scaled to a 2-core machine shared with other work (loopback only, bounded).
+"""Province-scale load test (loopback only, bounded): two Asterisk nodes, the whole service behind nginx.
 
-    .venv/bin/python scripts/bench_province.py --db-url postgresql://postgres@127.0.0.1:5432/test_bench \
-        --redis-url redis://127.0.0.1:6379/12 [--calls 2000] [--seats 100] [--in-progress 50] [--sse 50] \
-        [--api-processes 2] [--api-seconds 20]
+    flock /work/bench.lock .venv/bin/python scripts/bench_province.py \\
+        --db-url postgresql://postgres@127.0.0.1:5432/bench_province --redis-url redis://127.0.0.1:6379/7 \\
+        [--calls 10000] [--tickets 3000] [--seats 200] [--in-progress 50] [--sse 200] [--sse-processes 2] \\
+        [--api-processes 4] [--workers 4] [--minutes 5] [--port 21743]
 
-What runs: two Asterisk simulators (in this process), two bridges (HOTLINE_NODE pbx-a and pbx-b, each
-its own process), N API processes (`hotline serve --no-bridge --no-worker --no-scheduler`), SSE clients
-on /api/feed and API clients, all on 127.0.0.1. The calls of the last hours are played into both
-simulators at once (their event times spread over two hours: an hour's traffic compressed into
-seconds), then `--in-progress` callers join queues live. Reported: call rows written / calls placed,
-the hourly rollup against a recount from the rows, event → wallboard (simulator send → SSE client
-receipt) p50/p99, API p50/p99 per endpoint, CPU seconds and peak memory per process.
+What runs, all on 127.0.0.1, each role its own process as deploy/ runs them:
+- two AMI simulators (in this process) and two bridges (HOTLINE_NODE pbx-a / pbx-b, HOTLINE_NODES
+  pbx-a,pbx-b), each with its roster loop: `--seats` lawyers on duty all day, half on each node
+  (users.node; a quarter without a node, so they belong to the first), seated by the bridges;
+- `--api-processes` API processes (`hotline serve --no-bridge --no-worker --no-scheduler`, each with
+  its outbox relay) behind nginx running the shipped site (deploy/nginx/hotline.conf, TLS included);
+- one worker pool of `--workers` processes (`hotline worker --processes N`);
+- `--sse` console feeds (GET /api/feed as a supervisor, through nginx) held by `--sse-processes`
+  asyncio processes reading raw TLS streams, so the clients keep up with the feed;
+- one load process: the consoles' API reads (4 threads, each a request every 0.2 s) and `--tickets`
+  tickets created through POST /api/tickets, spread over the run.
 
-The issue's full figures (200 seats, 10,000 calls, 3,000 tickets, 200 SSE clients, 4 API processes,
-4 workers) do not fit two shared cores in minutes; defaults are scaled down and printed with the
-results. Tickets and job workers are not exercised here (see BENCHMARKS.md). The database given is
-WIPED: its name must start with test or bench.
+The `--calls` calls are an hour of traffic on both nodes (waits both sides of the 20 s threshold,
+answered and abandoned), played in real time compressed into `--minutes`; `--in-progress` callers
+join the queues first and wait throughout. Reported: lawyers seated per node, call rows written /
+calls placed, the hourly rollup against a recount from the rows, event → console p50/p99 (the
+simulator sending a call's QueueCallerJoin → each SSE client receiving that call's first feed entry),
+API p50/p99 per endpoint, job queue age (the oldest waiting job, sampled every 0.5 s; and each
+routing job's enqueued → started), tickets routed, CPU seconds and peak memory per process. The
+database given is WIPED: its name must start with test or bench; the Redis db is flushed.
 """
 
 from __future__ import annotations
@@ -25,51 +34,60 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import re
+import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx2 as httpx
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-from hotline.ami.sim_calls import CallFactory, Event, Member  # noqa: E402
-from hotline.ami.sim_queues import SimQueues  # noqa: E402
-from hotline.ami.simulator import AmiSimulator  # noqa: E402
 
 NODES = ("pbx-a", "pbx-b")
 QUEUES = ["consult", "labour", "family", "legal-aid"]
 THRESHOLD = 20
+TZ = ZoneInfo("Asia/Shanghai")
+PASSWORD = "bench-province-passphrase-12348"
+# Synthetic questions (not the labelled data): routing work of a realistic length.
+TEXTS = [
+    "老板拖欠了我三个月的工资，现在找不到人，我该怎么办",
+    "我和丈夫要离婚，孩子的抚养权怎么判",
+    "开车被追尾了，对方保险公司不肯赔医药费",
+    "朋友借了五万块钱不还，只有微信聊天记录可以吗",
+    "房东不退押金还要扣钱，合同上没写",
+    "在网上买的手机是假货，商家不给退",
+    "工地上摔伤了，包工头说不算工伤",
+    "父母年纪大了，兄弟不肯出赡养费",
+]
 
 BRIDGE = """
-import asyncio, os, sys
+import asyncio, sys
 from hotline.bootstrap import build_context
+from hotline.bridge.runner import roster_work
 from hotline.bridge.service import Bridge, BridgeOptions
 from hotline.redis_conn import async_redis_client
 context = build_context()
 async def main():
     client = async_redis_client(context.redis.url)
-    options = BridgeOptions("127.0.0.1", int(sys.argv[1]), "hotline", "hotline-secret", node=sys.argv[2],
-                            wrapup_s=10.0, sl_threshold_s=int(sys.argv[3]))
-    await Bridge(options, context.sessions, client).run()
+    options = BridgeOptions("127.0.0.1", int(sys.argv[1]), "hotline", "hotline-secret", node=context.settings.node,
+                            wrapup_s=10.0, sl_threshold_s=int(sys.argv[2]))
+    loop, now = roster_work(context)  # the node's lawyers only (HOTLINE_NODE, HOTLINE_NODES, users.node)
+    bridge = Bridge(options, context.sessions, client, while_connected=[loop])
+    bridge.actions.register("reconcile_roster", now)
+    await bridge.run()
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -77,6 +95,10 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(values: list[float]) -> str:
+    return f"p50 {percentile(values, 0.5) * 1000:.0f} ms, p99 {percentile(values, 0.99) * 1000:.0f} ms, max {max(values, default=float('nan')) * 1000:.0f} ms"
 
 
 def same_kpis(rollup: list[dict[str, Any]], recount: list[dict[str, Any]]) -> bool:
@@ -94,21 +116,183 @@ def same_kpis(rollup: list[dict[str, Any]], recount: list[dict[str, Any]]) -> bo
     return True
 
 
+# -- processes and their usage ----------------------------------------------------------------------
+def children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in found]
+
+
 def proc_usage(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) and peak resident memory in MB of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    status = Path(f"/proc/{pid}/status").read_text()
-    peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan"), float("nan")
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    peak = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
     return cpu, peak / 1024
 
 
-def prepare(env: dict[str, str]) -> None:
+# -- the SSE clients (run as their own processes: --sse-client) -------------------------------------
+LINKEDID = re.compile(rb'"linkedid":\s*"([^"]+)"')
+
+
+async def sse_clients(host: str, port: int, token: str, count: int, folder: Path, tag: str) -> None:
+    """`count` feeds on one event loop; each line is looked at once (no JSON parsing): the first
+    entry naming a call is timed. Stops when `folder/stop` appears, then times against `folder/sent.json`."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    first: list[dict[bytes, float]] = [{} for _ in range(count)]
+    lines_seen = [0] * count
+    errors: list[str] = []
+    request = (f"GET /api/feed HTTP/1.0\r\nHost: hotline.example.org\r\nAuthorization: Bearer {token}\r\n"
+               "Accept: text/event-stream\r\n\r\n").encode()  # fmt: skip
+
+    async def one(index: int) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=1 << 24)
+        except OSError as exc:
+            errors.append(f"connect: {exc}")
+            return
+        writer.write(request)
+        status = await reader.readline()
+        if b" 200 " not in status:
+            errors.append(status.decode(errors="replace").strip())
+            writer.close()
+            return
+        while (await reader.readline()).strip():
+            pass
+        mine = first[index]
+        snapshot = False
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    errors.append("closed by the server")
+                    return
+                lines_seen[index] += 1
+                if line.startswith(b"event:"):
+                    snapshot = b"snapshot" in line
+                elif line.startswith(b"data:"):
+                    if not snapshot:
+                        found = LINKEDID.search(line)
+                        if found and found.group(1) not in mine:
+                            mine[found.group(1)] = time.time()
+                    snapshot = False
+        except asyncio.CancelledError:
+            writer.close()
+            raise
+
+    tasks = []
+    for index in range(count):
+        tasks.append(asyncio.create_task(one(index)))
+        await asyncio.sleep(0.01)  # browsers opening over a couple of seconds, not in one instant
+    (folder / f"sse-{tag}.ready").write_text("1")
+    while not (folder / "stop").exists():
+        await asyncio.sleep(0.5)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    sent = json.loads((folder / "sent.json").read_text())
+    latencies = []
+    missing = 0
+    for mine in first:
+        for linkedid, at in sent.items():
+            got = mine.get(linkedid.encode())
+            if got is None:
+                missing += 1
+            else:
+                latencies.append(got - at)
+    (folder / f"sse-{tag}.json").write_text(json.dumps({
+        "clients": count, "latencies": latencies, "missing": missing, "errors": errors[:20],
+        "lines_min": min(lines_seen), "lines_max": max(lines_seen),
+    }))  # fmt: skip
+
+
+# -- the console load (its own process: --load-client) ----------------------------------------------
+def load_client(base: str, supervisor: str, lawyer: str, tickets: int, seconds: float, folder: Path) -> None:
+    import httpx2 as httpx
+
+    today = datetime.now(TZ).date()
+    endpoints = {
+        "GET /api/live": "/api/live",
+        "GET /api/kpi": f"/api/kpi?start={today - timedelta(days=1)}&end={today}&by_queue=true",
+        "GET /api/calls": "/api/calls?limit=50",
+        "GET /api/tickets": "/api/tickets?limit=50",
+        "GET /metrics": "/metrics",
+        "GET /api/health": "/api/health",
+    }
+    timings: dict[str, list[float]] = {}
+    statuses: dict[str, dict[str, int]] = {}
+    lock = threading.Lock()
+    until = time.time() + seconds
+
+    def record(name: str, started: float, status: int) -> None:
+        with lock:
+            timings.setdefault(name, []).append(time.perf_counter() - started)
+            counts = statuses.setdefault(name, {})
+            counts[str(status)] = counts.get(str(status), 0) + 1
+
+    def reader(offset: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {supervisor}"}, verify=False, timeout=60
+        ) as client:
+            i = offset
+            while time.time() < until:
+                name, path = list(endpoints.items())[i % len(endpoints)]
+                i += 1
+                started = time.perf_counter()
+                try:
+                    status = client.get(path).status_code
+                except httpx.HTTPError:
+                    status = 0
+                record(name, started, status)
+                time.sleep(0.2)
+
+    def writer(share: int, spacing: float, seed: int) -> None:
+        rnd = random.Random(seed)
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {lawyer}"}, verify=False, timeout=60
+        ) as client:
+            due = time.time()
+            for _ in range(share):
+                due += spacing
+                time.sleep(max(0.0, due - time.time()))
+                body = {"description": rnd.choice(TEXTS), "caller_number": f"13{rnd.randrange(10**9):09d}"}
+                started = time.perf_counter()
+                try:
+                    status = client.post("/api/tickets", json=body).status_code
+                except httpx.HTTPError:
+                    status = 0
+                record("POST /api/tickets", started, status)
+
+    writers = 6
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+    threads += [threading.Thread(target=writer, args=(tickets // writers + (i < tickets % writers), seconds * writers / max(1, tickets), i))
+                for i in range(writers)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (folder / "load.json").write_text(json.dumps({"timings": timings, "statuses": statuses}))
+
+
+# -- setting up ---------------------------------------------------------------------------------------
+def prepare(seats: int) -> dict[str, list[tuple[str, str]]]:
+    """Empty schema, stations, a supervisor and a lawyer for the load, `seats` lawyers on duty all day.
+    Returns each node's (interface, name) lawyers."""
+    from sqlalchemy import insert, text
+
     from hotline.accounts import create_user
     from hotline.bootstrap import build_context
+    from hotline.security import hash_password
     from storage.migrate import upgrade
-    from storage.tables import Base
+    from storage.tables import Base, DutyShift, User
     from ticketing.domain.roles import Role
     from ticketing.stations import import_stations
 
@@ -118,34 +302,70 @@ def prepare(env: dict[str, str]) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade(context.engine)
     context.redis.client.flushdb()
+    today = datetime.now(TZ).date()
+    lawyers: dict[str, list[tuple[str, str]]] = {node: [] for node in NODES}
     with context.sessions.begin() as session:
         import_stations(session, context.config.stations.root)
-        create_user(session, "bench-supervisor", "bench-password-123", Role.SUPERVISOR, "督导")
+        create_user(session, "bench-supervisor", PASSWORD, Role.SUPERVISOR, "督导")
+        create_user(session, "bench-lawyer", PASSWORD, Role.LAWYER, "值班律师", interface="PJSIP/9999", node="pbx-a")
+        shared_hash = hash_password(PASSWORD)  # one hash for the seats: hashing is slow on purpose
+        rows = []
+        for s in range(seats):
+            node = NODES[s % 2]
+            interface = f"PJSIP/{s % 2 + 1}{s // 2:03d}"
+            # A quarter of the seats have no node of their own: they belong to the first (pbx-a).
+            own = None if node == NODES[0] and s % 4 == 0 else node
+            rows.append({"username": f"seat{s:03d}", "display_name": f"律师{s:03d}", "role": Role.LAWYER.value,
+                         "password_hash": shared_hash, "interface": interface, "node": own, "is_active": True,
+                         "created_at": datetime.now(UTC)})  # fmt: skip
+            lawyers[node].append((interface, f"律师{s:03d}"))
+        session.execute(insert(User), rows)
+        ids = dict(session.execute(text("SELECT username, id FROM users")).all())
+        session.execute(insert(DutyShift), [
+            {"user_id": ids[f"seat{s:03d}"], "day": today, "starts_at": dt_time(0), "ends_at": dt_time(0),
+             "ends_next_day": True, "queues": [QUEUES[s % 4], QUEUES[(s + 1) % 4]], "languages": ["普通话"],
+             "source_file": "bench", "source_row": s + 2, "imported_at": datetime.now(UTC), "imported_by": "bench"}
+            for s in range(seats)
+        ])  # fmt: skip
     context.close()
+    return lawyers
 
 
-def plan_calls(
-    factory: CallFactory, members: list[Member], count: int, base: float, seed: int
-) -> tuple[list[Event], list[dict[str, Any]]]:
-    import random
+def nginx_site(folder: Path, api_ports: list[int], port: int) -> list[str]:
+    """The shipped site with the API ports, loopback listeners and a throw-away certificate."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=hotline.example.org",
+         "-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (REPO / "deploy" / "nginx" / "hotline.conf").read_text()
+    site = site.replace("/etc/hotline/tls/", f"{folder}/").replace("/var/log/nginx/", f"{folder}/")
+    upstream = "".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;\n" for p in api_ports)
+    site = re.sub(
+        r"(upstream hotline_api \{\n    least_conn;\n)(?:    server 127\.0\.0\.1:\d+[^\n]*\n)+",
+        lambda m: m.group(1) + upstream,
+        site,
+    )
+    site = re.sub(r"    listen \[::\]:[^\n]*\n", "", site)
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port + 1};").replace(
+        "listen 443 ssl", f"listen 127.0.0.1:{port} ssl"
+    )
+    (folder / "hotline.conf").write_text(site)
+    mime = Path("/etc/nginx/mime.types")
+    (folder / "nginx.conf").write_text(
+        f"worker_processes 2;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        "events { worker_connections 4096; }\nhttp {\n"
+        + (f"    include {mime};\n" if mime.exists() else "")
+        + f"    client_body_temp_path {folder}/body;\n    proxy_temp_path {folder}/proxy;\n"
+        f"    include {folder}/hotline.conf;\n}}\n"
+    )
+    return ["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
 
-    rnd = random.Random(seed)
-    events: list[Event] = []
-    placed = []
-    span = 7200.0
-    for i in range(count):
-        at = base + span * i / count
-        queue = QUEUES[i % len(QUEUES)]
-        caller = f"13{rnd.randrange(10**9):09d}"
-        wait = rnd.choice((3.0, 8.0, 15.0, 25.0, 40.0, 90.0))
-        if rnd.random() < 0.85:
-            member = members[i % len(members)]
-            events += factory.answered(caller, queue, member, at, wait_s=wait, talk_s=rnd.uniform(60, 300))
-            placed.append({"queue": queue, "answered": True, "wait": wait})
-        else:
-            events += factory.abandoned(caller, queue, at, wait_s=wait)
-            placed.append({"queue": queue, "answered": False, "wait": wait})
-    return sorted(events, key=lambda e: e[0]), placed
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def linkedid_of(raw: bytes) -> str | None:
@@ -155,259 +375,337 @@ def linkedid_of(raw: bytes) -> str | None:
     return None
 
 
-def sse_client(url: str, cookies: dict[str, str], seen: dict[str, float], stop: threading.Event) -> None:
-    with (
-        httpx.Client(cookies=cookies, timeout=httpx.Timeout(5.0, read=30.0)) as client,
-        client.stream("GET", f"{url}/api/feed") as response,
-    ):
-        for line in response.iter_lines():
-            if stop.is_set():
-                return
-            if line.startswith("data:"):
-                try:
-                    entry = json.loads(line[5:])
-                except ValueError:
-                    continue
-                linkedid = entry.get("linkedid") if isinstance(entry, dict) else None
-                if linkedid and linkedid not in seen:
-                    seen[linkedid] = time.time()
+class JobWatch:
+    """Job queue age while the run goes on: the oldest waiting job of each queue every 0.5 s (what
+    /metrics and /api/health report), and each finished job's enqueued → started."""
 
+    def __init__(self, url: str) -> None:
+        from hotline.redis_conn import redis_client
 
-async def read_feed(url: str, seen: dict[str, float]) -> None:
-    """First time each Linkedid appears on the feed stream, read as the consoles' feed reads it."""
-    from hotline.redis_conn import aclose_client, async_redis_client
+        self.client = redis_client(url)
+        self.oldest: list[float] = []
+        self.waits: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
 
-    client = async_redis_client(url)
-    last = "$"
-    try:
-        while True:
-            found = await client.xread({"hotline:feed": last}, block=1000, count=500)
+    def run(self) -> None:
+        from rq import Queue
+        from rq.registry import FinishedJobRegistry, StartedJobRegistry
+
+        from hotline.jobs.pool import DEFAULT_QUEUES
+
+        queues = [Queue(name, connection=self.client) for name in DEFAULT_QUEUES]
+        last_harvest = 0.0
+        while not self.stop.is_set():
             now = time.time()
-            for _stream, entries in found or []:
-                for raw_id, fields in entries:
-                    last = raw_id.decode()
-                    entry = json.loads(fields.get(b"data", b"{}"))
-                    linkedid = entry.get("linkedid")
-                    if linkedid and linkedid not in seen:
-                        seen[linkedid] = now
-    finally:
-        await aclose_client(client)
+            for queue in queues:
+                first = queue.get_job_ids(0, 1)
+                job = queue.fetch_job(first[0]) if first else None
+                age = (
+                    0.0
+                    if job is None or job.enqueued_at is None
+                    else max(0.0, now - job.enqueued_at.replace(tzinfo=UTC).timestamp())
+                )
+                self.oldest.append(age)
+            if now - last_harvest > 10:
+                last_harvest = now
+                for queue in queues:
+                    for registry in (FinishedJobRegistry(queue=queue), StartedJobRegistry(queue=queue)):
+                        fresh = [j for j in registry.get_job_ids() if j not in self.waits]
+                        for job in queue.job_class.fetch_many(fresh, connection=self.client):
+                            if job is not None and job.enqueued_at and job.started_at:
+                                self.waits[job.id] = (job.started_at - job.enqueued_at).total_seconds()
+            self.stop.wait(0.5)
 
 
-def api_client(urls: list[str], cookies: dict[str, str], until: float, timings: dict[str, list[float]]) -> None:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    endpoints = {
-        "GET /api/live": "/api/live",
-        "GET /api/kpi": f"/api/kpi?start={today - timedelta(days=1)}&end={today}&by_queue=true",
-        "GET /api/calls": "/api/calls?limit=50",
-        "GET /metrics": "/metrics",
-        "GET /api/health": "/api/health",
-    }
-    clients = [httpx.Client(base_url=u, cookies=cookies, timeout=30.0) for u in urls]
-    i = 0
-    while time.time() < until:
-        for name, path in endpoints.items():
-            client = clients[i % len(clients)]
-            i += 1
-            started = time.perf_counter()
-            response = client.get(path)
-            elapsed = time.perf_counter() - started
-            if response.status_code < 500:
-                timings.setdefault(name, []).append(elapsed)
-            else:
-                timings.setdefault(name + " (errors)", []).append(elapsed)
-    for client in clients:
-        client.close()
-
-
+# -- the run ------------------------------------------------------------------------------------------
 async def main() -> None:
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db-url", required=True)
     parser.add_argument("--redis-url", required=True)
-    parser.add_argument("--calls", type=int, default=2000, help="calls placed in all (split over the two nodes)")
-    parser.add_argument("--seats", type=int, default=100, help="lawyer seats in all")
-    parser.add_argument("--in-progress", type=int, default=50, help="callers waiting live at the end")
-    parser.add_argument("--sse", type=int, default=50, help="SSE clients on /api/feed")
-    parser.add_argument("--api-processes", type=int, default=2)
-    parser.add_argument("--api-seconds", type=float, default=20.0)
+    parser.add_argument("--calls", type=int, default=10_000, help="calls placed in all (half on each node)")
+    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--seats", type=int, default=200, help="lawyers on duty (half on each node)")
+    parser.add_argument("--in-progress", type=int, default=50, help="callers waiting throughout")
+    parser.add_argument("--sse", type=int, default=200, help="console feeds (SSE) through nginx")
+    parser.add_argument("--sse-processes", type=int, default=2)
+    parser.add_argument("--api-processes", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--minutes", type=float, default=5.0, help="the hour of traffic is played in this long")
+    parser.add_argument("--port", type=int, default=21743, help="nginx's TLS port (and the next one for plain HTTP)")
     args = parser.parse_args()
     name = make_url(args.db_url).database or ""
     if not (name.startswith("test") or name.startswith("bench")):
         sys.exit(f"refusing to wipe database {name!r}: use one whose name starts with test or bench")
+    folder = Path(tempfile.mkdtemp(prefix="bench-province-"))
     env = {**os.environ, "HOTLINE_DATABASE_URL": args.db_url, "HOTLINE_REDIS_URL": args.redis_url,
-           "HOTLINE_CONFIG_DIR": str(REPO / "config"), "HOTLINE_DATA_DIR": "/tmp/hotline-bench-province"}  # fmt: skip
+           "HOTLINE_CONFIG_DIR": str(REPO / "config"), "HOTLINE_DATA_DIR": str(folder / "var"),
+           "HOTLINE_NODES": ",".join(NODES), "HOTLINE_TRUSTED_PROXIES": "127.0.0.1"}  # fmt: skip
     os.environ.update(env)
-    prepare(env)
+    load_before = os.getloadavg()
+    lawyers = prepare(args.seats)
 
-    simulators = {n: AmiSimulator(handlers=[SimQueues(QUEUES)]) for n in NODES}
+    from hotline.ami.sim_calls import CallFactory, Event, Member
+    from hotline.ami.sim_queues import SimQueues
+    from hotline.ami.simulator import AmiSimulator
+    from settings.files import load_config
+
+    all_queues = sorted({*QUEUES, *(q.name for q in load_config(REPO / "config").service_hours.queues)})
+    seat_queues = {n: SimQueues(all_queues) for n in NODES}
+    simulators = {n: AmiSimulator(handlers=[seat_queues[n]]) for n in NODES}
     ports = {n: (await s.start("127.0.0.1", 0))[1] for n, s in simulators.items()}
     processes: dict[str, subprocess.Popen[bytes]] = {}
-    for node in NODES:
-        processes[f"bridge {node}"] = subprocess.Popen(
-            [sys.executable, "-c", BRIDGE, str(ports[node]), node, str(THRESHOLD)], env={**env, "HOTLINE_NODE": node}, cwd=REPO,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-    api_urls = []
-    for i in range(args.api_processes):
-        port = free_port()
-        api_urls.append(f"http://127.0.0.1:{port}")
-        processes[f"api {i + 1}"] = subprocess.Popen(
-            [str(REPO / ".venv/bin/hotline"), "serve", "--no-bridge", "--no-worker", "--no-scheduler",
-             "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-    try:
-        deadline = time.time() + 120
-        for url in api_urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.time() > deadline:
-                    sys.exit(f"API {url} did not start")
-                await asyncio.sleep(0.5)
-        while any(s.logged_in_clients < 1 for s in simulators.values()):
-            if time.time() > deadline:
-                sys.exit("bridges did not connect")
-            await asyncio.sleep(0.2)
-        login = httpx.post(f"{api_urls[0]}/api/auth/login",
-                           json={"username": "bench-supervisor", "password": "bench-password-123"})  # fmt: skip
-        login.raise_for_status()
-        cookies = dict(login.cookies)
+    logs = open(folder / "processes.log", "wb")  # noqa: SIM115
 
-        seen: dict[str, float] = {}
-        stop = threading.Event()
-        in_redis: dict[str, float] = {}
-        feed_reader = asyncio.create_task(read_feed(args.redis_url, in_redis))
-        sse = [threading.Thread(target=sse_client, args=(api_urls[i % len(api_urls)], cookies, seen, stop),
-                                daemon=True) for i in range(args.sse)]  # fmt: skip
-        for thread in sse:
-            thread.start()
+    def start(label: str, command: list[str], extra: dict[str, str] | None = None) -> None:
+        processes[label] = subprocess.Popen(command, env={**env, **(extra or {})}, cwd=REPO, stdout=logs, stderr=logs)
+
+    for node in NODES:
+        start(
+            f"bridge {node}", [sys.executable, "-c", BRIDGE, str(ports[node]), str(THRESHOLD)], {"HOTLINE_NODE": node}
+        )
+    api_ports = [free_port() for _ in range(args.api_processes)]
+    for i, port in enumerate(api_ports):
+        start(
+            f"API {i + 1}",
+            [
+                str(REPO / ".venv/bin/hotline"),
+                "serve",
+                "--no-bridge",
+                "--no-worker",
+                "--no-scheduler",
+                "--port",
+                str(port),
+            ],
+        )
+    start(
+        f"worker pool ({args.workers} processes)",
+        [str(REPO / ".venv/bin/hotline"), "worker", "--processes", str(args.workers)],
+    )
+    start("nginx", nginx_site(folder, api_ports, args.port))
+    base = f"https://127.0.0.1:{args.port}"
+    watch = JobWatch(args.redis_url)
+    try:
+        import httpx2 as httpx
+
+        deadline = time.time() + 180
+        while True:
+            try:
+                health = httpx.get(f"{base}/api/health", verify=False, timeout=3).json()
+                if (
+                    health["components"]["workers"]["count"] >= args.workers
+                    and health["components"]["bridge"]["status"] == "ok"
+                ):
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            if time.time() > deadline:
+                sys.exit(f"the service did not come up; see {folder / 'processes.log'}")
+            await asyncio.sleep(0.5)
+
+        # The roster: each node's queues hold exactly its own lawyers (the bridges' first pass).
+        def seated(node: str) -> set[str]:
+            return {i for q in QUEUES for i in seat_queues[node].members(q)}
+
+        while any(seated(n) != {i for i, _ in lawyers[n]} for n in NODES) and time.time() < deadline:
+            await asyncio.sleep(0.5)
+        seating = {
+            n: (
+                len(seated(n) & {i for i, _ in lawyers[n]}),
+                len(lawyers[n]),
+                len(seated(n) - {i for i, _ in lawyers[n]}),
+            )
+            for n in NODES
+        }
+
+        def token(username: str) -> str:
+            answer = httpx.post(
+                f"{base}/api/auth/login", json={"username": username, "password": PASSWORD}, verify=False, timeout=30
+            )
+            answer.raise_for_status()
+            return str(answer.json()["token"])
+
+        supervisor, lawyer = token("bench-supervisor"), token("bench-lawyer")
+        per_process = [
+            args.sse // args.sse_processes + (i < args.sse % args.sse_processes) for i in range(args.sse_processes)
+        ]
+        for i, count in enumerate(per_process):
+            start(f"SSE clients {i + 1} ({count} feeds)",
+                  [sys.executable, __file__, "--sse-client", "127.0.0.1", str(args.port), supervisor, str(count), str(folder), str(i)])  # fmt: skip
+        while not all((folder / f"sse-{i}.ready").exists() for i in range(args.sse_processes)):
+            await asyncio.sleep(0.2)
         await asyncio.sleep(2)
 
-        base_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
-        sent_at: dict[str, float] = {}
-        placed_all = []
-        per_node = args.calls // len(NODES)
-        streams = {}
+        # The traffic: an hour on each node, ending a little before now; and the callers waiting throughout.
+        hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+        span = 3600.0
+        rnd = random.Random(12348)
+        events: list[tuple[float, str, bytes]] = []
+        placed: list[dict[str, Any]] = []
+        waiting: list[tuple[str, list[Event]]] = []
         for index, node in enumerate(NODES):
             factory = CallFactory(first_sequence=1000 + index * 1_000_000)
-            members = [Member(f"PJSIP/{index + 1}{s:03d}", f"律师{s}") for s in range(args.seats // len(NODES))]
-            seat_events = [
-                e for i, m in enumerate(members) for e in factory.member_added(QUEUES[i % len(QUEUES)], m, time.time())
-            ]
-            events, placed = plan_calls(factory, members, per_node, base_hour.timestamp() + 60, seed=index)
-            live = []
-            for k in range(args.in_progress // len(NODES)):
-                call = factory.abandoned(f"1390000{index}{k:03d}", QUEUES[k % len(QUEUES)], time.time(), wait_s=3600)
+            members = [Member(i, n) for i, n in lawyers[node]]
+            for k in range(args.calls // len(NODES) + (index < args.calls % len(NODES))):
+                at = hour.timestamp() + 60 + span * k / (args.calls / len(NODES))
+                queue = QUEUES[k % len(QUEUES)]
+                caller = f"13{rnd.randrange(10**9):09d}"
+                wait = rnd.choice((3.0, 8.0, 15.0, 25.0, 40.0, 90.0))
+                answered = rnd.random() < 0.85
+                if answered:
+                    call = factory.answered(
+                        caller, queue, members[k % len(members)], at, wait_s=wait, talk_s=rnd.uniform(60, 300)
+                    )
+                else:
+                    call = factory.abandoned(caller, queue, at, wait_s=wait)
+                placed.append({"queue": queue, "answered": answered})
+                events += [(t, node, raw) for t, raw in call]
+            for k in range(args.in_progress // len(NODES) + (index < args.in_progress % len(NODES))):
+                call = factory.abandoned(f"1390000{index}{k:03d}", QUEUES[k % len(QUEUES)], time.time(), wait_s=36000)
                 joined = next(i for i, e in enumerate(call) if b"Event: QueueCallerJoin" in e[1])
-                live.append(call[: joined + 1])
-            streams[node] = (seat_events, events, live)
-            placed_all += placed
+                waiting.append((node, call[: joined + 1]))
+        events.sort(key=lambda e: e[0])
+        for node, call in waiting:
+            for _, raw in call:
+                await simulators[node].send_event(raw)
 
-        async def play(node: str) -> None:
-            simulator = simulators[node]
-            seat_events, events, _live = streams[node]
-            for _, raw in seat_events:
-                await simulator.send_event(raw)
-            for n, (_, raw) in enumerate(events):
-                if b"Event: Newchannel" in raw:
-                    linkedid = linkedid_of(raw)
-                    if linkedid and linkedid not in sent_at:
-                        sent_at[linkedid] = time.time()
-                await simulator.send_event(raw)
-                if n % 200 == 0:
-                    await asyncio.sleep(0)  # let the bridges read
-
+        sent: dict[str, float] = {}
+        watch.thread.start()
+        load_seconds = args.minutes * 60
+        start(
+            "console load (API reads, tickets)",
+            [
+                sys.executable,
+                __file__,
+                "--load-client",
+                base,
+                supervisor,
+                lawyer,
+                str(args.tickets),
+                str(load_seconds),
+                str(folder),
+            ],
+        )
+        compress = span / load_seconds
+        first_at = events[0][0]
         started = time.time()
-        await asyncio.gather(*(play(node) for node in NODES))
+        behind = 0.0
+        for at, node, raw in events:
+            due = started + (at - first_at) / compress
+            now = time.time()
+            if due > now:
+                await asyncio.sleep(due - now)
+            else:
+                behind = max(behind, now - due)
+            if b"Event: QueueCallerJoin" in raw:
+                sent[linkedid_of(raw) or ""] = time.time()
+            await simulators[node].send_event(raw)
         played = time.time() - started
 
         from hotline.bootstrap import build_context
         from hotline.reports.kpi import compute_kpis
-        from storage.tables import Call
+        from storage.tables import Call, Ticket, TicketEvent
 
         context = build_context()
 
-        def rows_done() -> int:
+        def count(*where: Any) -> int:
             with context.sessions() as session:
-                return int(
-                    session.scalar(select(func.count()).select_from(Call).where(Call.outcome != "in_progress")) or 0
-                )
+                return int(session.scalar(select(func.count()).select_from(Call).where(*where)) or 0)
 
-        while rows_done() < per_node * len(NODES) and time.time() - started < 600:
+        while count(Call.outcome != "in_progress") < len(placed) and time.time() - started < load_seconds + 300:
             await asyncio.sleep(0.5)
         written_s = time.time() - started
-        burst = [seen[k] - sent_at[k] for k in sent_at if k in seen]
+        await asyncio.sleep(3)  # the last feed entries reach the clients
+        (folder / "sent.json").write_text(json.dumps(sent))
+        (folder / "stop").write_text("1")
+        while processes["console load (API reads, tickets)"].poll() is None:
+            await asyncio.sleep(0.5)
 
-        # Steady state: callers joining one at a time (both nodes), each timed to the SSE clients.
-        live_sent: dict[str, float] = {}
-        for k in range(max(len(streams[n][2]) for n in NODES)):
-            for node in NODES:
-                calls = streams[node][2]
-                if k < len(calls):
-                    live_sent[linkedid_of(calls[k][0][1]) or ""] = time.time()
-                    for _, raw in calls[k]:
-                        await simulators[node].send_event(raw)
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(3)
+        def routed() -> tuple[int, int]:
+            with context.sessions() as session:
+                tickets = int(session.scalar(select(func.count()).select_from(Ticket)) or 0)
+                done = int(
+                    session.scalar(
+                        select(func.count(func.distinct(TicketEvent.ticket_id))).where(TicketEvent.action == "route")
+                    )
+                    or 0
+                )
+            return tickets, done
 
-        timings: dict[str, list[float]] = {}
-        api_until = time.time() + args.api_seconds
-        api_threads = [
-            threading.Thread(target=api_client, args=(api_urls, cookies, api_until, timings)) for _ in range(4)
-        ]
-        for thread in api_threads:
-            thread.start()
-        while any(t.is_alive() for t in api_threads):
-            await asyncio.sleep(0.2)
-        stop.set()
+        while routed()[1] < routed()[0] and time.time() - started < load_seconds + 400:
+            await asyncio.sleep(0.5)
+        watch.stop.set()
+        watch.thread.join()
+        tickets, tickets_routed = routed()
+        sse = []
+        for i in range(args.sse_processes):
+            result = folder / f"sse-{i}.json"
+            while not result.exists() and time.time() - started < load_seconds + 500:
+                await asyncio.sleep(0.5)
+            sse.append(json.loads(result.read_text()))
+        load = json.loads((folder / "load.json").read_text())
 
+        rows = count(Call.outcome != "in_progress")
+        live_rows = count(Call.outcome == "in_progress")
+        by_node = {n: count(Call.outcome != "in_progress", Call.node == n) for n in NODES}
         with context.sessions() as session:
-            rows = int(session.scalar(select(func.count()).select_from(Call).where(Call.outcome != "in_progress")) or 0)
-            live_rows = int(
-                session.scalar(select(func.count()).select_from(Call).where(Call.outcome == "in_progress")) or 0
-            )
-            window = (base_hour, base_hour + timedelta(hours=3))
-            kw = {"threshold_s": THRESHOLD, "tz": ZoneInfo("Asia/Shanghai"), "by_queue": True}
+            window = (hour, hour + timedelta(hours=3))
+            kw = {"threshold_s": THRESHOLD, "tz": TZ, "by_queue": True}
             rollup = [r.report() for r in compute_kpis(session, *window, rollup_threshold_s=THRESHOLD, **kw)]  # type: ignore[arg-type]
             recount = [r.report() for r in compute_kpis(session, *window, rollup_threshold_s=None, **kw)]  # type: ignore[arg-type]
         context.close()
-        latencies = [seen[k] - live_sent[k] for k in live_sent if k in seen]
-        feed_reader.cancel()
-        to_redis = [in_redis[k] - live_sent[k] for k in live_sent if k in in_redis]
-        usage = {name: proc_usage(p.pid) for name, p in processes.items()}
-        usage["simulators + clients (this process)"] = proc_usage(os.getpid())
+        usage: dict[str, tuple[float, float]] = {}
+        for label, process in processes.items():
+            pids = [process.pid, *children(process.pid)]
+            if label.startswith("nginx") or label.startswith("worker pool"):
+                for pid in pids:
+                    usage[f"{label} pid {pid}{' (parent)' if pid == process.pid else ''}"] = proc_usage(pid)
+            else:
+                usage[label] = proc_usage(process.pid)
+        usage["simulators + orchestration (this process)"] = proc_usage(os.getpid())
+        load_after = os.getloadavg()
 
+        latencies = [x for part in sse for x in part["latencies"]]
         offered = sum(r["offered"] for r in rollup)
-        print(f"machine: {os.cpu_count()} cores, shared with other work; loopback only")
-        print(f"scale: {args.calls} calls over 2 nodes ({per_node} each, two hours of traffic), {args.seats} seats, "
-              f"{args.in_progress} callers waiting live, {args.sse} SSE clients, {args.api_processes} API processes")  # fmt: skip
-        print(f"played in {played:.1f} s; all rows written {written_s:.1f} s after the first event")
+        print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB; loopback only; "
+              f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")  # fmt: skip
+        print(f"scale: {args.calls} calls (one hour on each of 2 nodes, played in {args.minutes:g} min), {args.tickets} tickets, "
+              f"{args.seats} seats, {args.in_progress} callers waiting throughout, {args.sse} SSE clients in {args.sse_processes} processes, "
+              f"{args.api_processes} API processes behind nginx (TLS), {args.workers} workers")  # fmt: skip
+        for n in NODES:
+            own, total, foreign = seating[n]
+            print(f"roster {n}: {own} of its {total} lawyers seated by its bridge, {foreign} of the other node's")
         print(
-            f"call rows written / calls placed: {rows} / {len(placed_all)} (+{live_rows} in progress of {args.in_progress})"
+            f"played in {played:.1f} s (at most {behind * 1000:.0f} ms behind schedule); every row written {written_s:.1f} s after the first event"
         )
+        print(f"call rows written / calls placed: {rows} / {len(placed)} ({', '.join(f'{n} {c}' for n, c in by_node.items())}; "
+              f"+{live_rows} in progress of {args.in_progress})")  # fmt: skip
         print(f"KPI rollup == recount from rows: {same_kpis(rollup, recount)} (offered {offered}, "
               f"answered {sum(r['answered'] for r in rollup)}, abandoned {sum(r['abandoned'] for r in rollup)})")  # fmt: skip
-        print(f"event -> feed stream in Redis (simulator send -> XREAD by this process), callers joining live, "
-              f"{len(to_redis)} of {len(live_sent)}: p50 {percentile(to_redis, 0.5) * 1000:.0f} ms, "
-              f"p99 {percentile(to_redis, 0.99) * 1000:.0f} ms")  # fmt: skip
-        print(f"event -> wallboard during the burst (backlog included), {len(burst)} calls: "
-              f"p50 {percentile(burst, 0.5) * 1000:.0f} ms, p99 {percentile(burst, 0.99) * 1000:.0f} ms")  # fmt: skip
-        print(f"event -> wallboard, callers joining live (simulator send -> SSE receipt), {len(latencies)} of {len(live_sent)}: "
-              f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms")  # fmt: skip
-        for endpoint, values in sorted(timings.items()):
-            print(f"  {endpoint}: {len(values)} requests, p50 {statistics.median(values) * 1000:.1f} ms, "
+        print(f"event -> console (QueueCallerJoin sent -> SSE client receipt), {len(latencies)} receipts of "
+              f"{len(sent) * args.sse} ({sum(p['missing'] for p in sse)} missing): {ms(latencies)}")  # fmt: skip
+        print(f"  SSE lines per client min {min(p['lines_min'] for p in sse)} max {max(p['lines_max'] for p in sse)}; "
+              f"client errors: {[e for p in sse for e in p['errors']][:5]}")  # fmt: skip
+        for endpoint, values in sorted(load["timings"].items()):
+            print(f"  {endpoint}: {len(values)} requests {load['statuses'][endpoint]}, p50 {statistics.median(values) * 1000:.1f} ms, "
                   f"p99 {percentile(values, 0.99) * 1000:.1f} ms")  # fmt: skip
-        for name_, (cpu, peak) in usage.items():
-            print(f"  {name_}: CPU {cpu:.1f} s, peak RSS {peak:.0f} MB")
+        print(f"tickets created {tickets}, routed {tickets_routed}")
+        print(f"job queue age (oldest waiting job, every 0.5 s over {len(watch.oldest)} samples): {ms(watch.oldest)}")
+        print(f"job wait enqueued -> started ({len(watch.waits)} jobs): {ms(list(watch.waits.values()))}")
+        for label, (cpu, peak) in usage.items():
+            print(f"  {label}: CPU {cpu:.1f} s, peak RSS {peak:.0f} MB")
     finally:
+        watch.stop.set()
+        (folder / "stop").write_text("1")
         for process in processes.values():
-            process.terminate()
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         for process in processes.values():
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
         for simulator in simulators.values():
@@ -415,4 +713,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--sse-client"]:
+        host, port, token, count, folder, tag = sys.argv[2:8]
+        asyncio.run(sse_clients(host, int(port), token, int(count), Path(folder), tag))
+    elif sys.argv[1:2] == ["--load-client"]:
+        base, supervisor, lawyer, tickets, seconds, folder = sys.argv[2:8]
+        load_client(base, supervisor, lawyer, int(tickets), float(seconds), Path(folder))
+    else:
+        asyncio.run(main())
