@@ -36,6 +36,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import ssl
@@ -125,6 +126,12 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in found]
 
 
+def own_usage() -> dict[str, float]:
+    """This process's CPU seconds and peak memory, for the client processes to report as they exit."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu": used.ru_utime + used.ru_stime, "peak_mb": used.ru_maxrss / 1024}
+
+
 def proc_usage(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) and peak resident memory in MB of a process."""
     try:
@@ -210,7 +217,7 @@ async def sse_clients(host: str, port: int, token: str, count: int, folder: Path
                 latencies.append(got - at)
     (folder / f"sse-{tag}.json").write_text(json.dumps({
         "clients": count, "latencies": latencies, "missing": missing, "errors": errors[:20],
-        "lines_min": min(lines_seen), "lines_max": max(lines_seen),
+        "lines_min": min(lines_seen), "lines_max": max(lines_seen), "usage": own_usage(),
     }))  # fmt: skip
 
 
@@ -279,7 +286,7 @@ def load_client(base: str, supervisor: str, lawyer: str, tickets: int, seconds: 
         thread.start()
     for thread in threads:
         thread.join()
-    (folder / "load.json").write_text(json.dumps({"timings": timings, "statuses": statuses}))
+    (folder / "load.json").write_text(json.dumps({"timings": timings, "statuses": statuses, "usage": own_usage()}))
 
 
 # -- setting up ---------------------------------------------------------------------------------------
@@ -665,6 +672,10 @@ async def main() -> None:
                     usage[f"{label} pid {pid}{' (parent)' if pid == process.pid else ''}"] = proc_usage(pid)
             else:
                 usage[label] = proc_usage(process.pid)
+        # The client processes have exited: their own report.
+        for i, part in enumerate(sse):
+            usage[f"SSE clients {i + 1} ({part['clients']} feeds)"] = (part["usage"]["cpu"], part["usage"]["peak_mb"])
+        usage["console load (API reads, tickets)"] = (load["usage"]["cpu"], load["usage"]["peak_mb"])
         usage["simulators + orchestration (this process)"] = proc_usage(os.getpid())
         load_after = os.getloadavg()
 

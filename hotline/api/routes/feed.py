@@ -1,8 +1,9 @@
 """The consoles' live feed: server-sent events that follow the Redis stream `hotline:feed`.
 
 One blocking XREAD per connected browser, so a change reaches the page as soon as the bridge writes
-it, with no polling. A fresh connection first gets a `snapshot` event (GET /api/live's body) taken
-after noting the stream's position, then every entry after that position; the few entries that
+it, with no polling; each entry is parsed once per process and a batch goes out in one write. A
+fresh connection first gets a `snapshot` event (GET /api/live's body) taken after noting the
+stream's position, then every entry after that position; the few entries that
 both contain are harmless, since each states a whole state. A reconnecting browser sends
 Last-Event-ID and resumes there; when that entry has been trimmed from the stream, it gets a new
 snapshot instead. Entries are filtered per role: lawyers get the telephony and ticket entries but
@@ -123,16 +124,44 @@ async def follow(
         if not found:
             yield ": quiet\n\n"
             continue
+        # One write per batch, not per entry: under load a batch holds many entries, and each write
+        # is a trip through the ASGI server, the proxy and TLS.
+        out = []
         for _stream, entries in found:
             for raw_id, fields in entries:
                 last = raw_id.decode()
-                try:
-                    entry = json.loads(fields.get(b"data", b"{}"))
-                except ValueError:
+                raw = fields.get(b"data", b"{}")
+                entry = _parsed(last, raw)
+                if entry is None:
                     logger.warning("feed entry %s is not JSON; skipped", last)
                     continue
-                if isinstance(entry, dict) and keep(entry):
-                    yield sse(entry, entry_id=last)
+                if keep(entry):
+                    # The stored text is one line of JSON (append_to_feed): it goes out as stored.
+                    out.append(f"id: {last}\ndata: {raw.decode()}\n\n")
+        if out:
+            yield "".join(out)
+
+
+#: Entries parsed recently, by id, shared by every stream of this process: an entry is parsed once,
+#: not once per open console (entries never change; the filter only reads them).
+_PARSED: dict[str, dict[str, Any] | None] = {}
+_PARSED_MAX = 4096
+
+
+def _parsed(entry_id: str, raw: bytes) -> dict[str, Any] | None:
+    if entry_id in _PARSED:
+        return _PARSED[entry_id]
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        entry = None
+    if len(_PARSED) >= _PARSED_MAX:
+        for old in list(_PARSED)[: _PARSED_MAX // 2]:  # the oldest half (dicts keep insertion order)
+            del _PARSED[old]
+    _PARSED[entry_id] = entry
+    return entry
 
 
 def _older(entry_id: str, than: str) -> bool:

@@ -39,9 +39,10 @@ def test_the_feed_is_for_signed_in_users(client: TestClient) -> None:
 
 
 def _events(chunks: list[str]) -> list[dict[str, Any]]:
+    """The events in the text, as a browser's EventSource splits them (a blank line ends one)."""
     out = []
-    for chunk in chunks:
-        fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines() if not line.startswith(":"))
+    for block in "".join(chunks).split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.strip().splitlines() if not line.startswith(":"))
         if "data" in fields:
             out.append({"id": fields.get("id"), "event": fields.get("event"), "data": json.loads(fields["data"])})
     return out
@@ -60,7 +61,7 @@ def test_the_stream_sends_a_snapshot_then_new_entries_and_resumes_after_an_id(co
             chunks = [await anext(stream) for _ in range(2 if fresh else 1)]  # retry (+ snapshot)
             for entry in add:
                 await client.xadd(FEED_STREAM, {"data": json.dumps(entry)})
-            while len([c for c in chunks if c.startswith(("id:", "data:"))]) < count:
+            while len(_events(chunks)) < count:
                 chunks.append(await anext(stream))
             await stream.aclose()
             return chunks
@@ -73,6 +74,32 @@ def test_the_stream_sends_a_snapshot_then_new_entries_and_resumes_after_an_id(co
         await client.xtrim(FEED_STREAM, maxlen=1, approximate=False)
         trimmed = _events(await take(old.decode(), False, 1, []))
         assert trimmed[0]["event"] == "snapshot"  # what it missed is gone: start again from a snapshot
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_entries_waiting_together_go_out_in_one_write_as_stored(context: Context) -> None:
+    """A batch is one chunk (one trip through the server, proxy and TLS), each entry's stored JSON
+    sent as is, the hidden ones left out, and a malformed one skipped."""
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(context.redis.url)
+
+        async def snapshot() -> dict[str, Any]:
+            return {"live": None}
+
+        stream = follow(client, "$", lambda e: e.get("type") != "secret", snapshot, True, block_ms=50)
+        assert (await anext(stream)).startswith("retry") and "snapshot" in await anext(stream)
+        entries = [{"type": "call", "linkedid": f"{i}.1", "queue": "咨询"} for i in range(3)]
+        stored = [json.dumps(entry, ensure_ascii=False) for entry in entries]
+        for data in (stored[0], json.dumps({"type": "secret"}), "{not json", stored[1], stored[2]):
+            await client.xadd(FEED_STREAM, {"data": data})
+        while (chunk := await anext(stream)).startswith(":"):
+            pass
+        assert [line.removeprefix("data: ") for line in chunk.splitlines() if line.startswith("data:")] == stored
+        assert [e["data"]["linkedid"] for e in _events([chunk])] == ["0.1", "1.1", "2.1"]
+        await stream.aclose()
         await client.aclose()
 
     asyncio.run(scenario())
