@@ -499,19 +499,22 @@ async def main() -> None:
         import httpx2 as httpx
 
         deadline = time.time() + 180
-        while True:
-            try:
-                health = httpx.get(f"{base}/api/health", verify=False, timeout=3).json()
-                if (
-                    health["components"]["workers"]["count"] >= args.workers
-                    and health["components"]["bridge"]["status"] == "ok"
-                ):
-                    break
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-            if time.time() > deadline:
-                sys.exit(f"the service did not come up; see {folder / 'processes.log'}")
-            await asyncio.sleep(0.5)
+        # Every API process answering on its own port (nginx would mark a late one failed for a
+        # while), then through nginx: the workers and both nodes' bridges up.
+        for url in [*(f"http://127.0.0.1:{p}" for p in api_ports), base]:
+            while True:
+                try:
+                    health = httpx.get(f"{url}/api/health", verify=False, timeout=3).json()
+                    if (
+                        health["components"]["workers"]["count"] >= args.workers
+                        and health["components"]["bridge"]["status"] == "ok"
+                    ):
+                        break
+                except (httpx.HTTPError, ValueError, KeyError):
+                    pass
+                if time.time() > deadline:
+                    sys.exit(f"the service did not come up; see {folder / 'processes.log'}")
+                await asyncio.sleep(0.5)
 
         # The roster: each node's queues hold exactly its own lawyers (the bridges' first pass).
         def seated(node: str) -> set[str]:

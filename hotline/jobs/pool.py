@@ -124,6 +124,10 @@ def run_pool(url: str, queues: list[str], processes: int, preload: bool) -> None
         started = time.perf_counter()
         context = worker.worker_context()  # settings, config, engine (not yet connected), Redis client
         _ = context.router  # jieba's dictionary: loaded here once, shared by every forked worker
+        # Loading the router reads its learned model from the database: close that connection, or
+        # every forked worker would inherit the same socket and their queries would interleave on it
+        # ("server closed the connection unexpectedly", seen with 4 workers under load).
+        context.engine.dispose()
         logger.info("worker context and router preloaded in %.1f s", time.perf_counter() - started)
     worker_class = HotlineWorker if preload else ForkingHotlineWorker
     pool = UrlWorkerPool(url, queues, num_workers=processes, worker_class=worker_class)
