@@ -119,6 +119,26 @@ TICKET_VIEW = {
     "attempts_none": "尚未拨打",
     "nobody": "未指派",
 }
+#: Column and field names that several pages show (tables, forms, the ticket view).
+COLUMNS = {
+    "ticket": "工单",
+    "station": "工作站",
+    "category": "类别",
+    "status": "状态",
+    "time": "时间",
+    "overdue": "逾期",
+    "satisfaction": "满意度",
+    "actions": "操作",
+    "share": "占比",
+    "description": "问题描述",
+    "role": "角色",
+    "user": "用户",
+    "lawyer": "律师",
+    "total": "合计",
+    "count": "件数",
+}
+#: Words that stand for a missing value.
+WORDS = {"none": "无", "uncategorised": "未分类"}
 #: A staff account's state on the administrator's page.
 ACCOUNT_STATES = {"active": "正常", "disabled": "已停用", "locked": "登录已锁定"}
 #: Queue measures (DESIGN.md §5) as the wallboard, the monthly report and the exports name them.
@@ -244,6 +264,8 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "phone_states": PHONE_STATES,
     "kpi_measures": KPI_MEASURES,
     "account_states": ACCOUNT_STATES,
+    "columns": COLUMNS,
+    "words": WORDS,
     "feed_states": FEED_STATES,
     "ticket_view": TICKET_VIEW,
     "flags": FLAGS,

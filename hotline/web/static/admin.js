@@ -24,10 +24,10 @@ async function load() {
   try {
     [users, audit] = await Promise.all([api("/api/admin/users"), api("/api/admin/audit?limit=50")]);
   } catch (exc) { reportError(exc, "读取账号失败"); return; }
-  fill($("#users"), table(["用户名", "姓名", "角色", "工作站", "话机", "状态", "操作"], users.map((u) => {
-    const role = el("select", { "aria-label": "角色", onchange: () => change(u.username, { role: role.value }, `角色改为${label("roles", role.value)}`) },
+  fill($("#users"), table(["用户名", "姓名", label("columns", "role"), label("columns", "station"), "话机", label("columns", "status"), label("columns", "actions")], users.map((u) => {
+    const role = el("select", { "aria-label": label("columns", "role"), onchange: () => change(u.username, { role: role.value }, `角色改为${label("roles", role.value)}`) },
       Object.entries(labelsOf("roles")).map(([v, l]) => el("option", { value: v, text: l, selected: v === u.role })));
-    const station = el("select", { "aria-label": "工作站", onchange: () => change(u.username, { station_code: station.value }, "工作站已变更") },
+    const station = el("select", { "aria-label": label("columns", "station"), onchange: () => change(u.username, { station_code: station.value }, "工作站已变更") },
       stationOptions(u.station_code || ""));
     const actions = el("span", { className: "row" },
       el("button", { type: "button", className: "secondary", text: label("buttons", u.is_active ? "user_disable" : "user_enable"), dataset: { action: "active" },
@@ -54,7 +54,7 @@ async function load() {
     return [u.username, u.display_name, role, station, u.interface, status, actions];
   }), { rowClass: (i) => (users[i].locked ? "due-soon" : users[i].is_active ? null : "muted") }));
   for (const [i, row] of [...document.querySelectorAll("#users tbody tr")].entries()) row.dataset.username = users[i].username;
-  fill($("#account-audit"), audit.length ? table(["时间", "操作人", "账号", "操作"], audit.map((a) =>
+  fill($("#account-audit"), audit.length ? table([label("columns", "time"), "操作人", "账号", label("columns", "actions")], audit.map((a) =>
     [fmtDateTime(a.at), a.actor, a.user, label("audit_actions", a.action)])) : el("p", { className: "muted", text: "暂无记录" }));
 }
 

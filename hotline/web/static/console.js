@@ -189,13 +189,13 @@ function showPop(entry) {
   fill($("#pop-ivr"), pop.ivr_path.length
     ? pop.ivr_path.map((s) => el("span", { className: "chip", text: ivrStep(s) })) : "—");
   text($("#pop-waited"), pop.waited_s === null ? null : `${fmtDuration(pop.waited_s)}（${Math.round(pop.waited_s)} 秒）`);
-  text($("#pop-open"), pop.open_tickets.length ? pop.open_tickets.join("、") : "无");
-  fill($("#pop-tickets"), pop.previous_tickets.length ? table(["工单", "日期", "类别", "状态", "工作站"],
+  text($("#pop-open"), pop.open_tickets.length ? pop.open_tickets.join("、") : label("words", "none"));
+  fill($("#pop-tickets"), pop.previous_tickets.length ? table([label("columns", "ticket"), "日期", label("columns", "category"), label("columns", "status"), label("columns", "station")],
     pop.previous_tickets.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name]))
-    : el("span", { className: "muted", text: "无" }));
-  fill($("#pop-calls"), pop.previous_calls.length ? table(["时间", label("kpi_measures", "queue"), "结果", "通话"],
+    : el("span", { className: "muted", text: label("words", "none") }));
+  fill($("#pop-calls"), pop.previous_calls.length ? table([label("columns", "time"), label("kpi_measures", "queue"), "结果", "通话"],
     pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), label("call_outcomes", c.outcome), fmtDuration(c.talk_seconds)]))
-    : el("span", { className: "muted", text: "无" }));
+    : el("span", { className: "muted", text: label("words", "none") }));
   if (!entry.prefilled) { entry.prefilled = true; prefill(pop); }
   showTranscript(pop.transcript ?? entry.transcript);
 }
@@ -462,7 +462,7 @@ async function loadCallbacks() {
     t.ticket_code, t.caller_name, t.caller_number, t.category, t.result, t.due_date,
     `${t.attempts.length} 次`, callbackActions(t),
   ]);
-  fill($("#callbacks"), table(["工单", "来电人", "号码", "类别", "办结结果", "应回访日", "已尝试", "操作"], rows,
+  fill($("#callbacks"), table([label("columns", "ticket"), "来电人", "号码", label("columns", "category"), "办结结果", "应回访日", "已尝试", label("columns", "actions")], rows,
     { rowClass: (i) => (page.items[i].overdue ? "overdue" : null) }));
 }
 
@@ -472,8 +472,8 @@ function callbackActions(task) {
   const outcome = el("select", { "aria-label": "回访结果", required: true },
     el("option", { value: "", text: "— 回访结果 —" }),
     Object.entries(labelsOf("callback_outcomes")).map(([v, l]) => el("option", { value: v, text: l })));
-  const satisfaction = el("select", { "aria-label": "满意度" },
-    el("option", { value: "", text: "满意度" }), Object.entries(labelsOf("satisfaction")).map(([v, l]) => el("option", { value: v, text: l })));
+  const satisfaction = el("select", { "aria-label": label("columns", "satisfaction") },
+    el("option", { value: "", text: label("columns", "satisfaction") }), Object.entries(labelsOf("satisfaction")).map(([v, l]) => el("option", { value: v, text: l })));
   const comment = el("input", { placeholder: "备注", maxlength: 2000, size: 8, "aria-label": "回访备注" });
   const dial = el("button", { type: "button", className: "secondary", text: label("buttons", "dial"), onclick: async () => {
     dial.disabled = true;
@@ -520,7 +520,7 @@ async function loadTickets() {
   if ($("#ticket-status").value) params.set("status", $("#ticket-status").value);
   let page;
   try { page = await api(`/api/tickets?${params}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
-  fill($("#tickets"), page.items.length ? table(["工单", "受理时间", "类别", "状态", "工作站", "问题描述"],
+  fill($("#tickets"), page.items.length ? table([label("columns", "ticket"), "受理时间", label("columns", "category"), label("columns", "status"), label("columns", "station"), label("columns", "description")],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); showTicket(t.code); } }),
       fmtDateTime(t.created_at), t.category, t.status_label, t.station_name,
@@ -539,7 +539,7 @@ async function showTicket(code) {
   text($("#tv-status"), t.status_label);
   text($("#tv-channel"), label("channels", t.channel));
   text($("#tv-caller"), [t.caller_name, t.caller_number].filter(Boolean).join(" "));
-  text($("#tv-category"), [t.category, t.subcategory].filter(Boolean).join(" / ") || "待分类");
+  text($("#tv-category"), [t.category, t.subcategory].filter(Boolean).join(" / ") || label("words", "uncategorised"));
   fill($("#tv-flags"), (t.flags || []).length ? t.flags.map((f) => el("span", { className: "badge", text: flagText([f]) })) : "—");
   text($("#tv-station"), t.station_name);
   text($("#tv-due"), t.finish_due_at ? `办结 ${fmtDeadline(t.finish_due_at)}` : null);
@@ -651,7 +651,7 @@ async function main() {
     .map(([v, l]) => el("option", { value: v, text: l })));
   fill($("#pause-reason"), me.pause_reasons.map((r) => el("option", { value: r, text: r })));
   fill($("#transfer-targets"), me.transfer_targets.map((t) => el("option", { value: t.exten, text: t.label })));
-  fill($("#f-category"), el("option", { value: "", text: "— 待分类 —" }),
+  fill($("#f-category"), el("option", { value: "", text: `— ${label("words", "uncategorised")} —` }),
     categories.categories.map((c) => el("option", { value: c.name, text: c.name })));
   fill($("#f-service-line"), el("option", { value: "", text: "—" }),
     categories.service_lines.map((l) => el("option", { value: l.code, text: l.name })));

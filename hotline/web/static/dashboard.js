@@ -82,11 +82,11 @@ function render() {
     queues.filter((q) => q.waiting || q.members_on_duty).map((q) => [queueName(q.queue), q.waiting,
       q.oldest_joined_at ? fmtDuration(now - q.oldest_joined_at) : "—", q.members_on_duty, q.members_available, q.members_paused]),
     { rowClass: (i) => (queues[i].waiting ? "due-soon" : null) }));
-  fill($("#wall-agents"), table(["律师", "分机", "状态", "持续"],
+  fill($("#wall-agents"), table([label("columns", "lawyer"), "分机", label("columns", "status"), "持续"],
     agents.sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.interface,
       `${label("agent_states", a.state)}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
   const calls = [...live.calls.values()].sort((a, b) => (a.since || 0) - (b.since || 0));
-  fill($("#wall-calls"), table(["来电", label("kpi_measures", "queue"), "状态", "律师", "时长"],
+  fill($("#wall-calls"), table(["来电", label("kpi_measures", "queue"), label("columns", "status"), label("columns", "lawyer"), "时长"],
     calls.map((c) => [c.caller, queueName(c.queue), label("call_states", c.state), c.agent ? agentName(c.agent) : "—",
       c.since ? fmtDuration(now - c.since) : "—"]),
     { rowClass: (i) => (calls[i].state === "waiting" ? "due-soon" : null) }));
@@ -183,7 +183,7 @@ async function loadIvr() {
   text($("#ivr-title"), `语音导航流失点（${periodTitle(p)}）`);
   try {
     const d = await api(`/api/dashboard/ivr-dropouts?${qs(p)}`);
-    fill($("#ivr-table"), d.by_exit.length ? table(["去向", "次数", "占比"], d.by_exit.map((e) => [e.label, e.count, pct(e.share)]))
+    fill($("#ivr-table"), d.by_exit.length ? table(["去向", "次数", label("columns", "share")], d.by_exit.map((e) => [e.label, e.count, pct(e.share)]))
       : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有经过语音导航的来电` }));
     fill($("#ivr-export"), exportLinks(`/api/dashboard/ivr-dropouts?${qs(p)}`));
     if (!d.dropouts.length) {
@@ -211,7 +211,7 @@ async function loadTopics() {
     fill($("#topics-export"), exportLinks(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`));
     const c = chart("chart-topics");
     if (c) c.setOption({ tooltip: { trigger: "item" }, series: [{ type: "pie", radius: ["35%", "65%"],
-      data: d.categories.slice(0, 10).map((x) => ({ name: x.category || "未分类", value: x.count })) }] }, true);
+      data: d.categories.slice(0, 10).map((x) => ({ name: x.category || label("words", "uncategorised"), value: x.count })) }] }, true);
   } catch (exc) { reportError(exc, "读取咨询热点失败"); }
 }
 
@@ -224,7 +224,7 @@ async function loadSatisfaction() {
       ["通话评分", sat.survey_mean ?? "—"],
     ].map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
     fill($("#sat-export"), el("span", { className: "row" }, "时效", exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
-      "满意度", exportLinks(`/api/dashboard/satisfaction?${qs(p)}`)));
+      label("columns", "satisfaction"), exportLinks(`/api/dashboard/satisfaction?${qs(p)}`)));
     const c = chart("chart-sat");
     if (!sat.callbacks.some((x) => x.count)) { emptyChart("chart-sat", `${periodTitle(p)} 没有完成的回访`); return; }
     if (c) c.setOption({ tooltip: {}, grid: { left: 70, right: 16, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1 },
@@ -242,7 +242,7 @@ function scheduleWorkOrders() {
 async function loadBacklog() {
   try {
     const d = await api("/api/dashboard/backlog");
-    fill($("#backlog"), table(["工作站", label("ticket_statuses", "forwarded"), label("ticket_statuses", "received"), label("ticket_statuses", "in_progress"), label("ticket_statuses", "returned"), "合计", "逾期"],
+    fill($("#backlog"), table([label("columns", "station"), label("ticket_statuses", "forwarded"), label("ticket_statuses", "received"), label("ticket_statuses", "in_progress"), label("ticket_statuses", "returned"), label("columns", "total"), label("columns", "overdue")],
       d.stations.map((s) => [s.station, s.forwarded, s.received, s.in_progress, s.returned, s.total, s.overdue]),
       { rowClass: (i) => (d.stations[i].overdue ? "overdue" : null) }));
     fill($("#backlog-export"), exportLinks("/api/dashboard/backlog"));
@@ -252,7 +252,7 @@ async function loadBacklog() {
 async function loadOverdue() {
   try {
     const d = await api("/api/supervision/overdue?page_size=50");
-    fill($("#overdue"), d.items.length ? table(["工单", "工作站", "逾期"],
+    fill($("#overdue"), d.items.length ? table([label("columns", "ticket"), label("columns", "station"), label("columns", "overdue")],
       d.items.map((t) => [t.code, t.station_name, t.overdue.map((o) => `${o.label} ${o.overdue_hours} 小时`).join("；")]),
       { rowClass: () => "overdue" }) : el("p", { className: "muted", text: "无逾期工单" }));
     fill($("#overdue-export"), exportLinks("/api/dashboard/overdue"));
@@ -262,8 +262,8 @@ async function loadOverdue() {
 async function loadAudit() {
   try {
     const [views, exports] = await Promise.all([api("/api/audit/views?limit=20"), api("/api/statistics/exports?limit=20")]);
-    fill($("#audit-views"), table(["时间", "用户", "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, label("audit_views", v.kind), v.subject])));
-    fill($("#audit-exports"), table(["时间", "用户", "导出报表", "格式", "行数"],
+    fill($("#audit-views"), table([label("columns", "time"), label("columns", "user"), "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, label("audit_views", v.kind), v.subject])));
+    fill($("#audit-exports"), table([label("columns", "time"), label("columns", "user"), "导出报表", "格式", "行数"],
       exports.map((e) => [fmtDateTime(e.at), e.username, label("reports", e.report), String(e.format).toUpperCase(), e.rows])));
   } catch (exc) { reportError(exc, "读取审计记录失败"); }
 }
@@ -301,7 +301,7 @@ async function loadAlerts(sound = false) {
       loadAlerts();
     } });
     return el("div", { className: "alert-row", dataset: { code: a.code } },
-      el("strong", { text: "⚠ 危机预警" }), ` ${fmtDateTime(a.at)} 工单 ${a.code} · ${a.category || "待分类"} · ${label("priorities", a.priority)}`,
+      el("strong", { text: "⚠ 危机预警" }), ` ${fmtDateTime(a.at)} 工单 ${a.code} · ${a.category || label("words", "uncategorised")} · ${label("priorities", a.priority)}`,
       a.note ? ` · ${a.note}` : "", note, ack);
   }));
 }
@@ -313,10 +313,10 @@ async function loadTriage() {
   try { d = await api("/api/triage?page_size=50"); } catch (exc) { reportError(exc, "读取待分派工单失败"); return; }
   if (!d.items.length) { fill($("#triage"), el("p", { className: "muted", text: "没有待分派的工单" })); return; }
   const categories = (await categoriesOnce()).categories;
-  fill($("#triage"), table(["工单", "原因", "问题描述", "建议", "类别", "工作站", ""], d.items.map((t) => {
-    const category = el("select", { "aria-label": "类别" }, el("option", { value: "", text: "— 类别 —" }),
+  fill($("#triage"), table([label("columns", "ticket"), "原因", label("columns", "description"), "建议", label("columns", "category"), label("columns", "station"), ""], d.items.map((t) => {
+    const category = el("select", { "aria-label": label("columns", "category") }, el("option", { value: "", text: "— 类别 —" }),
       categories.map((c) => el("option", { value: c.name, text: c.name, selected: c.name === t.category })));
-    const station = el("select", { "aria-label": "工作站" }, el("option", { value: "", text: "— 不转办 —" }),
+    const station = el("select", { "aria-label": label("columns", "station") }, el("option", { value: "", text: "— 不转办 —" }),
       triageStations.map(([id, name]) => el("option", { value: id, text: name })));
     const decide = el("button", { type: "button", text: label("buttons", "triage_decide"), dataset: { code: t.code }, onclick: async () => {
       if (!category.value) { toast("请选择类别", true); return; }

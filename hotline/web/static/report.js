@@ -38,18 +38,18 @@ async function build(month) {
     }
     fill($("#r-queues"), table([label("kpi_measures", "queue"), label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate"), "SL", label("kpi_measures", "abandon_rate")], queues.rows.map((r) =>
       [label("queues", r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level), pct(r.abandon_rate)])));
-    fill($("#r-ivr"), table(["菜单节点", "挂机次数", "占比"], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)]),
+    fill($("#r-ivr"), table(["菜单节点", "挂机次数", label("columns", "share")], ivr.dropouts.map((n) => [n.label, n.count, pct(n.share)]),
       { empty: "本月没有在语音导航中挂机的来电（或尚无来电）" }));
-    fill($("#r-topics"), table(["类别", "件数"], topics.categories.map((c) => [c.category || "未分类", c.count]),
+    fill($("#r-topics"), table([label("columns", "category"), label("columns", "count")], topics.categories.map((c) => [c.category || label("words", "uncategorised"), c.count]),
       { empty: "本月尚无工单，没有咨询事项可统计" }));
     fill($("#r-hot"), el("div", {},
-      table(["排名", "类别", "件数", "占比", "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous]),
+      table(["排名", label("columns", "category"), label("columns", "count"), label("columns", "share"), "上月"], hot.top.map((t, i) => [i + 1, t.category, t.count, pct(t.share), t.previous]),
         { empty: "本月尚无工单，没有热点问题" }),
       el("h3", { text: "典型问题" }),
       el("ul", {}, Object.entries(hot.typical).flatMap(([c, texts]) => texts.map((q) => el("li", { text: `【${c}】${q}` }))))));
     fill($("#r-sat"), table(["指标", "数值"], [["回访时效达标率", pct(sla.rate)], ["已办结工单", sla.closed],
       ["按时完成回访", sla.on_time], ["满意率（满意+基本满意）", pct(sat.satisfaction_rate)], ["通话评分均值", sat.survey_mean ?? "—"]]));
-    fill($("#r-backlog"), table(["工作站", "合计", "逾期"], backlog.stations.map((s) => [s.station, s.total, s.overdue]),
+    fill($("#r-backlog"), table([label("columns", "station"), label("columns", "total"), label("columns", "overdue")], backlog.stations.map((s) => [s.station, s.total, s.overdue]),
       { empty: "各工作站当前没有待办的转办工单" }));
   } catch (exc) { reportError(exc, "生成报表失败"); }
 }

@@ -33,7 +33,7 @@ async function loadInbox() {
     : "/api/forwarding/inbox?page_size=200";
   try { page = await api(url); } catch (exc) { reportError(exc, "读取待办失败"); return; }
   state.items = page.items;
-  fill($("#inbox"), page.items.length ? table(["工单", "状态", "类别", "优先级", "工作站", "期限", "剩余"],
+  fill($("#inbox"), page.items.length ? table([label("columns", "ticket"), label("columns", "status"), label("columns", "category"), "优先级", label("columns", "station"), "期限", "剩余"],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); select(t.code); } }),
       t.status_label, t.category, label("priorities", t.priority), t.station_name, fmtDeadline(deadlineOf(t)), remaining(t),
