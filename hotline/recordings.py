@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import soundfile
@@ -21,6 +23,12 @@ logger = logging.getLogger(__name__)
 MEDIA_TYPE = "audio/wav"
 #: Raw GSM 06.10 files carry no header: Asterisk writes them at 8 kHz, mono.
 _RAW = {".gsm": {"format": "RAW", "subtype": "GSM610", "samplerate": 8000, "channels": 1}}
+#: Decoded recordings kept in memory, newest last: a player seeks with several Range requests, and
+#: GSM decodes slowly (scripts/bench_recording.py). Keyed by path, size and mtime, so a replaced file
+#: is decoded again; never written to disk, so retention's deletion leaves no copy behind.
+CACHE_BYTES = 192 * 1024 * 1024
+_decoded: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+_lock = threading.Lock()
 
 
 class RecordingUnreadable(Exception):
@@ -42,12 +50,29 @@ def inside_recordings(path: str, recordings_dir: Path) -> Path | None:
 def playable_wav(path: Path) -> bytes:
     """The recording as 16-bit PCM WAV bytes (the file itself when it already is). Raises
     FileNotFoundError when it is gone and RecordingUnreadable when it is not audio."""
+    stat = path.stat()  # FileNotFoundError when it is gone
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if key in _decoded:
+            _decoded.move_to_end(key)
+            return _decoded[key]
+    audio, decoded = _read(path)
+    if decoded and len(audio) <= CACHE_BYTES // 2:
+        with _lock:
+            _decoded[key] = audio
+            while sum(len(v) for v in _decoded.values()) > CACHE_BYTES:
+                _decoded.popitem(last=False)
+    return audio
+
+
+def _read(path: Path) -> tuple[bytes, bool]:
+    """The file as PCM WAV, and whether it had to be decoded."""
     raw = _RAW.get(path.suffix.lower(), {})
     try:
         if not raw:
             info = soundfile.info(str(path))
             if info.format == "WAV" and info.subtype == "PCM_16":
-                return path.read_bytes()
+                return path.read_bytes(), False
         data, rate = soundfile.read(str(path), dtype="int16", always_2d=True, **raw)  # type: ignore[arg-type]
     except FileNotFoundError:
         raise
@@ -58,4 +83,4 @@ def playable_wav(path: Path) -> bytes:
     out = io.BytesIO()
     soundfile.write(out, data, rate, format="WAV", subtype="PCM_16")
     logger.debug("recording %s decoded to PCM WAV (%d frames at %d Hz)", path.name, len(data), rate)
-    return out.getvalue()
+    return out.getvalue(), True

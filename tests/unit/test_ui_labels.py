@@ -27,7 +27,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 NAME_GROUPS = (
     "agent_states", "call_states", "call_outcomes", "call_directions", "ticket_statuses", "ticket_actions",
     "ticket_transitions", "buttons", "flags", "priorities", "channels", "green_groups", "roles",
-    "callback_outcomes", "callback_statuses", "satisfaction", "phone_states", "feed_states", "health", "kpi_measures", "columns", "words",
+    "callback_outcomes", "callback_statuses", "satisfaction", "phone_states", "feed_states", "health",
+    "kpi_measures", "columns", "words",
 )  # fmt: skip
 
 

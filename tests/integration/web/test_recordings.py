@@ -198,3 +198,17 @@ def lawyer1_name(context: Context, staff: dict[str, Staff]) -> str:
         user = session.get(User, staff["lawyer1"].user_id)
         assert user is not None
         return user.display_name
+
+
+def test_a_replaced_or_deleted_recording_is_not_served_from_the_decoded_cache(
+    context: Context, player: TestClient, staff: dict[str, Staff], recordings: Path
+) -> None:
+    path = recordings / "replaced.wav"
+    soundfile.write(path, _tone(1.0), RATE, format="WAV", subtype="ULAW")
+    _code, call_id = _ticket_with_call(context, player, staff, [str(path)])
+    url, headers = f"/api/calls/{call_id}/recordings/0", staff["supervisor"].headers
+    assert soundfile.info(io.BytesIO(player.get(url, headers=headers).content)).frames == RATE
+    soundfile.write(path, _tone(0.25), RATE, format="WAV", subtype="ULAW")  # Asterisk wrote it again
+    assert soundfile.info(io.BytesIO(player.get(url, headers=headers).content)).frames == RATE // 4
+    path.unlink()  # retention deleted it: nothing is played from memory
+    assert player.get(url, headers=headers).status_code == 404
