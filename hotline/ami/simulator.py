@@ -38,11 +38,12 @@ def encode(headers: list[tuple[str, str]]) -> bytes:
     return "".join(f"{key}: {value}\r\n" for key, value in headers).encode() + b"\r\n"
 
 
-#: Answers to actions the simulator keeps no state for: as in traces 06 and 08, and Redirect's
-#: acknowledgement as Asterisk's manager.c words it (no trace has one).
+#: Answers to actions the simulator keeps no state for: as in traces 06 and 08, and Redirect's and
+#: BlindTransfer's acknowledgements as Asterisk's manager.c words them (no trace has one).
 CANNED: dict[str, list[tuple[str, str]]] = {
     "originate": [("Message", "Originate successfully queued")],
     "redirect": [("Message", "Redirect successful")],
+    "blindtransfer": [("Message", "Transfer succeeded")],
     "mixmonitor": [],
     "stopmixmonitor": [],
     "hangup": [("Message", "Channel Hungup")],

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiTimeout
 from hotline.bridge_client import ALIVE_KEY, REQUESTS_KEY
-from hotline.domain.call_tracker import CallTracker
+from hotline.domain.call_tracker import CallTracker, member_interface
 from hotline.logging_setup import mask_numbers
 
 logger = logging.getLogger(__name__)
@@ -234,15 +234,40 @@ class ActionServer:
         return channel
 
     async def _transfer(self, client: AmiClient, params: dict[str, Any]) -> dict[str, Any]:
+        """Blind transfer. Talking to a lawyer: AMI BlindTransfer on the lawyer's channel, the transfer
+        a phone's own transfer key makes, so app_queue ends the lawyer's part there (queue_log
+        BLINDTRANSFER, AgentComplete Reason=transfer, talk time up to the transfer). A Redirect of the
+        caller's channel instead leaves app_queue counting the talk on until the caller hangs up
+        elsewhere (seen on Asterisk 22). Not bridged to a lawyer: Redirect of the caller's channel."""
         channel = self._caller_channel(params)
         exten = _text(params, "exten", _EXTEN, "转接号码")
         context = params.get("context") or self.transfer_context
         if not isinstance(context, str) or not _QUEUE.match(context):
             raise Invalid(f"拨号方案上下文无效 / invalid context {context!r}")
+        lawyer = self._lawyer_channel(params["linkedid"])
+        if lawyer is not None:
+            await client.action(
+                "BlindTransfer", timeout=self.action_timeout_s, Channel=lawyer, Context=context, Exten=exten
+            )
+            return {"channel": channel, "exten": exten, "transferred_by": lawyer}
         await client.action(
             "Redirect", timeout=self.action_timeout_s, Channel=channel, Context=context, Exten=exten, Priority="1"
         )
         return {"channel": channel, "exten": exten}
+
+    def _lawyer_channel(self, linkedid: str) -> str | None:
+        """The answering lawyer's channel of a call talking now, if any."""
+        call = self.tracker.calls[linkedid]
+        if call.answered_at is None or call.agent_interface is None:
+            return None
+        return next(
+            (
+                name
+                for uid, name in call.channel_names.items()
+                if uid != call.linkedid and uid in call.open_channels and member_interface(name) == call.agent_interface
+            ),
+            None,
+        )
 
     async def _record(self, client: AmiClient, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._caller_channel(params)

@@ -121,10 +121,18 @@ def test_transfer_and_record_act_on_the_callers_channel(context: Context) -> Non
                 "channel": "PJSIP/sipp-in-0000004b",
                 "file": "1795448931.75.wav",
             }
+            # Talking to a lawyer: the lawyer's channel transfers the caller (app_queue sees a transfer).
             result = await asyncio.to_thread(bridge.transfer, "1795448931.75", "12345")
+            lawyer = result.pop("transferred_by")
             assert result == {"channel": "PJSIP/sipp-in-0000004b", "exten": "12345"}
-            redirect = next(a for a in simulator.received if a.get("Action") == "Redirect")
-            assert (redirect.get("Context"), redirect.get("Priority")) == ("hotline-transfer", "1")
+            assert lawyer == "PJSIP/sipp-lawyer-0000004c"
+            transfer = next(a for a in simulator.received if a.get("Action") == "BlindTransfer")
+            assert (transfer.get("Channel"), transfer.get("Context"), transfer.get("Exten")) == (
+                lawyer,
+                "hotline-transfer",
+                "12345",
+            )
+            assert not any(a.get("Action") == "Redirect" for a in simulator.received)
 
     run(scenario())
 

@@ -342,6 +342,7 @@ class Asterisk:
         self.monitor_dir = home / "spool" / "monitor"
         self.messages = home / "log" / "messages.log"
         self._messages_offset = 0
+        self._queue_log_offset = 0
 
     @property
     def ports(self) -> Ports:
@@ -471,6 +472,13 @@ class Asterisk:
                     queues[current].append(match.group(1))
         return queues
 
+    def queue_log(self) -> list[list[str]]:
+        """Asterisk's own queue_log (time|callid|queue|agent|event|data...), one list per line: what
+        app_queue reported, independently of the AMI events the bridge reads."""
+        path = self.home / "log" / "queue_log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return [line.split("|") for line in lines[self._queue_log_offset :]]
+
     def log_mark(self) -> int:
         """A place in Asterisk's messages log, for log_since()."""
         return self.messages.stat().st_size if self.messages.exists() else 0
@@ -495,3 +503,4 @@ class Asterisk:
         while "0 active channels" not in self.cli("core show channels count") and time.monotonic() < deadline:
             time.sleep(0.1)
         self._messages_offset = self.log_mark()
+        self._queue_log_offset += len(self.queue_log())

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from hotline.bootstrap import Context
 from hotline.bridge.runner import run_bridge
+from hotline.live.publisher import live_keys
 from ivr.waiting import LIVE_QUEUES_KEY
 from settings.files import load_config
 from storage.tables import Call, IvrSession
@@ -235,6 +236,21 @@ class HotlinePbx:
             return json.loads(raw) if raw else None
 
         return wait_for(probe, timeout, f"the live state of queue {queue}")
+
+    def live_call(self, caller_number: str, state: str | None = None, timeout: float = 60) -> dict[str, Any]:
+        """The bridge's live view of the call from `caller_number` (in `state`, e.g. "talking"), as the
+        consoles read it: what the console's screen-pop and transfer act on."""
+        assert self.context is not None
+        client = self.context.redis.client
+
+        def probe() -> dict[str, Any] | None:
+            for raw in client.hvals(live_keys().calls):
+                view = json.loads(raw)
+                if view.get("caller_number") == caller_number and state in (None, view.get("state")):
+                    return view  # type: ignore[no-any-return]
+            return None
+
+        return wait_for(probe, timeout, f"the live call from {caller_number} ({state or 'any state'})")
 
     def wait_session(self, predicate: Callable[[IvrSession], bool], timeout: float = 30) -> IvrSession:
         """The first finished IVR session for which `predicate` holds."""

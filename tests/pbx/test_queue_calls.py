@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -93,3 +94,51 @@ def test_answered_abandoned_and_unanswered_calls_match_asterisk(pbx: HotlinePbx)
     assert (rows["family"]["offered"], rows["family"]["answered"], rows["family"]["abandoned"]) == (1, 1, 0)
     assert (rows["labour"]["offered"], rows["labour"]["answered"], rows["labour"]["abandoned"]) == (1, 0, 1)
     assert (rows["property"]["offered"], rows["property"]["answered"], rows["property"]["abandoned"]) == (1, 0, 1)
+
+
+def test_a_call_transferred_blind_to_12345_from_the_console(pbx: HotlinePbx) -> None:
+    """The lawyer sends the caller on to 12345 from the console (POST /api/console/calls/…/transfer:
+    the bridge redirects the caller's channel to the hotline-transfer context, which dials the
+    carrier). The call stays the hotline's answered call, its talk time ends at the transfer, as
+    Asterisk's queue_log has it."""
+    assert pbx.context is not None
+    context, asterisk = pbx.context, pbx.asterisk
+    number = "13900008888"
+    asterisk.cli("queue add member PJSIP/2001 to zonghe")
+    lawyer = pbx.phone("2001", Phone(answer_after_ms=300, hangup_after_ms=None))
+    line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
+    caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=60_000))
+    live = pbx.live_call(number, "talking")
+    time.sleep(1)  # the lawyer and the caller talk a moment
+
+    with context.sessions.begin() as db:
+        create_user(db, "lawyer-2001", "correct-horse-12348", Role.LAWYER, interface="PJSIP/2001")
+    with TestClient(create_app(context)) as client:
+        token = client.post(
+            "/api/auth/login", json={"username": "lawyer-2001", "password": "correct-horse-12348"}
+        ).json()["token"]
+        response = client.post(
+            f"/api/console/calls/{live['linkedid']}/transfer",
+            json={"exten": "12345"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200, response.text
+    line_12345.check(30)
+    caller.check(60)
+    lawyer.check(30)
+
+    # Asterisk: app_queue logged a blind transfer to 12345 in hotline-transfer, the call's talk
+    # time ending there (queue_log: BLINDTRANSFER|exten|context|holdtime|calltime|position).
+    [transfer] = [line for line in asterisk.queue_log() if line[1] == live["linkedid"] and line[4] == "BLINDTRANSFER"]
+    assert transfer[5:7] == ["12345", "hotline-transfer"]
+    assert "PJSIP/12345@carrier" in asterisk.log_since_reset()
+
+    # The hotline: the caller's call answered by the lawyer, talk time up to the transfer, as Asterisk
+    # counted it (queue_log has whole seconds), not the time the caller then spent on 12345 (3 s).
+    call = pbx.call_row(caller_number=number)
+    assert (call.outcome, call.queue, call.agent_interface) == ("answered", "zonghe", "PJSIP/2001")
+    assert call.direction == "inbound" and call.end_seen
+    assert call.talk_seconds is not None and abs(call.talk_seconds - int(transfer[8])) < 1
+    assert call.answered_at is not None and call.ended_at is not None
+    assert (call.ended_at - call.answered_at).total_seconds() > call.talk_seconds + 2.5
+    assert queue_counters(asterisk.cli("queue show zonghe")) == {"completed": 1, "abandoned": 0}
