@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient, AmiTimeout
 from hotline.bridge_client import ALIVE_KEY, REQUESTS_KEY
-from hotline.domain.call_tracker import CallTracker, member_interface
+from hotline.domain.call_tracker import CALLBACK_NUMBER_VARIABLE, CallTracker, member_interface
 from hotline.logging_setup import mask_numbers
 
 logger = logging.getLogger(__name__)
@@ -192,7 +192,9 @@ class ActionServer:
             Priority="1",
             CallerID=f'"12348 回访" <{number}>',
             Timeout="30000",
-            Variable=[f"{k}={v}" for k, v in {"HOTLINE_CALLBACK": "1", **variables}.items()],
+            Variable=[
+                f"{k}={v}" for k, v in {"HOTLINE_CALLBACK": "1", **variables, CALLBACK_NUMBER_VARIABLE: number}.items()
+            ],
         )
         logger.info("call-back originated from %s (%s)", interface, action_id)
         return {"action_id": action_id}

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.ami.panoramisk_adapter import AmiActionError, AmiClient
-from hotline.domain.call_tracker import CallRecord, Outcome
+from hotline.domain.call_tracker import CALLBACK_NUMBER_VARIABLE, CallRecord, Outcome
 from hotline.live.model import AgentState, LiveModel
 from ivr.virtual_hold import claim_next_callback, finish_callback
 
@@ -96,7 +96,11 @@ class VirtualHold:
                     Priority="1",
                     CallerID=f'"12348 预约回拨" <{number}>',
                     Timeout="30000",
-                    Variable=[f"HOTLINE_VHOLD={request_id}", f"HOTLINE_QUEUE={queue}"],
+                    Variable=[
+                        f"HOTLINE_VHOLD={request_id}",
+                        f"HOTLINE_QUEUE={queue}",
+                        f"{CALLBACK_NUMBER_VARIABLE}={number}",
+                    ],
                 )
             except AmiActionError as exc:
                 logger.warning("call-back request %d: Originate refused: %s", request_id, exc.message)

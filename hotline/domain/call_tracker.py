@@ -19,6 +19,9 @@ CLOSED_HOURS_VARIABLE = "HOTLINE_CLOSED"  # 1: the caller reached a closed servi
 BLOCKED_VARIABLE = "HOTLINE_BLOCKED"  # 1: a blocked caller, counted apart
 QUEUE_VARIABLE = "HOTLINE_QUEUE"  # the queue the caller chose in the IVR
 OVERFLOW_VARIABLE = "HOTLINE_OVERFLOW"  # the number the IVR transferred the caller to
+#: The citizen's number on a call-back, set by the Originate (the dialled leg's own caller ID is often
+#: empty: Asterisk 22 reports `<unknown>` for a Dial through a trunk without a callerid).
+CALLBACK_NUMBER_VARIABLE = "HOTLINE_CALLBACK_NUMBER"
 #: Other IVR variables kept on the record as they are (priority, green channel, language).
 IVR_VARIABLES = frozenset({"HOTLINE_PRIORITY", "HOTLINE_GREEN", "HOTLINE_LANG", "HOTLINE_PREFERRED", "HOTLINE_TICKET"})
 RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
@@ -195,7 +198,7 @@ class CallTracker:
             self.calls[linkedid] = call
         elif call.direction == "callback" and len(call.channel_names) == 1:
             # An originated call-back starts on the lawyer's phone; the citizen is the leg dialled next.
-            call.caller_number = _value(event.get("CallerIDNum"))
+            call.caller_number = _value(event.get("CallerIDNum")) or call.caller_number
         call.last_seen_at = at
         uniqueid = event.get("Uniqueid", "")
         call.open_channels.add(uniqueid)
@@ -262,6 +265,9 @@ class CallTracker:
             call.blocked = value == "1"
         elif variable == OVERFLOW_VARIABLE:
             call.overflowed = bool(value)
+        elif variable == CALLBACK_NUMBER_VARIABLE:
+            if call.direction == "callback" and value:
+                call.caller_number = value[:32]
         elif variable == QUEUE_VARIABLE:
             if call.offered_at is None and value:
                 call.queue = value[:64]

@@ -50,7 +50,11 @@ def test_click_to_call_originates_from_the_lawyers_phone(context: Context) -> No
             assert originate.get("ActionID") == action_id and action_id.startswith("callback-")
             assert originate.get("Channel") == "PJSIP/1001" and originate.get("Exten") == "13808081234"
             assert originate.get("Context") == "hotline-callback" and originate.get("Async") == "true"
-            assert sorted(originate.get_all("Variable")) == ["HOTLINE_CALLBACK=1", "HOTLINE_TASK=17"]
+            assert sorted(originate.get_all("Variable")) == [
+                "HOTLINE_CALLBACK=1",
+                "HOTLINE_CALLBACK_NUMBER=13808081234",
+                "HOTLINE_TASK=17",
+            ]
             # Asterisk later reports the outcome (trace 06b: the phone rang out): it reaches the feed.
             response = (
                 "Event: OriginateResponse\r\nPrivilege: call,all\r\nTimestamp: 1795449020.590502\r\n"

@@ -1,6 +1,7 @@
 """The browser softphone against the real Asterisk: headless Chromium with fake media registers the
 lawyer's WebRTC endpoint (PJSIP/1001) over WebSocket, the duty roster puts it in the queues, a SIPp
-caller is rung through the IVR and the queue, the lawyer answers and hangs up in the console."""
+caller is rung through the IVR and the queue, the lawyer answers and hangs up in the console, writes
+the ticket, and calls the citizen back from the console."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from hotline.app import create_app
 from hotline.demo import load_demo_roster, load_demo_users
+from storage.tables import FollowUpTask, Ticket, User
 from tests.browser.conftest import CHROMIUM_ARGS, FAKE_MEDIA, _free_port, playwright_api, sign_in
 from tests.pbx.harness import HotlinePbx, wait_for
-from tests.pbx.sipp import Caller, Key
+from tests.pbx.sipp import Caller, Key, Phone
 
 __all__ = ["playwright_api"]  # the fixture, used by name
 WAIT = 20_000
@@ -50,12 +53,19 @@ def console(pbx_stopped: HotlinePbx) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def test_a_caller_answered_in_the_browser_stays_connected(
+def test_a_lawyers_call_in_the_browser_then_the_ticket_and_the_call_back(
     console: str, pbx_stopped: HotlinePbx, playwright_api: Any
 ) -> None:
-    """Defect 11: the sample let WebRTC endpoints negotiate opus; Asterisk has no codec_opus, and
-    dropped the call right after the answer ("Unable to find a codec translation path")."""
+    """The issue's whole path in one browser: the lawyer registers, the roster seats them, a SIPp
+    caller is rung through the IVR and the queue, answered in the console (screen-pop), hung up; the
+    lawyer writes the ticket (saved, the call linked); then the call-back from the console rings the
+    same browser and, once answered there, the citizen (a SIPp phone on the carrier). The call rows
+    are what Asterisk reported (queue_log for the queue call, its own log for the call-back's legs).
+
+    Defect 11 on the way: the sample let WebRTC endpoints negotiate opus; Asterisk has no codec_opus,
+    and dropped the call right after the answer ("Unable to find a codec translation path")."""
     pbx, asterisk = pbx_stopped, pbx_stopped.asterisk
+    assert pbx.context is not None
     # The roster put both demo lawyers on duty in Asterisk (QueueAdd from the reconciler).
     wait_for(lambda: {"PJSIP/1001", "PJSIP/1002"} <= set(asterisk.members()["zonghe"]), 30, "the roster's QueueAdd")
     browser = playwright_api.chromium.launch(
@@ -63,6 +73,7 @@ def test_a_caller_answered_in_the_browser_stays_connected(
         headless=True,
         args=[*CHROMIUM_ARGS, *FAKE_MEDIA, "--allow-loopback-in-peer-connection"],
     )
+    number = "13900005555"
     try:
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         sign_in(page, console, "lawyer1")
@@ -72,12 +83,12 @@ def test_a_caller_answered_in_the_browser_stays_connected(
         page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
         assert "Contact:  1001/sip:" in asterisk.cli("pjsip show contacts")  # registered over the WebSocket
 
-        number = "13900005555"
+        # --- The queue call, answered and hung up in the browser.
         caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=90_000))
         page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
         page.click("#btn-answer")
         page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
-        page.locator("#screen-pop").wait_for(state="visible", timeout=WAIT)
+        page.locator("#pop-number", has_text=number[-4:]).wait_for(timeout=WAIT)  # the screen-pop
         time.sleep(4)  # talk: before the fix, Asterisk hung up right after the answer
         assert page.get_attribute("#phone-state", "data-state") == "in_call"
         assert "2 active channels" in asterisk.cli("core show channels count")
@@ -86,9 +97,59 @@ def test_a_caller_answered_in_the_browser_stays_connected(
         # The caller is now in the survey (tested elsewhere): end it here.
         asterisk.cli("channel request hangup all")
         caller.check(30)
+        call = pbx.call_row(caller_number=number, direction="inbound")
+
+        # --- The ticket, written in the console after the call and closed there (已办结).
+        page.locator("#call-state[data-state=ended]").wait_for(timeout=WAIT)
+        page.fill("#f-description", "咨询劳动合同到期后单位不续签是否有经济补偿")
+        page.fill("#f-result", "已当场解答：符合条件的可以要求经济补偿")
+        page.click("#btn-resolve")
+        page.locator("#call-view").wait_for(state="hidden", timeout=WAIT)
+        with pbx.context.sessions() as db:
+            ticket = db.scalars(select(Ticket).where(Ticket.caller_number == number)).one()
+            assert ticket.status == "closed" and ticket.description.startswith("咨询劳动合同")
+            assert [c.linkedid for c in ticket.calls] == [call.linkedid]
+            code = ticket.code
+
+        # --- The call-back (回访) from the console: the browser rings first, then the citizen.
+        citizen = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
+        page.click(".tabs button[data-tab=callbacks]")
+        row = page.locator("#callbacks tr", has_text=code)
+        row.locator("button", has_text="拨打").click()
+        page.locator("#phone-state[data-state=ringing]").wait_for(timeout=WAIT)
+        page.click("#btn-answer")
+        page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
+        citizen.check(60)  # answered, talked 3 s, hung up
+        page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+        # The call-back stays in the 回访 list (no new ticket form for it), its call noted on the row.
+        assert page.is_visible("#tab-callbacks") and not page.is_visible("#tab-call")
+        row.locator("span[data-linkedid]").wait_for(state="attached", timeout=WAIT)
+        row.locator("select[aria-label=回访结果]").select_option("reached")
+        row.locator("select[aria-label=满意度]").select_option("satisfied")
+        row.locator("button", has_text="记录结果").click()
+        page.locator("#callbacks tr", has_text=code).wait_for(state="detached", timeout=WAIT)
     finally:
         browser.close()
-    call = pbx.call_row(caller_number=number)
+
+    # The queue call: as app_queue logged it (queue_log CONNECT and COMPLETE*; whole seconds).
     assert call.outcome == "answered" and call.queue == "zonghe" and call.agent_interface == "PJSIP/1001"
+    logged = {line[4]: line for line in asterisk.queue_log() if line[1] == call.linkedid}
+    with pbx.context.sessions() as db:
+        lawyer = db.scalars(select(User).where(User.interface == "PJSIP/1001")).one()
+    assert logged["CONNECT"][3] == lawyer.display_name  # the member name the roster seated PJSIP/1001 with
+    assert call.lawyer_id == lawyer.id
+    [completed] = [logged[e] for e in ("COMPLETEAGENT", "COMPLETECALLER") if e in logged]
     assert call.talk_seconds is not None and call.talk_seconds >= 4
+    assert abs(call.talk_seconds - int(completed[6])) < 1.5
     assert "Unable to find a codec translation path" not in asterisk.log_since_reset()
+
+    # The call-back: one call, the lawyer's browser phone then the citizen, answered (both legs up).
+    back = pbx.wait_call(lambda c: c.direction == "callback" and c.outcome != "in_progress")
+    assert (back.outcome, back.agent_interface, back.caller_number) == ("answered", "PJSIP/1001", number)
+    assert back.talk_seconds is not None and back.talk_seconds >= 2.5
+    log = asterisk.log_since_reset()
+    assert f"Called PJSIP/{number}@carrier" in log and "answered PJSIP/1001-" in log
+    with pbx.context.sessions() as db:
+        task = db.scalars(select(FollowUpTask).where(FollowUpTask.ticket_id == ticket.id)).one()
+        assert task.status == "reached" and task.satisfaction == "satisfied"
+        assert [a.linkedid for a in task.attempts] == [back.linkedid]

@@ -39,4 +39,4 @@ def test_call_back_offer_then_the_call_back_when_a_lawyer_is_free(pbx: HotlinePb
     done = wait_for(lambda: (r := request()) is not None and r.status == "done" and r, 30, "the request done")
     assert done.attempts == 1 and done.last_outcome == "answered"
     back = pbx.wait_call(lambda c: c.direction == "callback" and c.outcome != "in_progress")
-    assert back.outcome == "answered" and back.agent_interface == "PJSIP/2001"
+    assert (back.outcome, back.agent_interface, back.caller_number) == ("answered", "PJSIP/2001", number)

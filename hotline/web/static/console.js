@@ -10,6 +10,9 @@ import { showCallbacks, showRecordings } from "/static/ticketview.js";
 const state = {
   me: null, options: null, categories: null, call: null, calls: new Map(), touched: new Set(), routeTimer: null,
   routeSeq: 0, transcriptTimer: null, dialling: new Map(),
+  // Call-backs dialled from the 回访 tab: task id -> {linkedid, text}, kept across reloads of the list
+  // (the attempt is recorded with its call); their linkedids, which never open a new ticket form.
+  callbackCalls: new Map(), ownCallbacks: new Set(),
 };
 
 // ---------------------------------------------------------------------------------------- duty
@@ -106,6 +109,7 @@ function newEntry(key, fields) {
 }
 
 async function openCall(linkedid, callState) {
+  if (state.ownCallbacks.has(linkedid)) return;  // a 回访 dialled from the list: recorded there
   const known = state.calls.get(linkedid);
   if (known) {
     known.state = callState;
@@ -468,6 +472,11 @@ async function loadCallbacks() {
 
 function callbackActions(task) {
   const status = el("span", { className: "muted", dataset: { task: task.id } });
+  const placed = state.callbackCalls.get(task.id);
+  if (placed) {
+    status.textContent = placed.text;
+    if (placed.linkedid) status.dataset.linkedid = placed.linkedid;
+  }
   // No outcome is chosen for the lawyer: a default would record calls that never happened as reached.
   const outcome = el("select", { "aria-label": "回访结果", required: true },
     el("option", { value: "", text: "— 回访结果 —" }),
@@ -480,6 +489,7 @@ function callbackActions(task) {
     try {
       const answer = await api(`/api/callbacks/${task.id}/dial`, { method: "POST" });
       state.dialling.set(answer.call_id, { task: task.id, status });
+      state.callbackCalls.delete(task.id);
       status.textContent = "正在呼叫：请先接听您的话机…";
     } catch (exc) { reportError(exc, "回访拨号失败"); }
     dial.disabled = false;
@@ -508,8 +518,13 @@ function originated(entry) {
   const pending = state.dialling.get(entry.action_id);
   if (!pending) return;
   state.dialling.delete(entry.action_id);
-  pending.status.textContent = entry.ok ? "回访电话已接通" : `未接通（${label("callback_outcomes", entry.outcome)}）`;
-  if (entry.linkedid) pending.status.dataset.linkedid = entry.linkedid;
+  const text = entry.ok ? "回访电话已接通" : `未接通（${label("callback_outcomes", entry.outcome)}）`;
+  state.callbackCalls.set(pending.task, { linkedid: entry.linkedid || null, text });
+  if (entry.linkedid) state.ownCallbacks.add(entry.linkedid);
+  // The list may have been drawn again meanwhile: update the row shown now.
+  const shown = document.querySelector(`#callbacks span[data-task="${pending.task}"]`) || pending.status;
+  shown.textContent = text;
+  if (entry.linkedid) shown.dataset.linkedid = entry.linkedid;
 }
 
 // -------------------------------------------------------------------------------------- tickets

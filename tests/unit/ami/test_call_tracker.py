@@ -64,6 +64,29 @@ def test_originated_call_back_is_answered_when_bridged() -> None:
     assert (call.caller_number, call.agent_interface) == ("5550100", "PJSIP/sipp-lawyer")
 
 
+def test_a_call_back_whose_dialled_leg_has_no_caller_id_takes_the_number_the_originate_set() -> None:
+    """Seen on Asterisk 22 with the sample config: the citizen's leg (Dial through the carrier trunk)
+    comes up as CallerIDNum `<unknown>`, so the call-back row had no number; the Originate's
+    HOTLINE_CALLBACK_NUMBER names the citizen."""
+    tracker = CallTracker()
+    base = {"Timestamp": "100.0", "Linkedid": "100.2", "ChannelState": "0"}
+    lawyer = {
+        **base,
+        "Event": "Newchannel",
+        "Channel": "PJSIP/1001-00000002",
+        "Uniqueid": "100.2",
+        "CallerIDNum": "1001",
+    }
+    tracker.handle(lawyer)
+    tracker.handle(
+        {**base, "Event": "VarSet", "Uniqueid": "100.2", "Variable": "HOTLINE_CALLBACK_NUMBER", "Value": "13900005555"}
+    )
+    citizen = {**lawyer, "Channel": "PJSIP/carrier-00000003", "Uniqueid": "100.3", "CallerIDNum": "<unknown>"}
+    call = tracker.handle(citizen)
+    assert call is not None and call.direction == "callback"
+    assert (call.caller_number, call.agent_interface) == ("13900005555", "PJSIP/1001")
+
+
 def test_failed_originates_are_failed_calls() -> None:
     calls, tracker = replay("06b-originate-failures")
     assert calls and all(c.outcome is Outcome.FAILED and c.direction == "callback" for c in calls)
