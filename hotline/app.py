@@ -45,16 +45,21 @@ from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
 
-RELAY_INTERVAL_S = 0.5
+#: Pause between relay passes that found less than a full batch: an idle pass is one indexed query
+#: and one Redis pop, and the pause is most of a job's wait between commit and rq.
+RELAY_INTERVAL_S = 0.2
+RELAY_BATCH = 500
 
 
 async def _relay_forever(context: Context) -> None:
     while True:
+        sent = 0
         try:
-            await asyncio.to_thread(relay_pending, context.sessions, context.redis.client)
+            sent = await asyncio.to_thread(relay_pending, context.sessions, context.redis.client, RELAY_BATCH)
         except Exception:
             logger.exception("outbox relay pass failed; retrying")
-        await asyncio.sleep(RELAY_INTERVAL_S)
+        if sent < RELAY_BATCH:  # a full batch: more are waiting, send them at once
+            await asyncio.sleep(RELAY_INTERVAL_S)
 
 
 def create_app(

@@ -18,6 +18,7 @@ from hotline.jobs import worker
 from hotline.jobs.events import EVENT_JOBS, LEGACY_JOB_PATHS, job_for
 from hotline.jobs.outbox import (
     CHECK_AFTER_S,
+    COMPLETED_KEY,
     MAX_DISPATCHES,
     WORKER_ALIVE_KEY,
     options_for,
@@ -105,10 +106,14 @@ def test_a_message_stays_owed_until_its_job_completes(context: Context, monkeypa
     assert len(Queue("default", connection=connection)) == 2
     monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
-    announce, route, *later = _messages(context)  # routing wrote its own event, announced in turn
-    assert announce.completed_at is not None and route.completed_at is not None  # the jobs' callback
-    assert [m.event for m in later] == [TicketEventRecorded.name] and later[0].completed_at is None
+    # The jobs' callback confirmed in Redis; the relay's next pass records both in one UPDATE.
+    assert all(m.completed_at is None for m in _messages(context)[:2])
+    assert sorted(int(i) for i in connection.lrange(COMPLETED_KEY, 0, -1)) == [m.id for m in _messages(context)[:2]]
     assert relay_pending(context.sessions, connection, now=now + 2 * LATER) == 1  # only the new one
+    announce, route, *later = _messages(context)  # routing wrote its own event, announced in turn
+    assert announce.completed_at is not None and route.completed_at is not None
+    assert [m.event for m in later] == [TicketEventRecorded.name] and later[0].completed_at is None
+    assert connection.llen(COMPLETED_KEY) == 0
 
 
 def test_jobs_lost_with_redis_are_sent_again(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,6 +126,7 @@ def test_jobs_lost_with_redis_are_sent_again(context: Context, monkeypatch: pyte
     assert [m.attempts for m in _messages(context)] == [2, 2]
     monkeypatch.setattr(worker, "worker_context", lambda: context)
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    relay_pending(context.sessions, connection, now=now + 2 * LATER)
     announce, route, *_later = _messages(context)
     assert announce.completed_at is not None and route.completed_at is not None
     assert len(connection.xrange(FEED_STREAM)) == 1  # the creation announced once
