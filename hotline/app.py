@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from hotline.api.body_limit import MAX_BODY_BYTES, BodyLimit
 from hotline.api.errors import install_error_handlers
+from hotline.api.openapi import install_openapi
 from hotline.api.origin import SameOrigin
 from hotline.api.routes import (
     admin,
@@ -115,30 +116,35 @@ def create_app(
     app.state.context = context
     install_error_handlers(app)
 
-    for module in (
-        health,
-        labels,
-        auth,
-        tickets,
-        calls,
-        live,
-        rosters,
-        stations,
-        users,
-        forwarding,
-        follow_up,
-        statistics,
-        routing,
-        feed,
-        console,
-        dashboard,
-        audit,
-        demo,
-        alerts,
-        admin,
-        recordings,
-    ):
-        app.include_router(module.router)
+    routers = [
+        module.router
+        for module in (
+            health,
+            labels,
+            auth,
+            tickets,
+            calls,
+            live,
+            rosters,
+            stations,
+            users,
+            forwarding,
+            follow_up,
+            statistics,
+            routing,
+            feed,
+            console,
+            dashboard,
+            audit,
+            demo,
+            alerts,
+            admin,
+            recordings,
+        )
+    ]
+    for router in routers:
+        app.include_router(router)
+    install_openapi(app, routers)
     install_web(app)
     install_metrics(app, context)
     # Added last, so outermost: the body limit counts bytes as they arrive, before routes, parsers

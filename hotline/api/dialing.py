@@ -6,21 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hotline.api.errors import ApiError
+from hotline.api.errors import BridgeFailed
 from hotline.dialing import classify_dial_error
 
 logger = logging.getLogger(__name__)
 
 
-class DialFailed(ApiError):
-    def __init__(self, status: int, error_id: str, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
-        self.status = status
-        self.error_id = error_id
-
-
 def originate(dialer: Any, interface: str, number: str, variables: dict[str, str], **details: Any) -> str:
-    """Ring `interface`, then the citizen; a bridge or Asterisk refusal becomes a DialFailed the
+    """Ring `interface`, then the citizen; a bridge or Asterisk refusal becomes a BridgeFailed the
     person at the console can act on."""
     try:
         return str(dialer.originate_callback(lawyer_interface=interface, number=number, variables=variables))
@@ -31,4 +24,4 @@ def originate(dialer: Any, interface: str, number: str, variables: dict[str, str
         status_code, error_id, message = mapped
         reason = str(getattr(exc, "reason", "") or exc)
         logger.warning("ticket %s: dial failed (%s): %s", variables.get("HOTLINE_TICKET"), error_id, reason)
-        raise DialFailed(status_code, error_id, f"{message}: {reason}", reason=reason, **details) from None
+        raise BridgeFailed(status_code, error_id, f"{message}: {reason}", reason=reason, **details) from None

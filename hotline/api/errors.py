@@ -254,6 +254,20 @@ class BridgeFailed(ApiError):
         self.error_id = error_id
 
 
+#: `responses=` of the routes that create or change accounts (AccountError, hotline.accounts).
+ACCOUNT_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "refused: the username exists, the password is too weak, or the change would lock admins out"}
+}
+#: What an operation that goes through the telephony bridge may answer besides its own (bridge_failed):
+#: `responses=` of every such route, so the schema says it.
+BRIDGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"description": "the bridge found the request invalid (bridge_invalid; details say why)"},
+    502: {"description": "Asterisk refused (bridge_refused); the message has its words"},
+    503: {"description": "no telephony bridge is running, or the database or Redis is down"},
+    504: {"description": "the bridge did not answer in time (bridge_timeout)"},
+}
+
+
 def bridge_failed(exc: BridgeError, what: str) -> BridgeFailed:
     """A bridge error as an API error a lawyer can act on."""
     if isinstance(exc, BridgeTimeout):

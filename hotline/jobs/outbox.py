@@ -20,6 +20,7 @@ harm: every job runs exactly once in effect.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -163,10 +164,8 @@ def relay_pending(
     """
     now = now or datetime.now(UTC)
     with sessions() as session, session.begin():
-        try:
+        with contextlib.suppress(redis.RedisError):  # Redis away: said below, with the messages that wait
             record_completions(session, connection, now)
-        except redis.RedisError:
-            pass  # Redis away: said below, where the messages that wait for it are counted
         due = session.scalars(
             select(OutboxMessage)
             .where(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from hotline import account_admin, login_throttle
 from hotline.accounts import AccountError
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.errors import Conflict
+from hotline.api.errors import ACCOUNT_REFUSED, Conflict
 from hotline.api.schemas import Body, Name, UserCreate
 from storage.tables import AccountAudit, User
 from ticketing.domain.access import Actor
@@ -32,7 +32,7 @@ def users(_actor: Admin, session: SessionDep, context: ContextDep) -> list[dict[
     return [account_admin.user_row(u, login_throttle.is_locked(client, u.username)) for u in found]
 
 
-@router.post("/users", status_code=201, summary="Create an account (audited)")
+@router.post("/users", status_code=201, summary="Create an account (audited)", responses=ACCOUNT_REFUSED)
 def create(body: UserCreate, actor: Admin, session: SessionDep) -> dict[str, Any]:
     try:
         user = account_admin.add_user(
@@ -58,7 +58,11 @@ class AccountChange(Body):
     is_active: bool | None = None
 
 
-@router.patch("/users/{username}", summary="Change role, station, name, phone or node; disable or enable (audited)")
+@router.patch(
+    "/users/{username}",
+    summary="Change role, station, name, phone or node; disable or enable (audited)",
+    responses=ACCOUNT_REFUSED,
+)
 def change(username: Username, body: AccountChange, actor: Admin, session: SessionDep) -> dict[str, Any]:
     user = account_admin.find_user(session, username)
     try:
@@ -74,7 +78,11 @@ class PasswordReset(Body):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
 
 
-@router.post("/users/{username}/password", summary="Reset a password (a random one when none is given); ends sessions")
+@router.post(
+    "/users/{username}/password",
+    summary="Reset a password (a random one when none is given); ends sessions",
+    responses=ACCOUNT_REFUSED,
+)
 def password(username: Username, body: PasswordReset, actor: Admin, session: SessionDep) -> dict[str, Any]:
     user = account_admin.find_user(session, username)
     try:

@@ -75,7 +75,11 @@ class Acknowledgement(Body):
     note: Note | None = None
 
 
-@router.post("/api/alerts/{code}/ack", summary="Acknowledge a ticket's crisis alert (recorded with your name)")
+@router.post(
+    "/api/alerts/{code}/ack",
+    summary="Acknowledge a ticket's crisis alert (recorded with your name)",
+    responses={409: {"description": "the ticket has no open alert"}},
+)
 def acknowledge(code: TicketCode, body: Acknowledgement, actor: Supervising, session: SessionDep) -> dict[str, Any]:
     ticket = get_ticket(session, actor, code, for_update=True)
     alert = open_alert(ticket)
@@ -99,6 +103,7 @@ class TriageDecision(Body):
     "/api/triage/{code}/decision",
     response_model=TicketDetail,
     summary="Decide a triage ticket: its category and, optionally, the station it is forwarded to",
+    responses={409: {"description": "the ticket is not waiting for triage"}},
 )
 def decide(
     code: TicketCode, body: TriageDecision, actor: Deciding, session: SessionDep, context: ContextDep

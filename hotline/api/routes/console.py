@@ -23,7 +23,7 @@ from pydantic import StringConstraints
 from sqlalchemy import func, select
 
 from hotline.api.deps import ContextDep, CurrentUser, Desk, Lawyer, SessionDep, routed_bridge
-from hotline.api.errors import ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
+from hotline.api.errors import BRIDGE_RESPONSES, ApiError, BridgeFailed, Forbidden, ServiceUnavailable, bridge_failed
 from hotline.api.schemas import Body
 from hotline.bridge_client import BridgeError, BridgeRefused
 from hotline.consoles.access import put_through_to
@@ -122,7 +122,11 @@ class StateChange(Body):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^[^\r\n]*$")] | None = None
 
 
-@router.post("/state", summary="Go on duty (上线), pause with a reason (暂停) or go off duty (下线)")
+@router.post(
+    "/state",
+    summary="Go on duty (上线), pause with a reason (暂停) or go off duty (下线)",
+    responses=BRIDGE_RESPONSES,
+)
 def change_state(
     body: StateChange, _actor: Lawyer, user: CurrentUser, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
@@ -191,7 +195,11 @@ class TransferRequest(Body):
     exten: Annotated[str, StringConstraints(pattern=r"^[0-9*#+]{1,20}$")]
 
 
-@router.post("/calls/{linkedid}/transfer", summary="Blind-transfer the caller (e.g. to 12345) through the bridge")
+@router.post(
+    "/calls/{linkedid}/transfer",
+    summary="Blind-transfer the caller (e.g. to 12345) through the bridge",
+    responses=BRIDGE_RESPONSES,
+)
 def transfer(
     linkedid: Linkedid, body: TransferRequest, actor: Desk, user: CurrentUser, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from pydantic import Field, StringConstraints
 
 from hotline.api.deps import ContextDep, SessionDep, Supervising
-from hotline.api.errors import Conflict, bridge_failed
+from hotline.api.errors import BRIDGE_RESPONSES, Conflict, bridge_failed
 from hotline.api.schemas import Body, PhoneNumber
 from hotline.bridge_client import BridgeClient, BridgeError
 from storage.tables import IvrSession
@@ -41,7 +41,12 @@ class ScriptedCall(Body):
     flags: list[Annotated[str, StringConstraints(pattern=r"^[a-z_:]{1,40}$")]] = Field(default_factory=list)
 
 
-@router.post("/calls", status_code=202, summary="SIMULATED: place one scripted call (demo mode only)")
+@router.post(
+    "/calls",
+    status_code=202,
+    summary="SIMULATED: place one scripted call (demo mode only)",
+    responses={**BRIDGE_RESPONSES, 409: {"description": "not in demo mode: a real Asterisk is connected"}},
+)
 def place_call(body: ScriptedCall, actor: Supervising, session: SessionDep, context: ContextDep) -> dict[str, Any]:
     if not context.settings.demo_mode:
         raise Conflict("只有演示模式（模拟电话系统）可以模拟来电 / scripted calls exist only in demo mode")

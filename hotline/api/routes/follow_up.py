@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.api.deps import ContextDep, CurrentUser, Desk, DialerDep, PageNumber, PageSize, SessionDep, Supervising
-from hotline.api.dialing import DialFailed, originate
+from hotline.api.dialing import originate
+from hotline.api.errors import BRIDGE_RESPONSES, BridgeFailed
 from hotline.api.periods import Day
 from hotline.api.presenters import follow_up_sla, task_out
 from hotline.api.schemas import Body, FollowUpSlaReport, FollowUpTaskOut, FollowUpTaskPage, Linkedid, Note
@@ -104,12 +105,7 @@ def add_attempt(
     "/{task_id}/dial",
     status_code=202,
     summary="Click-to-call: ring the lawyer's phone, then the citizen",
-    responses={
-        409: {"description": "the task is already completed"},
-        502: {"description": "Asterisk refused the call; details.reason has its words"},
-        503: {"description": "no telephony bridge is available"},
-        504: {"description": "the bridge did not answer in time"},
-    },
+    responses={**BRIDGE_RESPONSES, 409: {"description": "the task is already completed"}},
 )
 def dial(
     task_id: TaskId,
@@ -126,7 +122,7 @@ def dial(
             f"回访任务已结束（{status.label}） / the call-back task is already {status}", status=status.value
         )
     if not user.interface:
-        raise DialFailed(
+        raise BridgeFailed(
             422,
             "not_dialable",
             "您的账号未配置话机，请联系管理员 / your account has no phone interface (users.interface); ask an admin",
@@ -134,7 +130,7 @@ def dial(
         )
     number = task.ticket.caller_number
     if not number:
-        raise DialFailed(
+        raise BridgeFailed(
             422,
             "not_dialable",
             f"工单 {task.ticket.code} 没有来电号码 / the ticket has no caller number",

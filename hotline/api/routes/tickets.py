@@ -21,7 +21,8 @@ from hotline.api.deps import (
     SessionDep,
     TicketCode,
 )
-from hotline.api.dialing import DialFailed, originate
+from hotline.api.dialing import originate
+from hotline.api.errors import BRIDGE_RESPONSES, BridgeFailed
 from hotline.api.periods import Day
 from hotline.api.presenters import read_ticket, ticket_out
 from hotline.api.schemas import (
@@ -232,11 +233,7 @@ def categorise(
 @router.post(
     "/{code}/dial",
     summary="Call the citizen about this ticket through the bridge: your phone rings, then theirs",
-    responses={
-        422: {"description": "your account has no phone, or the ticket no number"},
-        502: {"description": "Asterisk refused the call"},
-        503: {"description": "no telephony bridge is available"},
-    },
+    responses={**BRIDGE_RESPONSES, 422: {"description": "your account has no phone, or the ticket no number"}},
 )
 def dial_citizen(
     code: TicketCode, actor: CurrentActor, user: CurrentUser, session: SessionDep, dialer: DialerDep
@@ -245,11 +242,11 @@ def dial_citizen(
     the call is written on the ticket's history with who placed it."""
     ticket = get_ticket(session, actor, code, for_update=True)
     if not user.interface:
-        raise DialFailed(
+        raise BridgeFailed(
             422, "not_dialable", "您的账号未配置话机，请联系管理员 / your account has no phone interface; ask an admin"
         )
     if not ticket.caller_number:
-        raise DialFailed(422, "not_dialable", f"工单 {code} 没有来电号码 / the ticket has no caller number")
+        raise BridgeFailed(422, "not_dialable", f"工单 {code} 没有来电号码 / the ticket has no caller number")
     call_id = originate(dialer, user.interface, ticket.caller_number, {"HOTLINE_TICKET": code})
     record_event(session, ticket, actor, "dial", ticket.status, datetime.now(UTC), data={"call_id": call_id})
     session.commit()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hotline import account_admin
 from hotline.accounts import AccountError, InvalidAccount, create_user
 from hotline.api.deps import ContextDep, SessionDep, require_roles
-from hotline.api.errors import Conflict
+from hotline.api.errors import ACCOUNT_REFUSED, Conflict
 from hotline.api.presenters import user_out
 from hotline.api.schemas import UserCreate, UserOut
 from storage.tables import User
@@ -30,7 +30,7 @@ def list_users(
     return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
-@router.post("", status_code=201, response_model=UserOut)
+@router.post("", status_code=201, response_model=UserOut, responses=ACCOUNT_REFUSED)
 def add_user(
     body: UserCreate, _actor: Annotated[Actor, Depends(require_roles(Role.ADMIN))], session: SessionDep
 ) -> UserOut:
