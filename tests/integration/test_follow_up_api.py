@@ -105,6 +105,9 @@ def test_failed_attempts_on_one_day_keep_the_task_open(client: TestClient, staff
         ({"outcome": "no_answer", "comment": "x" * 2001}, 422, "invalid_request"),
         ({"outcome": "no_answer", "comment": "nul\x00"}, 422, "invalid_request"),
         ({"outcome": "no_answer", "extra": 1}, 422, "invalid_request"),
+        # Found by the API fuzzer: a list or an object as satisfaction was a 500 (unhashable label lookup).
+        ({"outcome": "reached", "satisfaction": ["满意"]}, 422, "invalid_request"),
+        ({"outcome": "reached", "satisfaction": {"a": 1}}, 422, "invalid_request"),
     ],
 )
 def test_bad_attempts_are_refused_and_nothing_is_recorded(

@@ -33,10 +33,15 @@ TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _BY_LABEL = {s.label: s.value for s in Satisfaction}
 
 
+def _satisfaction_from_label(value: object) -> object:
+    """满意 → satisfied; anything else is left for the enum to accept or refuse (a list, a number: 422)."""
+    return _BY_LABEL.get(value, value) if isinstance(value, str) else value
+
+
 class AttemptCreate(Body):
     outcome: FollowUpOutcome
     #: satisfied / fairly_satisfied / dissatisfied, or 满意 / 基本满意 / 不满意
-    satisfaction: Annotated[Satisfaction | None, BeforeValidator(lambda v: _BY_LABEL.get(v, v))] = None
+    satisfaction: Annotated[Satisfaction | None, BeforeValidator(_satisfaction_from_label)] = None
     comment: Note | None = None
     linkedid: Linkedid | None = None
 
