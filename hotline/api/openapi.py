@@ -81,7 +81,7 @@ def declare_errors_and_downloads(schema: dict[str, Any], routers: list[APIRouter
     for route in routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is not None:
                 _declare(operation, route)
