@@ -1,7 +1,7 @@
 """Background jobs under load, on PostgreSQL and a Redis server: routing jobs per second and the time
 from a ticket's creation to its routing decision.
 
-    .venv/bin/python scripts/bench_jobs.py [--clients 20] [--seconds 30] [--backlog 3000] [--processes 2]
+    .venv/bin/python scripts/bench_jobs.py [--clients 20] [--seconds 30] [--backlog 3000] [--processes 4]
 
 Starts its own PostgreSQL (initdb in a temporary folder) and redis-server on free loopback ports, then
 `hotline serve --no-bridge` on them (API, outbox relay, scheduler, the supervised worker pools), and:
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--backlog", type=int, default=3000)
-    parser.add_argument("--processes", type=int, default=2, help="workers in the routing pool")
+    parser.add_argument("--processes", type=int, default=4, help="workers in the routing pool")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-jobs-"))

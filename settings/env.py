@@ -89,7 +89,9 @@ class Settings(BaseSettings):
     #: `10.0.0.5,192.168.1.0/24`). Empty: the connection's address is the client's, whatever the headers say.
     trusted_proxies: str = ""
     #: Job worker processes `hotline serve` runs for routing, announcements and sweeps (a WorkerPool).
-    worker_processes: int = Field(2, ge=1, le=64)
+    #: Two per core: a routing job spends about half its time waiting on PostgreSQL and Redis
+    #: (BENCHMARKS.md, background jobs).
+    worker_processes: int = Field(4, ge=1, le=64)
     #: Where Asterisk writes recordings and the IVR's voicemails: retention deletes files only inside it.
     recordings_dir: Path = Path("/var/spool/asterisk")
     #: Numbers a call-back may dial (a full match; toll fraud): mainland mobiles and landlines with

@@ -379,7 +379,9 @@ def worker(
     queues: Annotated[
         list[str] | None, typer.Argument(help="Queues to serve, in priority order (default: sweeps default)")
     ] = None,
-    processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes in the pool")] = 2,
+    processes: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes in the pool (two per core: jobs wait on the database)")
+    ] = 4,
 ) -> None:
     """Run a pool of rq workers for background jobs (uses HOTLINE_REDIS_URL). Settings and the router are
     built once, before the pool forks its workers; a worker that dies is replaced within a second."""
