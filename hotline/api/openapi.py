@@ -12,8 +12,9 @@ that serve every route, so which errors a route can answer follows from what the
 - 404 every operation with a path parameter (nothing by that code, id or name).
 
 Routes declare only what is theirs alone (409 from a state machine, 429 from the sign-in limiter,
-502/504 from the telephony bridge) and get the error body added here. Operations with a `format`
-parameter that offers csv/xlsx declare those downloads with their media types.
+502/504 from the telephony bridge, 416 from a Range) and get the error body added here. Operations
+with a `format` parameter that offers csv/xlsx declare those downloads with their media types, and
+files a route declares by media type (a recording's audio/wav) are declared as bytes.
 """
 
 from __future__ import annotations
@@ -52,10 +53,8 @@ ERRORS = {
     503: "the database or Redis is unavailable (details.component); retry after Retry-After seconds",
 }
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-DOWNLOADS = {
-    CSV_MEDIA_TYPE.split(";")[0]: {"schema": {"type": "string", "format": "binary"}},
-    XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-}
+BINARY = {"type": "string", "format": "binary"}
+DOWNLOADS = {CSV_MEDIA_TYPE.split(";")[0]: {"schema": BINARY}, XLSX_MEDIA_TYPE: {"schema": BINARY}}
 
 
 def install_openapi(app: FastAPI, routers: list[APIRouter]) -> None:
@@ -98,6 +97,10 @@ def _declare(operation: dict[str, Any], route: APIRoute) -> None:
             response["content"] = ERROR_CONTENT
     if _offers_downloads(operation):
         responses["200"].setdefault("content", {}).update(DOWNLOADS)
+    for status, response in responses.items():  # files (a recording's audio/wav) are bytes
+        for media_type, content in response.get("content", {}).items():
+            if status.startswith("2") and "json" not in media_type and not content.get("schema"):
+                content["schema"] = BINARY
 
 
 def _error_statuses(operation: dict[str, Any], route: APIRoute) -> set[int]:
