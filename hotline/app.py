@@ -39,28 +39,12 @@ from hotline.api.routes import (
 )
 from hotline.api.routes.metrics import install_metrics
 from hotline.bootstrap import Context
-from hotline.jobs.outbox import relay_pending
+from hotline.jobs.outbox import relay_forever
 from hotline.jobs.scheduler import schedule_forever, scheduler_lease
 from hotline.supervise import supervise_process, supervise_task
 from hotline.web import install_web
 
 logger = logging.getLogger(__name__)
-
-#: Pause between relay passes that found less than a full batch: an idle pass is one indexed query
-#: and one Redis pop, and the pause is most of a job's wait between commit and rq.
-RELAY_INTERVAL_S = 0.2
-RELAY_BATCH = 500
-
-
-async def _relay_forever(context: Context) -> None:
-    while True:
-        sent = 0
-        try:
-            sent = await asyncio.to_thread(relay_pending, context.sessions, context.redis.client, RELAY_BATCH)
-        except Exception:
-            logger.exception("outbox relay pass failed; retrying")
-        if sent < RELAY_BATCH:  # a full batch: more are waiting, send them at once
-            await asyncio.sleep(RELAY_INTERVAL_S)
 
 
 def create_app(
@@ -86,7 +70,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = []
         if relay_outbox:
-            tasks.append(asyncio.create_task(_relay_forever(context)))
+            tasks.append(asyncio.create_task(relay_forever(context.sessions, context.redis.client)))
         if relay_outbox if schedule_jobs is None else schedule_jobs:
             tasks.append(asyncio.create_task(schedule_forever(scheduler_lease(context))))
         if with_bridge:

@@ -420,6 +420,19 @@ def bridge(
     _run_until_stopped(lambda: run_bridge(context, with_ivr=with_ivr), context, "bridge")
 
 
+@app.command("relay")
+def relay() -> None:
+    """Run the outbox relay alone: committed work (routing, announcements, transcription) handed to rq
+    and confirmed. Safe beside other relays (rows are locked with SKIP LOCKED). `hotline serve` runs one
+    in its own process beside its workers, so a busy API does not slow the hand-over."""
+    from hotline.jobs.outbox import RELAY_INTERVAL_S, relay_forever
+
+    with config_errors_exit():
+        context = _context()
+    typer.echo(f"outbox relay: every {RELAY_INTERVAL_S:g} s to Redis ({context.redis.mode})")
+    _run_until_stopped(lambda: relay_forever(context.sessions, context.redis.client), context, "relay")
+
+
 @app.command("scheduler")
 def scheduler() -> None:
     """Run the periodic-job scheduler alone (escalation, retention, KPI rebuild). Run it on two or more
@@ -509,6 +522,9 @@ def serve(
         workers = {
             "worker": [*command, "--processes", str(settings.worker_processes)],
             "asr-worker": [*command, "asr", "--processes", "1"],
+            # Its own process: in the API's, a pass shared the interpreter with every request thread
+            # and the hand-over to rq took seconds under 20 clients (BENCHMARKS.md, background jobs).
+            "relay": [sys.executable, "-m", "hotline.cli", "relay"],
         }
 
     def stop() -> None:
@@ -521,7 +537,7 @@ def serve(
             bridge_options(context)
     app_ = create_app(
         context,
-        relay_outbox=True,
+        relay_outbox=not with_worker,  # with the workers, the relay is their sibling process
         on_shutdown=stop,
         with_bridge=with_bridge,
         processes=workers,

@@ -20,6 +20,7 @@ harm: every job runs exactly once in effect.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -55,6 +56,10 @@ COMPLETED_CALLBACK = "hotline.jobs.outbox.job_completed"
 COMPLETED_KEY = "hotline:outbox:completed"
 #: Confirmations the relay records per pass.
 COMPLETED_BATCH = 5000
+#: Pause between relay passes that found less than a full batch: an idle pass is one indexed query
+#: and one Redis pop, and the pause is most of a message's wait between commit and rq.
+RELAY_INTERVAL_S = 0.2
+RELAY_BATCH = 500
 #: A retry scheduled this long ago and still not back in its queue has no scheduler to move it.
 SCHEDULE_GRACE_S = 20.0
 
@@ -245,6 +250,18 @@ def relay_pending(
                 message.attempts += 1
                 sent += 1
         return sent
+
+
+async def relay_forever(sessions: sessionmaker[Session], connection: redis.Redis) -> None:
+    """Relay until cancelled: a pass every RELAY_INTERVAL_S, at once again after a full batch."""
+    while True:
+        sent = 0
+        try:
+            sent = await asyncio.to_thread(relay_pending, sessions, connection, RELAY_BATCH)
+        except Exception:
+            logger.exception("outbox relay pass failed; retrying")
+        if sent < RELAY_BATCH:  # a full batch: more are waiting, send them at once
+            await asyncio.sleep(RELAY_INTERVAL_S)
 
 
 def owed(session: Session, now: datetime) -> dict[str, Any]:
