@@ -93,3 +93,29 @@ def test_every_operation_answers_within_its_schema(client: TestClient, staff: di
     assert not failures, f"{len(failures)} operations answered outside their schema as {role}:\n" + "\n\n".join(
         failures
     )
+
+
+def test_the_schema_declares_the_error_body_downloads_and_audio(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]  # FastAPI's 422 shape is never sent
+    for path, item in paths.items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    assert response["content"] == error, (method, path, status)
+            assert "503" in responses, (method, path)
+            if "{" in path:
+                assert "404" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"413", "422"} <= set(responses), (method, path)
+    assert {"401", "403"} <= set(paths["/api/tickets"]["get"]["responses"])
+    assert "401" not in paths["/api/health"]["get"]["responses"]  # no sign-in needed
+    assert "429" in paths["/api/auth/login"]["post"]["responses"]
+    assert "409" in paths["/api/tickets/{code}/transitions"]["post"]["responses"]
+    kpi = paths["/api/dashboard/kpi"]["get"]["responses"]["200"]["content"]
+    assert {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(kpi)
+    audio = paths["/api/calls/{call_id}/recordings/{index}"]["get"]["responses"]["200"]["content"]
+    assert audio["audio/wav"]["schema"] == {"type": "string", "format": "binary"}
