@@ -88,3 +88,35 @@ def test_labels_the_html_shells_ask_for_exist(labels: dict[str, dict[str, str]])
     assert asked, "the shells ask for no labels: the scan is broken"
     missing = [a for a in asked if a[2] not in labels.get(a[1], _FIXED.get(a[1], {}))]
     assert not missing, f"data-label names no label: {missing}"
+
+
+#: Pages whose scripts hold no words of their own: every string they show is a label.
+FULLY_LABELLED = ("ticketview.js", "station.js", "admin.js", "softphone.js")
+
+
+def test_fully_labelled_scripts_write_no_chinese_or_english_words_of_their_own() -> None:
+    words = re.compile(r"\"([^\"\\\\]*)\"|'([^'\\\\]*)'|`([^`]*)`")
+    found = []
+    for name in FULLY_LABELLED:
+        for n, line in enumerate((STATIC / name).read_text("utf-8").splitlines(), 1):
+            if re.match(r"\s*(//|/\*\*|\*)", line):
+                continue  # comments and doc comments may name anything
+            for m in words.finditer(line):
+                text = next(g for g in m.groups() if g is not None)
+                if CJK.search(re.sub(r"\$\{[^}]*\}", "", text)):
+                    found.append(f"{name}:{n}: {text}")
+    assert not found, "words written in a fully labelled script; add them to hotline/labels.py:\n" + "\n".join(found)
+
+
+def test_every_label_a_script_asks_for_exists(labels: dict[str, dict[str, str]]) -> None:
+    """A label that does not exist shows its code on screen; a typo must fail here, not in front of a user."""
+    asked: list[tuple[str, str, str]] = []
+    for path in SCRIPTS:
+        source = path.read_text("utf-8")
+        asked += [(path.name, g, c) for g, c in re.findall(r'\blabelf?\("(\w+)", "([\w-]+)"', source)]
+        own = re.search(r'const P = \(code, values\) => labelf\("(\w+)"', source)
+        if own:
+            asked += [(path.name, own.group(1), c) for c in re.findall(r'\bP\("(\w+)"', source)]
+    assert len(asked) > 100  # the scan sees the pages' labels
+    missing = sorted({a for a in asked if a[2] not in labels.get(a[1], {})})
+    assert not missing, f"labels asked for that hotline/labels.py does not have: {missing}"

@@ -2,7 +2,7 @@
 // Asterisk with the lawyer's PJSIP endpoint. Every state it can be in has a line of text and a set
 // of buttons that work in it, so a lawyer always sees why the phone does or does not ring.
 
-import { label } from "/static/common.js";
+import { label, labelf } from "/static/common.js";
 
 // The buttons that work in each state; its words are labels (phone_states in hotline/labels.py).
 const STATES = {
@@ -72,7 +72,7 @@ export class Softphone {
         logLevel: "warn",
         delegate: {
           onInvite: (invitation) => this.incoming(invitation),
-          onDisconnect: (error) => { if (error) this.set("register_failed", "与电话系统的连接已断开"); },
+          onDisconnect: (error) => { if (error) this.set("register_failed", label("phone_messages", "disconnected")); },
         },
       });
       await this.ua.start();
@@ -83,11 +83,11 @@ export class Softphone {
       await this.registerer.register({
         requestDelegate: {
           onReject: (response) => this.set("register_failed",
-            `${response.message.statusCode} ${response.message.reasonPhrase}（检查分机与密码）`),
+            labelf("phone_messages", "rejected", { status: response.message.statusCode, reason: response.message.reasonPhrase })),
         },
       });
     } catch (exc) {
-      this.set("register_failed", `无法连接 ${this.config.ws_url}（${(exc && exc.message) || exc}）`);
+      this.set("register_failed", labelf("phone_messages", "unreachable", { url: this.config.ws_url, error: (exc && exc.message) || exc }));
     }
   }
 

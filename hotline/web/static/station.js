@@ -1,11 +1,13 @@
 // 工作站待办: forwarded tickets of this station and those below it; accept, return, report, finish.
 import {
-  $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, loadLabels, reportError,
+  $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, initHeader, label, labelf, loadLabels, reportError,
   table, text, toast,
 } from "/static/common.js";
 import { showCallbacks, showRecordings } from "/static/ticketview.js";
 
 const state = { items: [], selected: null };
+/** This page's own words (station_page in hotline/labels.py). */
+const P = (code, values) => labelf("station_page", code, values);
 
 function deadlineOf(t) { return t.status === "forwarded" ? t.accept_due_at : t.finish_due_at; }
 
@@ -20,7 +22,8 @@ function remaining(t) {
   const due = deadlineOf(t);
   if (!due) return "—";
   const hours = (new Date(due).getTime() - Date.now()) / 3600000;
-  return hours < 0 ? `已逾期 ${Math.ceil(-hours)} 小时` : hours < 48 ? `剩 ${Math.floor(hours)} 小时` : `剩 ${Math.floor(hours / 24)} 天`;
+  if (hours < 0) return P("overdue_hours", { n: Math.ceil(-hours) });
+  return hours < 48 ? P("hours_left", { n: Math.floor(hours) }) : P("days_left", { n: Math.floor(hours / 24) });
 }
 
 async function loadInbox() {
@@ -31,20 +34,20 @@ async function loadInbox() {
     ? `/api/tickets?${new URLSearchParams([...(done ? [["status", "closed"], ["status", "followed_up"], ["status", "archived"]] : []),
       ...(q ? [["q", q]] : []), ["page_size", "100"]])}`
     : "/api/forwarding/inbox?page_size=200";
-  try { page = await api(url); } catch (exc) { reportError(exc, "读取待办失败"); return; }
+  try { page = await api(url); } catch (exc) { reportError(exc, P("load_failed")); return; }
   state.items = page.items;
-  fill($("#inbox"), page.items.length ? table([label("columns", "ticket"), label("columns", "status"), label("columns", "category"), "优先级", label("columns", "station"), "期限", "剩余"],
+  fill($("#inbox"), page.items.length ? table([label("columns", "ticket"), label("columns", "status"), label("columns", "category"), P("priority"), label("columns", "station"), P("deadline"), P("remaining")],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); select(t.code); } }),
       t.status_label, t.category, label("priorities", t.priority), t.station_name, fmtDeadline(deadlineOf(t)), remaining(t),
     ]), { rowClass: (i) => [urgency(page.items[i]), page.items[i].code === state.selected ? "selected" : null].filter(Boolean).join(" ") || null })
-    : el("p", { className: "muted", text: q ? `没有找到与「${q}」相符的工单` : done ? "暂无已办结工单" : "暂无待办工单" }));
+    : el("p", { className: "muted", text: q ? P("no_match", { q }) : P(done ? "no_done" : "no_open") }));
 }
 
 async function select(code) {
   state.selected = code;
   let t;
-  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, P("ticket_failed")); return; }
   $("#detail-empty").classList.add("hidden");
   $("#detail-body").classList.remove("hidden");
   text($("#d-code"), t.code);
@@ -74,7 +77,7 @@ async function select(code) {
   if (allowed.has("returned")) buttons.push(["returned", "danger"]);
   fill($("#d-actions"), buttons.length ? buttons.map(([target, cls]) => el("button", { type: "button", className: cls,
     text: label("ticket_transitions", target), dataset: { action: target }, onclick: () => act(t.code, target) }))
-    : el("span", { className: "muted", text: "当前状态无需工作站操作" }));
+    : el("span", { className: "muted", text: P("nothing_to_do") }));
   fill($("#d-history"), t.events.map((e) => el("li", {},
     el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
     e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
@@ -88,7 +91,7 @@ async function dialCitizen() {
   $("#btn-dial").disabled = true;
   try {
     await api(`/api/tickets/${encodeURIComponent(code)}/dial`, { method: "POST" });
-    text($("#dial-state"), "正在呼叫：请先接听您的话机，系统随后拨打来电人");
+    text($("#dial-state"), P("dialling"));
     select(code);
   } catch (exc) { text($("#dial-state"), exc.message); }
   $("#btn-dial").disabled = false;
@@ -98,9 +101,9 @@ async function act(code, target) {
   const note = $("#d-note").value.trim();
   const error = $("#d-error");
   error.textContent = "";
-  if (target === "returned" && !note) { error.textContent = "退回请填写原因"; $("#d-note").focus(); return; }
-  if (target === "closed" && !note) { error.textContent = "办结请填写办理结果"; $("#d-note").focus(); return; }
-  if (target === "progress" && !note) { error.textContent = "请填写进展情况"; $("#d-note").focus(); return; }
+  if (target === "returned" && !note) { error.textContent = P("need_reason"); $("#d-note").focus(); return; }
+  if (target === "closed" && !note) { error.textContent = P("need_result"); $("#d-note").focus(); return; }
+  if (target === "progress" && !note) { error.textContent = P("need_progress"); $("#d-note").focus(); return; }
   try {
     if (target === "progress") {
       await api(`/api/tickets/${code}/progress`, { method: "POST", body: { note } });
@@ -110,7 +113,7 @@ async function act(code, target) {
       if (target === "closed") body.result = note;
       await api(`/api/tickets/${code}/transitions`, { method: "POST", body });
     }
-    toast(`工单 ${code} 已${label("ticket_transitions", target)}`);
+    toast(P("done", { code, action: label("ticket_transitions", target) }));
   } catch (exc) { error.textContent = exc.message; return; }
   if (target === "closed" || target === "returned") {
     state.selected = null;
@@ -142,4 +145,4 @@ async function main() {
   setInterval(checkHealth, 15000);
 }
 
-main().catch((exc) => reportError(exc, "待办加载失败"));
+main().catch((exc) => reportError(exc, P("start_failed")));
