@@ -41,6 +41,7 @@ from hotline.api.routes.metrics import install_metrics
 from hotline.bootstrap import Context
 from hotline.jobs.outbox import relay_forever
 from hotline.jobs.scheduler import schedule_forever, scheduler_lease
+from hotline.live.feed_hub import FeedHub
 from hotline.supervise import supervise_process, supervise_task
 from hotline.web import install_web
 
@@ -85,6 +86,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await app.state.feed_hub.close()
             if on_shutdown is not None:
                 on_shutdown()
 
@@ -98,6 +100,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
+    # One reader of the live feed for every console open on this process.
+    app.state.feed_hub = FeedHub(context.redis.url)
     install_error_handlers(app)
 
     routers = [

@@ -1,10 +1,10 @@
 """The consoles' live feed: server-sent events that follow the Redis stream `hotline:feed`.
 
-One blocking XREAD per connected browser, so a change reaches the page as soon as the bridge writes
-it, with no polling; each entry is parsed once per process and a batch goes out in one write. A
-fresh connection first gets a `snapshot` event (GET /api/live's body) taken after noting the
-stream's position, then every entry after that position; the few entries that
-both contain are harmless, since each states a whole state. A reconnecting browser sends
+One blocking XREAD per API process, shared by its open consoles (hotline.live.feed_hub), so a change
+reaches the page as soon as the bridge writes it, with no polling; each entry is parsed once per
+process and a batch goes out in one write. A fresh connection first gets a `snapshot` event (GET
+/api/live's body) taken after noting the stream's position, then every entry after that position;
+the few entries that both contain are harmless, since each states a whole state. A reconnecting browser sends
 Last-Event-ID and resumes there; when that entry has been trimmed from the stream, it gets a new
 snapshot instead. Entries are filtered per role: lawyers get the telephony and ticket entries but
 not supervisors' alerts; station staff only ticket entries of their station and those below it.
@@ -33,6 +33,7 @@ from hotline.api.errors import NotAuthenticated
 from hotline.api.sessions import signed_in
 from hotline.bootstrap import Context
 from hotline.live.feed import FEED_STREAM
+from hotline.live.feed_hub import FeedHub, Subscription, stream_entries
 from hotline.redis_conn import aclose_client, async_redis_client
 from hotline.reports.live import live_state
 from storage.tables import Station
@@ -93,10 +94,31 @@ async def follow(
     *,
     block_ms: int = BLOCK_MS,
     still_signed_in: Callable[[], Awaitable[bool]] | None = None,
+    hub: FeedHub | None = None,
 ) -> AsyncIterator[str]:
     """The event-stream text: `retry`, maybe a snapshot, then entries after `start` until the session
     ends: `still_signed_in` is asked at least every SESSION_RECHECK_S before anything more goes out,
-    and a stream whose session ended gets an `expired` event and closes."""
+    and a stream whose session ended gets an `expired` event and closes. With `hub`, new entries come
+    from the process's one reader (hotline.live.feed_hub) instead of an XREAD of this stream's own."""
+    subscription = hub.subscribe() if hub is not None else None  # before the snapshot: nothing is missed
+    try:
+        async for chunk in _follow(client, start, keep, snapshot, fresh, block_ms, still_signed_in, subscription):
+            yield chunk
+    finally:
+        if hub is not None and subscription is not None:
+            hub.unsubscribe(subscription)
+
+
+async def _follow(
+    client: aioredis.Redis,
+    start: str,
+    keep: Callable[[dict[str, Any]], bool],
+    snapshot: Callable[[], Awaitable[dict[str, Any]]],
+    fresh: bool,
+    block_ms: int,
+    still_signed_in: Callable[[], Awaitable[bool]] | None,
+    subscription: Subscription | None,
+) -> AsyncIterator[str]:
     checked = time.monotonic()
 
     async def session_ended() -> bool:
@@ -117,29 +139,50 @@ async def follow(
         last = newest[0][0].decode() if newest else "0-0"
         yield sse(await snapshot(), event="snapshot", entry_id=last)
     while True:
-        found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
+        if subscription is None:
+            found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
+            entries = stream_entries(found or [])
+        else:
+            entries = await _next_from_hub(client, subscription, last)
         if await session_ended():
             yield sse({"message": "登录已过期，请重新登录 / session ended; sign in again"}, event="expired")
             return
-        if not found:
+        if not entries:
             yield ": quiet\n\n"
             continue
         # One write per batch, not per entry: under load a batch holds many entries, and each write
         # is a trip through the ASGI server, the proxy and TLS.
         out = []
-        for _stream, entries in found:
-            for raw_id, fields in entries:
-                last = raw_id.decode()
-                raw = fields.get(b"data", b"{}")
-                entry = _parsed(last, raw)
-                if entry is None:
-                    logger.warning("feed entry %s is not JSON; skipped", last)
-                    continue
-                if keep(entry):
-                    # The stored text is one line of JSON (append_to_feed): it goes out as stored.
-                    out.append(f"id: {last}\ndata: {raw.decode()}\n\n")
+        for entry_id, raw in entries:
+            last = entry_id
+            entry = _parsed(last, raw)
+            if entry is None:
+                logger.warning("feed entry %s is not JSON; skipped", last)
+                continue
+            if keep(entry):
+                # The stored text is one line of JSON (append_to_feed): it goes out as stored.
+                out.append(f"id: {last}\ndata: {raw.decode()}\n\n")
         if out:
             yield "".join(out)
+
+
+async def _next_from_hub(client: aioredis.Redis, subscription: Subscription, last: str) -> list[tuple[str, bytes]]:
+    """The hub's next batch as this stream needs it: the gap between `last` and where the hub read
+    from filled from the stream, and what this stream already sent left out."""
+    if subscription.dropped and subscription.queue.empty():
+        raise redis.ConnectionError("this console fell too far behind the feed")
+    batch = await subscription.queue.get()
+    if batch.error is not None:
+        raise redis.ConnectionError(batch.error)
+    entries = batch.entries
+    gap: list[tuple[str, bytes]] = []
+    while _older(gap[-1][0] if gap else last, batch.after):
+        found = await client.xrange(FEED_STREAM, min=f"({gap[-1][0] if gap else last}", max=batch.after, count=BATCH)
+        if not found:
+            break
+        gap += [(raw_id.decode(), fields.get(b"data", b"{}")) for raw_id, fields in found]
+    entries = gap + entries
+    return [(entry_id, raw) for entry_id, raw in entries if _older(last, entry_id)]
 
 
 #: Entries parsed recently, by id, shared by every stream of this process: an entry is parsed once,
@@ -209,7 +252,8 @@ async def feed(
         keep = lambda entry: entry_visible(entry, actor, stations)  # noqa: E731
         start = "$" if fresh else str(resume)
         try:
-            async for chunk in follow(client, start, keep, snapshot, fresh, still_signed_in=still_signed_in):
+            hub = getattr(request.app.state, "feed_hub", None)
+            async for chunk in follow(client, start, keep, snapshot, fresh, still_signed_in=still_signed_in, hub=hub):
                 yield chunk
         except (redis.RedisError, OSError, DBAPIError) as exc:
             logger.warning("feed for user %d stopped: Redis or the database unavailable (%s)", actor.user_id, exc)

@@ -134,3 +134,46 @@ def test_an_open_stream_ends_when_its_session_does(context: Context, monkeypatch
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_consoles_on_one_process_share_one_reader_and_a_late_one_fills_its_gap(context: Context) -> None:
+    """Two consoles through the process's hub: the one resuming from an old entry gets everything
+    after it once (the gap read from the stream, then the hub's batches), in order, like the fresh one."""
+    from hotline.live.feed_hub import FeedHub
+
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(context.redis.url)
+        hub = FeedHub(context.redis.url, block_ms=50)
+
+        async def snapshot() -> dict[str, Any]:
+            return {"live": None}
+
+        def call(i: int) -> dict[str, str]:
+            return {"data": json.dumps({"type": "call", "linkedid": f"{i}.7"})}
+
+        old = (await client.xadd(FEED_STREAM, call(0))).decode()
+        for i in (1, 2):  # written before either console opened: the resuming one has missed them
+            await client.xadd(FEED_STREAM, call(i))
+        fresh = follow(client, "$", lambda e: True, snapshot, True, block_ms=50, hub=hub)
+        resumed = follow(client, old, lambda e: True, snapshot, False, block_ms=50, hub=hub)
+        assert "snapshot" in await anext(fresh) + await anext(fresh)
+        assert (await anext(resumed)).startswith("retry")
+        for i in (3, 4, 5):
+            await client.xadd(FEED_STREAM, call(i))
+
+        async def linkedids(stream: Any, until: str) -> list[str]:
+            seen: list[str] = []
+            while until not in seen:
+                seen += [e["data"]["linkedid"] for e in _events([await anext(stream)]) if e["event"] is None]
+            return seen
+
+        assert await linkedids(fresh, "5.7") == ["3.7", "4.7", "5.7"]
+        assert await linkedids(resumed, "5.7") == ["1.7", "2.7", "3.7", "4.7", "5.7"]
+        assert len(hub._subscriptions) == 2  # one reader for both
+        await fresh.aclose()
+        await resumed.aclose()
+        assert not hub._subscriptions
+        await hub.close()
+        await client.aclose()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
