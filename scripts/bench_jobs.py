@@ -100,6 +100,18 @@ def handed_over(sessions: Any, since: datetime) -> list[float]:
     return [(d - c).total_seconds() for c, d in rows]
 
 
+def acknowledged_to_routed(sessions: Any, acknowledged: dict[str, tuple[float, datetime]]) -> list[float]:
+    """Each ticket's 201 at the client → its route event (what a caller waits after the lawyer saved it)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Ticket.code, func.min(TicketEvent.at))
+            .join(TicketEvent, (TicketEvent.ticket_id == Ticket.id) & (TicketEvent.action == "route"))
+            .where(Ticket.code.in_(list(acknowledged)))
+            .group_by(Ticket.code)
+        ).all()
+    return [max(0.0, (routed - acknowledged[code][1]).total_seconds()) for code, routed in rows]
+
+
 def wait_routed(sessions: Any, since: datetime, expected: int, limit_s: float) -> tuple[list[float], datetime | None]:
     deadline = time.monotonic() + limit_s
     while True:
@@ -158,13 +170,16 @@ def main() -> None:
         stop = time.monotonic() + args.seconds
         created = [0] * args.clients
         errors = [0] * args.clients
+        acknowledged: dict[str, tuple[float, datetime]] = {}  # code → (request's seconds, answer received)
 
         def client(i: int) -> None:
             n = 0
             while time.monotonic() < stop:
                 body = {"description": TEXTS[(i + n) % len(TEXTS)], "caller_number": f"138{i:04d}{n % 10000:04d}"}
                 try:
-                    request(f"{base}/api/tickets", body, tokens[i])
+                    sent = time.perf_counter()
+                    code = request(f"{base}/api/tickets", body, tokens[i])["code"]
+                    acknowledged[code] = (time.perf_counter() - sent, datetime.now(UTC))
                     created[i] += 1
                 except OSError:
                     errors[i] += 1
@@ -183,8 +198,15 @@ def main() -> None:
             print(f"  created → routed: p50 {percentile(latencies, 50):.2f} s, p95 {percentile(latencies, 95):.2f} s, "
                   f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies):.2f} s")  # fmt: skip
             relayed = handed_over(sessions, since)
-            print(f"  of which created → handed to rq (outbox relay): p50 {percentile(relayed, 50):.2f} s, "
-                  f"p99 {percentile(relayed, 99):.2f} s")  # fmt: skip
+            print(f"  created → handed to rq (the API's request, then the outbox relay): "
+                  f"p50 {percentile(relayed, 50):.2f} s, p99 {percentile(relayed, 99):.2f} s")  # fmt: skip
+            answered = [seconds for seconds, _at in acknowledged.values()]
+            print(f"  the create request itself (client's view): p50 {percentile(answered, 50):.2f} s, "
+                  f"p99 {percentile(answered, 99):.2f} s")  # fmt: skip
+            after = acknowledged_to_routed(sessions, acknowledged)
+            print(f"  acknowledged (201 received) → routed: p50 {percentile(after, 50):.2f} s, "
+                  f"p95 {percentile(after, 95):.2f} s, p99 {percentile(after, 99):.2f} s, "
+                  f"max {max(after):.2f} s")  # fmt: skip
 
         # 2. Throughput on a backlog, with a sweep enqueued at the same moment.
         with sessions() as session:
