@@ -3,8 +3,8 @@
 Trained by `ticketing.routing.training` (scikit-learn); scored here with numpy alone, one text at
 a time (the router) or many at once (benchmarks, re-routing). For a text with features f:
 
-    x = l2-normalised (1 + log count(f)) * idf(f)          (TF-IDF, as in training)
-    s = x · W + b                                           (one score per category)
+    x = count(f) * idf(f) / sqrt(sum over g of count(g) * idf(g)^2)     (TF-IDF, as in training)
+    s = x · W + b                                                        (one score per category)
     p = softmax(scale * s + offset)                         (calibrated on held-out rows)
     category = argmax(log p + choice), confidence = p[category]
 
@@ -12,6 +12,11 @@ a time (the router) or many at once (benchmarks, re-routing). For a text with fe
 `p` is a probability one can set a threshold on: the triage threshold is the lowest confidence at
 which the held-out predictions above it were right at least `target_precision` of the time.
 The words that pushed the decision are the features with the largest x_f * W[f, category].
+
+The norm counts each occurrence once (sqrt of the summed idf^2 over occurrences; the l2 norm of x
+when no feature repeats), so a question scores as a plain sum of one precomputed row per feature
+occurrence, scaled once: no counting or sorting per question (format 2; format 1 was the l2
+norm of sublinear counts, and has to be trained again).
 """
 
 from __future__ import annotations
@@ -19,19 +24,20 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from ticketing.domain.routing.classifier import Evidence, TopicOpinion
-from ticketing.domain.routing.features import readable, text_features
+from ticketing.domain.routing.features import readable
 from ticketing.domain.routing.matching import Match
+from ticketing.routing.feature_index import FeatureIndex
 
-FORMAT = 1
+FORMAT = 2
 
 
 def threshold_for(confidence: np.ndarray, correct: np.ndarray, target: float) -> tuple[float, float]:
@@ -75,69 +81,84 @@ class TopicModel:
             self.holdout_confidence, self.holdout_correct, self.target_precision
         )
         self._classes = np.array(self.classes)
-        self._scaled_coef = np.ascontiguousarray(self.coef * np.float32(self.scale))
+        self._choice = self.choice.tolist()
+        # One row per feature: what one occurrence adds to the calibrated scores before the norm,
+        # then its idf^2 (what it adds to the norm's square), padded to 16 floats: one cache line.
+        n, k = self.coef.shape
+        self._rows = _aligned_rows(n, max(16, k + 1))
+        self._rows[:, :k] = self.coef * (self.idf[:, None] * np.float32(self.scale))
+        self._rows[:, k] = np.square(self.idf)
         self._bias = (self.scale * self.intercept + self.offset).astype(np.float32)
+
+    @cached_property
+    def _index(self) -> FeatureIndex:
+        return FeatureIndex(self.vocabulary)
 
     def with_target(self, target_precision: float) -> TopicModel:
         """The same model with its triage threshold set for another target precision."""
-        return TopicModel(
+        model = TopicModel(
             self.classes, self.vocabulary, self.idf, self.coef, self.intercept, self.scale, self.offset, self.choice,
             self.holdout_confidence, self.holdout_correct, target_precision, self.version, self.info,
         )  # fmt: skip
+        model.__dict__["_index"] = self._index
+        model.__dict__["_readable"] = self._readable
+        return model
 
     # -- scoring --------------------------------------------------------------------------
-    def _vector(self, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        get = self.vocabulary.get
-        counts: dict[int, int] = {}
-        for feature in features:  # this loop is most of a decision's cost: keep it plain
-            i = get(feature)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        if not counts:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
-        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        values = (1.0 + np.log(tf)) * self.idf[index]
-        values /= np.sqrt(np.dot(values, values))
-        return index, values
+    def _scores(self, columns: Sequence[int]) -> tuple[list[float], np.ndarray | None, float]:
+        """(calibrated scores z, one row per feature occurrence before the norm or None, 1 / the
+        norm) for one question's feature columns, one entry per occurrence."""
+        if not columns:
+            return self._bias.tolist(), None, 1.0
+        rows = self._rows[np.array(columns, dtype=np.intp)]
+        total = rows.sum(axis=0)
+        k = len(self.classes)
+        inverse = 1.0 / math.sqrt(total[k])
+        return (total[:k] * inverse + self._bias).tolist(), rows, inverse
 
     def probabilities(self, features: Sequence[str]) -> np.ndarray:
-        index, values = self._vector(features)
-        scores = values @ self.coef[index] + self.intercept
-        return _softmax(self.scale * scores + self.offset)
+        get = self.vocabulary.get
+        z, _, _ = self._scores([i for i in map(get, features) if i is not None])
+        return _softmax(np.array(z))
 
     def opinion(self, tokens: Sequence[str], matches: Sequence[Match], explain: int = 6) -> TopicOpinion:
         """The ranked categories with probabilities, and the words behind the best one."""
-        index, values = self._vector(text_features(tokens, matches))
-        # Few numpy calls: each costs about a microsecond whatever its size.
-        z = values @ self._scaled_coef[index] + self._bias if len(index) else self._bias.copy()
-        e = np.exp(z - z.max())
-        p = (e / e.sum()).tolist()
-        # log p + choice orders like z + choice (log p is z less one constant).
-        ranked = np.argsort(-(z + self.choice))[:4].tolist()
-        best = ranked[0]
+        columns = self._index.columns(tokens, matches)
+        z, rows, inverse = self._scores(columns)
+        # Thirteen numbers: plain Python beats numpy's per-call cost here.
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        total = sum(e)
+        choose = [v + c for v, c in zip(z, self._choice, strict=True)]  # orders like log p + choice
+        ranked = sorted(range(len(choose)), key=choose.__getitem__, reverse=True)[:4]
         evidence: tuple[Evidence, ...] = ()
-        if len(index):
-            evidence = self._evidence(index, values * self._scaled_coef[index, best], explain)
+        if rows is not None:
+            evidence = self._evidence(columns, rows[:, ranked[0]], inverse, explain)
         classes = self.classes
         return TopicOpinion(
-            ranked=tuple((classes[k], round(p[k], 3)) for k in ranked),
+            ranked=tuple((classes[k], round(e[k] / total, 3)) for k in ranked),
             evidence=evidence,
             threshold=self.threshold,
             version=self.version,
         )
 
-    def _evidence(self, index: np.ndarray, pushes: np.ndarray, limit: int) -> tuple[Evidence, ...]:
-        names = self.feature_names()
-        strongest = np.argsort(-pushes)[: 3 * limit]  # a word can come as itself, "@" and "#" pairs
+    def _evidence(self, columns: list[int], pushes: np.ndarray, scale: float, limit: int) -> tuple[Evidence, ...]:
+        """The features that pushed most, by their readable words (a word can come as itself, as
+        a rule word "@" and in character pairs "#", and several times: their pushes add up)."""
+        strongest = np.argsort(pushes)[: -3 * limit - 1 : -1]  # enough to merge into `limit` words
+        names = self._readable
         merged: dict[str, float] = {}
-        for push, i in zip(pushes[strongest].tolist(), index[strongest].tolist(), strict=True):
+        for k, push in zip(strongest.tolist(), pushes[strongest].tolist(), strict=True):
             if push <= 0:
                 break
-            word = readable(names[i])
-            merged[word] = merged.get(word, 0.0) + push
+            word = names[columns[k]]
+            merged[word] = merged.get(word, 0.0) + push * scale
         best = sorted(merged.items(), key=lambda e: (-e[1], e[0]))[:limit]
         return tuple(Evidence(word, round(push, 2)) for word, push in best if round(push, 2) > 0)
+
+    @cached_property
+    def _readable(self) -> list[str]:
+        return [readable(name) for name in self.feature_names()]
 
     def feature_names(self) -> list[str]:
         names = self.__dict__.get("_names")
@@ -150,21 +171,17 @@ class TopicModel:
 
     def matrix(self, documents: Sequence[Sequence[str]]) -> sparse.csr_matrix:
         """TF-IDF rows for many feature lists at once."""
-        indptr, indices, data = [0], [], []
-        vocabulary = self.vocabulary
+        indptr, indices = [0], []
+        get = self.vocabulary.get
         for features in documents:
-            counts = Counter(f for f in features if f in vocabulary)
-            indices.extend(vocabulary[f] for f in counts)
-            data.extend(1.0 + math.log(c) for c in counts.values())
+            indices.extend(i for i in map(get, features) if i is not None)
             indptr.append(len(indices))
-        x = sparse.csr_matrix(
-            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.intp), np.asarray(indptr)),
-            shape=(len(documents), len(vocabulary)),
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.intp), np.asarray(indptr)),
+            shape=(len(documents), len(self.vocabulary)),
         )
-        x = x.multiply(self.idf).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms).dot(x).tocsr()
+        counts.sum_duplicates()
+        return tfidf_rows(counts, self.idf)
 
     def probabilities_batch(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
         scores = np.asarray(self.matrix(documents) @ self.coef) + self.intercept
@@ -206,7 +223,7 @@ class TopicModel:
         with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
             header = json.loads(arrays["header"].tobytes().decode())
             if header.get("format") != FORMAT:
-                raise ValueError(f"unknown topic model format {header.get('format')!r}")
+                raise ValueError(f"topic model format {header.get('format')!r}, expected {FORMAT}: train it again")
             return cls(
                 classes=tuple(header["classes"]),
                 vocabulary={name: i for i, name in enumerate(header["features"])},
@@ -222,6 +239,20 @@ class TopicModel:
                 version=header["version"],
                 info=header["info"],
             )
+
+
+def tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """count * idf / sqrt(count · idf^2) per row: the weighting the model is trained and scored with."""
+    norms = np.sqrt(np.asarray(counts @ np.square(idf, dtype=np.float32)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags(1.0 / norms).dot(counts.multiply(idf).tocsr()).tocsr().astype(np.float32)
+
+
+def _aligned_rows(n: int, width: int) -> np.ndarray:
+    """An (n, width) float32 array of zeros whose rows start on 64-byte cache-line boundaries."""
+    buffer = np.zeros(n * width + 16, dtype=np.float32)
+    skip = (-buffer.ctypes.data % 64) // 4
+    return buffer[skip : skip + n * width].reshape(n, width)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -227,7 +227,11 @@ def load_active(session: Session, target_precision: float | None = None) -> Topi
     row = active_row(session)
     if row is None:
         return None
-    model = TopicModel.from_bytes(row.blob)
+    try:
+        model = TopicModel.from_bytes(row.blob)
+    except ValueError as exc:  # e.g. a model stored in an older format: the rules decide meanwhile
+        logger.warning("routing model %s cannot be read (%s): train again; the keyword rules decide", row.version, exc)
+        return None
     return model.with_target(target_precision) if target_precision else model
 
 
