@@ -154,6 +154,18 @@ def quality(router, rows: list[dict], folds: int, repeats: int, target: float) -
     for label in labels:
         cells = [f"{s[f'precision:{label}'][0]:.2f} / {s[f'recall:{label}'][0]:.2f}" for s in (m, b, stats["rules"])]
         print(_cell(label) + "  " + "  ".join(f"{c:>13}" for c in cells))
+    confusion: dict[str, int] = {}
+    for run in results["model"]:
+        for pair, n in run["confusion"].items():
+            confusion[pair] = confusion.get(pair, 0) + n
+    print(f"\nmodel's mistakes for the weakest classes (summed over {folds * repeats} test folds): gold > chosen")
+    for label in labels:
+        if min(m[f"precision:{label}"][0], m[f"recall:{label}"][0]) >= 0.5:
+            continue
+        missed = sorted(((n, p.split(">")[1]) for p, n in confusion.items() if p.startswith(label + ">")), reverse=True)
+        taken = sorted(((n, p.split(">")[0]) for p, n in confusion.items() if p.endswith(">" + label)), reverse=True)
+        print(f"  {label}: taken for " + ", ".join(f"{c} {n}" for n, c in missed[:4]))
+        print(f"  {'':{len(label) * 2}}  chosen instead of " + ", ".join(f"{c} {n}" for n, c in taken[:4]))
     fit_times = [r["seconds"] for r in results["model"]]
     print(f"\nmodel fit + scoring per fold: {statistics.median(fit_times):.1f} s median (one core)")
 
