@@ -14,6 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hotline.page_words import (
+    ADMIN_PAGE,
+    CONSOLE_PAGE,
+    DASHBOARD_PAGE,
+    PHONE_MESSAGES,
+    REPORT_PAGE,
+    STATION_PAGE,
+    TICKET_VIEW,
+)
 from hotline.reports.kpi import NO_QUEUE
 from settings.files import HotlineConfig
 from ticketing.domain.escalation import DeadlineKind
@@ -102,23 +111,6 @@ BUTTONS = {
     "export_csv": "导出 CSV",
     "export_xlsx": "导出 XLSX",
 }
-#: The ticket view's sections that every page shares (hotline/web/static/ticketview.js); {n}, {when}
-#: and the like are filled in by the page.
-TICKET_VIEW = {
-    "recordings": "通话录音",
-    "recordings_none": "无录音",
-    "recordings_withheld": "另有 {n} 段录音，您的角色无权收听",
-    "recording_of": "{when} {direction}（{lawyer}，通话 {talk}）",
-    "callbacks": "回访记录",
-    "callbacks_none": "尚无回访任务（工单办结后生成）",
-    "callback_task": "应回访日 {due} · {status} · 承办 {lawyer} · 已尝试 {n} 次",
-    "callback_scheduled": "生成于 {when}",
-    "callback_satisfaction": "满意度：{satisfaction}",
-    "callback_comment": "回访意见：{comment}",
-    "attempt": "第 {i} 次 · {when} · {outcome} · {lawyer}",
-    "attempts_none": "尚未拨打",
-    "nobody": "未指派",
-}
 #: Column and field names that several pages show (tables, forms, the ticket view).
 COLUMNS = {
     "ticket": "工单",
@@ -139,56 +131,6 @@ COLUMNS = {
 }
 #: Words that stand for a missing value.
 WORDS = {"none": "无", "uncategorised": "未分类"}
-#: The station inbox's own words (hotline/web/static/station.js); {n} and the like are filled in.
-STATION_PAGE = {
-    "overdue_hours": "已逾期 {n} 小时",
-    "hours_left": "剩 {n} 小时",
-    "days_left": "剩 {n} 天",
-    "load_failed": "读取待办失败",
-    "ticket_failed": "读取工单失败",
-    "start_failed": "待办加载失败",
-    "priority": "优先级",
-    "deadline": "期限",
-    "remaining": "剩余",
-    "no_match": "没有找到与「{q}」相符的工单",
-    "no_done": "暂无已办结工单",
-    "no_open": "暂无待办工单",
-    "nothing_to_do": "当前状态无需工作站操作",
-    "dialling": "正在呼叫：请先接听您的话机，系统随后拨打来电人",
-    "need_reason": "退回请填写原因",
-    "need_result": "办结请填写办理结果",
-    "need_progress": "请填写进展情况",
-    "done": "工单 {code} 已{action}",
-}
-#: The account administration page's own words (hotline/web/static/admin.js).
-ADMIN_PAGE = {
-    "no_station": "— 无工作站 —",
-    "change_failed": "{username} 修改失败",
-    "changed": "账号 {username}：{what}",
-    "load_failed": "读取账号失败",
-    "username": "用户名",
-    "name": "姓名",
-    "phone": "话机",
-    "role_changed": "角色改为{role}",
-    "station_changed": "工作站已变更",
-    "disabled": "已停用",
-    "enabled": "已启用",
-    "new_password": "{username} 的新密码（只显示这一次，请当面转告）：{password}",
-    "reset_failed": "重置密码失败",
-    "unlocked": "{username} 已解锁（{n} 处锁定）",
-    "unlock_failed": "解锁失败",
-    "actor": "操作人",
-    "account": "账号",
-    "no_audit": "暂无记录",
-    "created": "已创建 {username}",
-    "start_failed": "账号管理加载失败",
-}
-#: Why the softphone failed, with what the server said (softphone.js).
-PHONE_MESSAGES = {
-    "disconnected": "与电话系统的连接已断开",
-    "rejected": "{status} {reason}（检查分机与密码）",
-    "unreachable": "无法连接 {url}（{error}）",
-}
 #: A staff account's state on the administrator's page.
 ACCOUNT_STATES = {"active": "正常", "disabled": "已停用", "locked": "登录已锁定"}
 #: Queue measures (DESIGN.md §5) as the wallboard, the monthly report and the exports name them.
@@ -316,6 +258,9 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "account_states": ACCOUNT_STATES,
     "columns": COLUMNS,
     "words": WORDS,
+    "console_page": CONSOLE_PAGE,
+    "dashboard_page": DASHBOARD_PAGE,
+    "report_page": REPORT_PAGE,
     "station_page": STATION_PAGE,
     "admin_page": ADMIN_PAGE,
     "phone_messages": PHONE_MESSAGES,

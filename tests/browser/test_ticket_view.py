@@ -149,6 +149,13 @@ def test_recordings_call_backs_and_labels_in_the_ticket_view(browser: Any, live_
     both = board.request.get(f"{url}/api/tickets/{code}")  # a supervisor may hear both calls
     assert both.status == 200 and {r["linkedid"] for r in both.json()["recordings"]} == {first, second}
     assert board.inner_text("#conn") in ("● 实时", "○ 重连中…", "○ 已断开", "○ 连接中…")
+    # Every label with blanks had them filled: no {name} and no label code shown in its place.
+    county.locator("#inbox").wait_for(timeout=WAIT)
+    for page in (two, county, board):
+        shown = page.inner_text("body")
+        assert not re.search(r"\{\w+\}", shown), (page.url, re.findall(r"\{\w+\}", shown))
+        assert not re.search(r"\b(console_page|dashboard_page|station_page|ticket_view)\b", shown), page.url
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown), (page.url, re.findall(r"\b[a-z]+_[a-z_]+\b", shown))
     assert errors == []
     for ctx in (two_ctx, station_ctx, board_ctx):
         ctx.close()

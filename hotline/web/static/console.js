@@ -1,10 +1,13 @@
 // 值班律师工作台: duty state, softphone, screen-pop, ticket form with the router's suggestion, call-backs.
 import {
   $, api, checkHealth, connStatus, el, Feed, fill, flagText, fmtDateTime, fmtDeadline, fmtDuration, fmtTime, initHeader, ivrStep, label,
-  labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
+  labelf, labelsOf, loadLabels, reportError, table, text, toast, transcriptionOn,
 } from "/static/common.js";
 import { Softphone } from "/static/softphone.js";
 import { showCallbacks, showRecordings } from "/static/ticketview.js";
+
+/** This page's own words (console_page in hotline/labels.py). */
+const P = (code, values) => labelf("console_page", code, values);
 
 
 const state = {
@@ -21,7 +24,7 @@ function showDuty(duty, agent) {
   node.dataset.state = duty;
   node.className = `state-big state-${duty}`;
   text(node, label("agent_states", duty));
-  const reason = agent && agent.reason && duty === "paused" ? `原因：${agent.reason}` : "";
+  const reason = agent && agent.reason && duty === "paused" ? P("pause_reason", { reason: agent.reason }) : "";
   text($("#duty-reason"), reason || " ");
   $("#btn-on-duty").disabled = duty !== "off_duty" && duty !== "paused";
   $("#btn-off-duty").disabled = duty === "off_duty";
@@ -40,17 +43,17 @@ async function changeDuty(target, reason) {
   try {
     const answer = await api("/api/console/state", { method: "POST", body: { state: target, reason } });
     showDuty(answer.duty, answer.agent);
-    toast({ on_duty: "已上线", off_duty: "已下线", paused: `已暂停（${reason}）` }[target]);
+    toast(P(`now_${target}`, { reason }));
   } catch (exc) {
-    reportError(exc, "切换状态失败");
+    reportError(exc, P("duty_failed"));
     showDuty($("#duty-state").dataset.state || "off_duty");
   }
 }
 
 function shiftText(shift) {
-  if (!shift || !shift.shifts || !shift.shifts.length) return "今日无排班";
+  if (!shift || !shift.shifts || !shift.shifts.length) return P("no_shift");
   const parts = shift.shifts.map((s) => `${s.start || s.starts_at || ""}–${s.end || s.ends_at || ""} ${(s.queues || []).map((q) => label("queues", q)).join("、")}`);
-  return `今日班次：${parts.join("；")}${shift.on_duty ? "（当前在班）" : ""}`;
+  return P("shift", { shifts: parts.join("；"), now: shift.on_duty ? P("on_shift") : "" });
 }
 
 // ----------------------------------------------------------------------------------- softphone
@@ -79,7 +82,7 @@ function initSoftphone(config) {
   buttons.answer.addEventListener("click", () => phone.answer());
   buttons.hangup.addEventListener("click", () => phone.hangup());
   buttons.mute.addEventListener("click", () => phone.mute());
-  buttons.hold.addEventListener("click", () => phone.hold().catch((exc) => reportError(exc, "保持失败")));
+  buttons.hold.addEventListener("click", () => phone.hold().catch((exc) => reportError(exc, P("hold_failed"))));
   buttons.transfer.addEventListener("click", () => transfer(phone));
   $("#btn-register").addEventListener("click", () => phone.register($("#sip-password").value));
   $("#sip-password").addEventListener("keydown", (e) => { if (e.key === "Enter") phone.register(e.target.value); });
@@ -90,13 +93,13 @@ function initSoftphone(config) {
 
 async function transfer(phone) {
   const target = $("#transfer-target").value.trim();
-  if (!/^[0-9*#+]{1,20}$/.test(target)) { toast("请输入转接号码（数字）", true); return; }
-  if (phone.session && phone.transfer(target)) { toast(`正在转接到 ${target}`); return; }
+  if (!/^[0-9*#+]{1,20}$/.test(target)) { toast(P("transfer_digits"), true); return; }
+  if (phone.session && phone.transfer(target)) { toast(P("transferring", { target })); return; }
   if (!state.call) return;
   try {
     await api(`/api/console/calls/${encodeURIComponent(state.call.linkedid)}/transfer`, { method: "POST", body: { exten: target } });
-    toast(`已转接到 ${target}`);
-  } catch (exc) { reportError(exc, "转接失败"); }
+    toast(P("transferred", { target }));
+  } catch (exc) { reportError(exc, P("transfer_failed")); }
 }
 
 // ---------------------------------------------------------------------------------- screen-pop
@@ -117,13 +120,13 @@ async function openCall(linkedid, callState) {
     renderDrafts();
     return;
   }
-  const entry = newEntry(linkedid, { linkedid, state: callState, label: `来电 ${fmtTime(Date.now() / 1000)}` });
+  const entry = newEntry(linkedid, { linkedid, state: callState, label: P("call_at", { time: fmtTime(Date.now() / 1000) }) });
   state.calls.set(linkedid, entry);
   if (state.call && formDirty()) {
     // Unsaved work stays on screen; the new call waits in the drafts bar and is saved as a draft.
     saveDraft(entry);
     renderDrafts();
-    toast("新来电已在上方草稿栏等待：当前工单未完成，不会被覆盖。点击切换。");
+    toast(P("call_waits"));
     loadPop(entry);
     return;
   }
@@ -149,7 +152,7 @@ async function activate(entry) {
   if (entry.data) restoreForm(entry.data);
   $("#no-call").classList.add("hidden");
   $("#call-view").classList.remove("hidden");
-  text($("#call-title"), entry.linkedid ? entry.label : `新工单（${label("channels", entry.channel)}）`);
+  text($("#call-title"), entry.linkedid ? entry.label : P("new_ticket_of", { channel: label("channels", entry.channel) }));
   $("#f-channel-field").classList.toggle("hidden", Boolean(entry.linkedid));
   $("#screen-pop").classList.toggle("hidden", !entry.linkedid);
   $("#f-channel").value = entry.channel;
@@ -166,7 +169,7 @@ function setCallState(callState) {
   const node = $("#call-state");
   node.dataset.state = callState;
   node.className = `badge ${callState === "ended" ? "warn" : "bad"}`;
-  text(node, callState === "ended" ? `${label("call_states", "ended")} · 请完成工单` : label("call_states", callState));
+  text(node, callState === "ended" ? P("finish_ticket", { state: label("call_states", "ended") }) : label("call_states", callState));
 }
 
 async function loadPop(entry = state.call) {
@@ -174,9 +177,9 @@ async function loadPop(entry = state.call) {
   let pop;
   try {
     pop = await api(`/api/console/calls/${encodeURIComponent(entry.linkedid)}`);
-  } catch (exc) { reportError(exc, "读取来电信息失败"); return; }
+  } catch (exc) { reportError(exc, P("pop_failed")); return; }
   entry.pop = pop;
-  if (!entry.label.includes("·")) entry.label = `${entry.label} · ${pop.caller_number || "未知号码"}`;
+  if (!entry.label.includes("·")) entry.label = `${entry.label} · ${pop.caller_number || P("unknown_number")}`;
   renderDrafts();
   if (state.call === entry) showPop(entry);
 }
@@ -188,16 +191,16 @@ function showPop(entry) {
   text($("#pop-name"), pop.caller_name);
   fill($("#pop-green"), pop.green_channel.length
     ? pop.green_channel.map((g) => el("span", { className: "badge green", text: g.label })) : "—");
-  text($("#pop-count"), pop.caller ? `${pop.caller.call_count} 次（首次 ${fmtDateTime(pop.caller.first_seen_at)}）` : "首次来电");
+  text($("#pop-count"), pop.caller ? P("calls_count", { n: pop.caller.call_count, first: fmtDateTime(pop.caller.first_seen_at) }) : P("first_call"));
   text($("#pop-queue"), queueLabel(pop.queue));
   fill($("#pop-ivr"), pop.ivr_path.length
     ? pop.ivr_path.map((s) => el("span", { className: "chip", text: ivrStep(s) })) : "—");
-  text($("#pop-waited"), pop.waited_s === null ? null : `${fmtDuration(pop.waited_s)}（${Math.round(pop.waited_s)} 秒）`);
+  text($("#pop-waited"), pop.waited_s === null ? null : P("waited", { duration: fmtDuration(pop.waited_s), seconds: Math.round(pop.waited_s) }));
   text($("#pop-open"), pop.open_tickets.length ? pop.open_tickets.join("、") : label("words", "none"));
-  fill($("#pop-tickets"), pop.previous_tickets.length ? table([label("columns", "ticket"), "日期", label("columns", "category"), label("columns", "status"), label("columns", "station")],
+  fill($("#pop-tickets"), pop.previous_tickets.length ? table([label("columns", "ticket"), P("date"), label("columns", "category"), label("columns", "status"), label("columns", "station")],
     pop.previous_tickets.map((t) => [t.code, fmtDateTime(t.created_at), t.category, t.status_label, t.station_name]))
     : el("span", { className: "muted", text: label("words", "none") }));
-  fill($("#pop-calls"), pop.previous_calls.length ? table([label("columns", "time"), label("kpi_measures", "queue"), "结果", "通话"],
+  fill($("#pop-calls"), pop.previous_calls.length ? table([label("columns", "time"), label("kpi_measures", "queue"), P("outcome"), P("talk")],
     pop.previous_calls.map((c) => [fmtDateTime(c.started_at), queueLabel(c.queue), label("call_outcomes", c.outcome), fmtDuration(c.talk_seconds)]))
     : el("span", { className: "muted", text: label("words", "none") }));
   if (!entry.prefilled) { entry.prefilled = true; prefill(pop); }
@@ -236,9 +239,9 @@ function saveDraft(entry, delay = 0) {
     try {
       await api(`/api/console/drafts/${encodeURIComponent(entry.key)}`, { method: "PUT", body: { data: { ...data, meta } } });
       entry.saved = true;
-      if (entry === state.call) text($("#draft-state"), `草稿已保存 ${fmtTime(Date.now() / 1000)}`);
+      if (entry === state.call) text($("#draft-state"), P("draft_saved", { time: fmtTime(Date.now() / 1000) }));
     } catch (exc) {
-      if (entry === state.call) text($("#draft-state"), `草稿未保存：${exc.message}`);
+      if (entry === state.call) text($("#draft-state"), P("draft_unsaved", { error: exc.message }));
     }
   }, delay);
 }
@@ -256,14 +259,14 @@ function renderDrafts() {
     type: "button",
     className: `draft${e === state.call ? " active" : ""}${e.state === "ringing" || e.state === "talking" ? " live" : ""}`,
     dataset: { key: e.key },
-    text: `${e.linkedid ? e.label : `新工单（${label("channels", e.channel)}）`}${e.state && e.state !== "ended" ? ` · ${label("call_states", e.state)}` : ""}`,
+    text: `${e.linkedid ? e.label : P("new_ticket_of", { channel: label("channels", e.channel) })}${e.state && e.state !== "ended" ? ` · ${label("call_states", e.state)}` : ""}`,
     onclick: () => activate(e),
   })));
 }
 
 async function loadDrafts() {
   let found;
-  try { found = await api("/api/console/drafts"); } catch (exc) { reportError(exc, "读取草稿失败"); return; }
+  try { found = await api("/api/console/drafts"); } catch (exc) { reportError(exc, P("drafts_failed")); return; }
   for (const d of found.reverse()) {
     if (state.calls.has(d.key)) continue;
     const meta = d.data.meta || {};
@@ -276,7 +279,7 @@ async function loadDrafts() {
 
 function newTicket() {
   const key = `new-${Date.now().toString(36)}`;
-  const entry = newEntry(key, { channel: "walk_in", label: "新工单", prefilled: true });
+  const entry = newEntry(key, { channel: "walk_in", label: P("new_ticket"), prefilled: true });
   state.calls.set(key, entry);
   activate(entry);
   $("#f-description").focus();
@@ -291,7 +294,7 @@ function resetForm() {
   $("#f-category").value = ""; fillSubcategories(); $("#f-service-line").value = "";
   $("#f-priority").value = "normal"; $("#f-station").value = "";
   text($("#form-error"), " ");
-  fill($("#suggestion"), "智能分类建议：输入问题描述后自动给出");
+  fill($("#suggestion"), P("suggestion_waiting"));
   showTranscript(null);
   for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = false;
 }
@@ -322,13 +325,13 @@ function showTranscript(transcript) {
   const node = $("#f-transcript");
   if (transcript === null || transcript === undefined) {
     node.textContent = "";
-    if (!transcriptionOn()) text($("#transcript-state"), "（语音转写未开启：未配置语音识别模型）");
-    else text($("#transcript-state"), state.call && state.call.state === "ended" ? "（等待语音转写…）" : "（通话结束后自动转写）");
+    if (!transcriptionOn()) text($("#transcript-state"), P("asr_off"));
+    else text($("#transcript-state"), P(state.call && state.call.state === "ended" ? "asr_waiting" : "asr_after_call"));
     return;
   }
   const changed = !state.call || state.call.transcript !== transcript;
-  node.textContent = transcript || "（录音中未识别到语音）";
-  $("#transcript-state").textContent = "（已转写）";
+  node.textContent = transcript || P("asr_silent");
+  $("#transcript-state").textContent = P("asr_done");
   if (state.call) state.call.transcript = transcript;
   if (changed) scheduleRoute(0);
 }
@@ -352,7 +355,7 @@ async function route() {
     decision = await api("/api/route", { method: "POST",
       body: { text: textToRoute.slice(0, 10000), ...(/^\+?\d{3,20}$/.test(number) ? { caller_number: number } : {}) } });
   } catch (exc) {
-    if (seq === state.routeSeq) fill($("#suggestion"), exc.status === 404 ? "智能分类服务未部署" : `智能分类暂不可用：${exc.message}`);
+    if (seq === state.routeSeq) fill($("#suggestion"), exc.status === 404 ? P("router_missing") : P("router_down", { error: exc.message }));
     return;
   }
   if (seq !== state.routeSeq || !state.call) return;
@@ -370,13 +373,13 @@ function showSuggestion(d) {
   const words = (d.keywords || []).map((k) => el("span", { className: "chip key", text: k.word }));
   const station = d.station || {};
   fill($("#suggestion"),
-    el("div", {}, el("strong", { text: "智能分类建议：" }),
-      `${d.category || d.suggested_category || "待人工分类"}${d.subcategory ? ` / ${d.subcategory}` : ""}`,
-      ` · ${serviceLineName(d.service_line)} · 置信度 ${Math.round((d.confidence || 0) * 100)}%`,
-      d.needs_triage ? el("span", { className: "badge warn", text: "置信度低，需人工确认" }) : null),
-    el("div", { className: "chips" }, "关键词：", words.length ? words : "—"),
-    el("div", {}, `建议工作站：${station.name || "—"}`, station.rule ? el("span", { className: "muted", text: `（${station.explanation || station.rule}）` }) : null),
-    (d.flags || []).length ? el("div", {}, `标记：${flagText(d.flags)}`) : null,
+    el("div", {}, el("strong", { text: P("suggestion") }),
+      `${d.category || d.suggested_category || P("triage_needed")}${d.subcategory ? ` / ${d.subcategory}` : ""}`,
+      P("line_confidence", { line: serviceLineName(d.service_line), pct: Math.round((d.confidence || 0) * 100) }),
+      d.needs_triage ? el("span", { className: "badge warn", text: P("low_confidence") }) : null),
+    el("div", { className: "chips" }, P("keywords"), words.length ? words : "—"),
+    el("div", {}, P("suggested_station", { station: station.name || "—" }), station.rule ? el("span", { className: "muted", text: `（${station.explanation || station.rule}）` }) : null),
+    (d.flags || []).length ? el("div", {}, P("flags", { flags: flagText(d.flags) })) : null,
     el("button", { type: "button", className: "secondary", text: label("buttons", "apply_suggestion"), onclick: () => applySuggestion(d, true) }));
 }
 
@@ -418,11 +421,11 @@ async function submit(disposition) {
   const error = $("#form-error");
   error.textContent = "";
   const body = formBody();
-  if (!body.description) { error.textContent = "请填写问题描述"; $("#f-description").focus(); return; }
+  if (!body.description) { error.textContent = P("need_description"); $("#f-description").focus(); return; }
   const result = $("#f-result").value.trim();
   const station = $("#f-station").value;
-  if (disposition === "closed" && !result) { error.textContent = "当场办结请填写办结答复"; $("#f-result").focus(); return; }
-  if (disposition === "forwarded" && !station) { error.textContent = "转办请选择工作站"; $("#f-station").focus(); return; }
+  if (disposition === "closed" && !result) { error.textContent = P("need_result_now"); $("#f-result").focus(); return; }
+  if (disposition === "forwarded" && !station) { error.textContent = P("need_station"); $("#f-station").focus(); return; }
   for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = true;
   try {
     if (!state.call || !state.call.ticket) {
@@ -433,12 +436,12 @@ async function submit(disposition) {
     const code = state.call.ticket;
     const step = disposition === "closed" ? { to: "closed", result } : { to: "forwarded", station_id: Number(station) };
     const done = await api(`/api/tickets/${code}/transitions`, { method: "POST", body: step });
-    toast(`工单 ${done.code} ${done.status_label}${done.station_name ? `：${done.station_name}` : ""}`);
+    toast(P("ticket_done", { code: done.code, status: done.status_label, station: done.station_name ? `：${done.station_name}` : "" }));
     finishCall();
     loadTickets();
   } catch (exc) {
     error.textContent = state.call && state.call.ticket
-      ? `工单 ${state.call.ticket} 已受理，但${label("ticket_transitions", disposition)}失败：${exc.message}（可重试）`
+      ? P("accepted_but", { code: state.call.ticket, action: label("ticket_transitions", disposition), error: exc.message })
       : exc.message;
     for (const id of ["#btn-resolve", "#btn-forward"]) $(id).disabled = false;
   }
@@ -459,14 +462,14 @@ function finishCall() {
 // ----------------------------------------------------------------------------------- call-backs
 async function loadCallbacks() {
   let page;
-  try { page = await api("/api/callbacks?state=open&page_size=100"); } catch (exc) { reportError(exc, "读取回访任务失败"); return; }
+  try { page = await api("/api/callbacks?state=open&page_size=100"); } catch (exc) { reportError(exc, P("callbacks_failed")); return; }
   text($("#callback-count"), page.total);
-  if (!page.items.length) { fill($("#callbacks"), el("p", { className: "muted", text: "暂无待回访任务" })); return; }
+  if (!page.items.length) { fill($("#callbacks"), el("p", { className: "muted", text: P("no_callbacks") })); return; }
   const rows = page.items.map((t) => [
     t.ticket_code, t.caller_name, t.caller_number, t.category, t.result, t.due_date,
-    `${t.attempts.length} 次`, callbackActions(t),
+    P("times", { n: t.attempts.length }), callbackActions(t),
   ]);
-  fill($("#callbacks"), table([label("columns", "ticket"), "来电人", "号码", label("columns", "category"), "办结结果", "应回访日", "已尝试", label("columns", "actions")], rows,
+  fill($("#callbacks"), table([label("columns", "ticket"), P("caller"), P("number"), label("columns", "category"), P("result"), P("callback_due"), P("tried"), label("columns", "actions")], rows,
     { rowClass: (i) => (page.items[i].overdue ? "overdue" : null) }));
 }
 
@@ -478,27 +481,27 @@ function callbackActions(task) {
     if (placed.linkedid) status.dataset.linkedid = placed.linkedid;
   }
   // No outcome is chosen for the lawyer: a default would record calls that never happened as reached.
-  const outcome = el("select", { "aria-label": "回访结果", required: true },
-    el("option", { value: "", text: "— 回访结果 —" }),
+  const outcome = el("select", { "aria-label": P("callback_outcome"), required: true },
+    el("option", { value: "", text: P("pick_outcome") }),
     Object.entries(labelsOf("callback_outcomes")).map(([v, l]) => el("option", { value: v, text: l })));
   const satisfaction = el("select", { "aria-label": label("columns", "satisfaction") },
     el("option", { value: "", text: label("columns", "satisfaction") }), Object.entries(labelsOf("satisfaction")).map(([v, l]) => el("option", { value: v, text: l })));
-  const comment = el("input", { placeholder: "备注", maxlength: 2000, size: 8, "aria-label": "回访备注" });
+  const comment = el("input", { placeholder: P("note"), maxlength: 2000, size: 8, "aria-label": P("callback_note") });
   const dial = el("button", { type: "button", className: "secondary", text: label("buttons", "dial"), onclick: async () => {
     dial.disabled = true;
     try {
       const answer = await api(`/api/callbacks/${task.id}/dial`, { method: "POST" });
       state.dialling.set(answer.call_id, { task: task.id, status });
       state.callbackCalls.delete(task.id);
-      status.textContent = "正在呼叫：请先接听您的话机…";
-    } catch (exc) { reportError(exc, "回访拨号失败"); }
+      status.textContent = P("dialling");
+    } catch (exc) { reportError(exc, P("dial_failed")); }
     dial.disabled = false;
   } });
   const save = el("button", { type: "button", text: label("buttons", "record_attempt"), onclick: async () => {
-    if (!outcome.value) { toast("请选择回访结果", true); outcome.focus(); return; }
+    if (!outcome.value) { toast(P("need_outcome"), true); outcome.focus(); return; }
     const body = { outcome: outcome.value };
     if (outcome.value === "reached") {
-      if (!satisfaction.value) { toast("已接通的回访请选择满意度", true); return; }
+      if (!satisfaction.value) { toast(P("need_satisfaction"), true); return; }
       body.satisfaction = satisfaction.value;
     }
     if (comment.value.trim()) body.comment = comment.value.trim();
@@ -507,9 +510,9 @@ function callbackActions(task) {
     save.disabled = true;
     try {
       const done = await api(`/api/callbacks/${task.id}/attempts`, { method: "POST", body });
-      toast(`回访已记录：${task.ticket_code} ${done.status_label}`);
+      toast(P("attempt_saved", { code: task.ticket_code, status: done.status_label }));
       loadCallbacks();
-    } catch (exc) { reportError(exc, "记录回访失败"); save.disabled = false; }
+    } catch (exc) { reportError(exc, P("attempt_failed")); save.disabled = false; }
   } });
   return el("div", { className: "row" }, dial, outcome, satisfaction, comment, save, status);
 }
@@ -518,7 +521,7 @@ function originated(entry) {
   const pending = state.dialling.get(entry.action_id);
   if (!pending) return;
   state.dialling.delete(entry.action_id);
-  const text = entry.ok ? "回访电话已接通" : `未接通（${label("callback_outcomes", entry.outcome)}）`;
+  const text = entry.ok ? P("callback_connected") : P("callback_missed", { outcome: label("callback_outcomes", entry.outcome) });
   state.callbackCalls.set(pending.task, { linkedid: entry.linkedid || null, text });
   if (entry.linkedid) state.ownCallbacks.add(entry.linkedid);
   // The list may have been drawn again meanwhile: update the row shown now.
@@ -534,20 +537,20 @@ async function loadTickets() {
   if (q) params.set("q", q);
   if ($("#ticket-status").value) params.set("status", $("#ticket-status").value);
   let page;
-  try { page = await api(`/api/tickets?${params}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
-  fill($("#tickets"), page.items.length ? table([label("columns", "ticket"), "受理时间", label("columns", "category"), label("columns", "status"), label("columns", "station"), label("columns", "description")],
+  try { page = await api(`/api/tickets?${params}`); } catch (exc) { reportError(exc, P("tickets_failed")); return; }
+  fill($("#tickets"), page.items.length ? table([label("columns", "ticket"), P("accepted_at"), label("columns", "category"), label("columns", "status"), label("columns", "station"), label("columns", "description")],
     page.items.map((t) => [
       el("a", { href: "#", text: t.code, dataset: { code: t.code }, onclick: (e) => { e.preventDefault(); showTicket(t.code); } }),
       fmtDateTime(t.created_at), t.category, t.status_label, t.station_name,
       t.description.length > 40 ? `${t.description.slice(0, 40)}…` : t.description]),
     { rowClass: (i) => (page.items[i].status === "returned" ? "due-soon" : null) })
-    : el("p", { className: "muted", text: q ? `没有找到与「${q}」相符的工单` : "暂无工单" }));
+    : el("p", { className: "muted", text: q ? P("no_match", { q }) : P("no_tickets") }));
 }
 
 /** One ticket: what it is, its history with who did each step, and what this user may do next. */
 async function showTicket(code) {
   let t;
-  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, "读取工单失败"); return; }
+  try { t = await api(`/api/tickets/${encodeURIComponent(code)}`); } catch (exc) { reportError(exc, P("tickets_failed")); return; }
   $("#ticket-view").classList.remove("hidden");
   $("#ticket-view").dataset.code = t.code;
   text($("#tv-code"), t.code);
@@ -557,26 +560,26 @@ async function showTicket(code) {
   text($("#tv-category"), [t.category, t.subcategory].filter(Boolean).join(" / ") || label("words", "uncategorised"));
   fill($("#tv-flags"), (t.flags || []).length ? t.flags.map((f) => el("span", { className: "badge", text: flagText([f]) })) : "—");
   text($("#tv-station"), t.station_name);
-  text($("#tv-due"), t.finish_due_at ? `办结 ${fmtDeadline(t.finish_due_at)}` : null);
-  text($("#tv-callback"), t.callback_due ? `应回访日 ${t.callback_due}` : null);
+  text($("#tv-due"), t.finish_due_at ? P("finish_by", { deadline: fmtDeadline(t.finish_due_at) }) : null);
+  text($("#tv-callback"), t.callback_due ? P("callback_due_on", { date: t.callback_due }) : null);
   $("#tv-description").textContent = t.description;
-  text($("#tv-transcript"), t.transcript || (transcriptionOn() ? "（无转写）" : "（语音转写未开启）"));
+  text($("#tv-transcript"), t.transcript || P(transcriptionOn() ? "no_transcript" : "asr_off_short"));
   showRecordings($("#tv-recordings"), t);
   showCallbacks($("#tv-callbacks"), t);
   fill($("#tv-history"), t.events.map((e) => el("li", {},
     el("span", { className: "muted", text: `${fmtDateTime(e.at)} ` }), label("ticket_actions", e.action),
     e.to_status && e.to_status !== e.from_status ? ` → ${label("ticket_statuses", e.to_status)}` : "",
-    el("span", { className: "who", text: `（${e.actor_name || "系统"}）` }), e.note ? `：${e.note}` : "")));
+    el("span", { className: "who", text: P("by", { who: e.actor_name || P("system") }) }), e.note ? `：${e.note}` : "")));
   const returned = t.events.filter((e) => e.action === "return").pop();
-  const note = el("textarea", { rows: 2, maxlength: 10000, placeholder: "办结答复 / 转办说明", "aria-label": "办理说明" });
-  const station = el("select", { "aria-label": "转办工作站" }, [...$("#f-station").options].map((o) => el("option", { value: o.value, text: o.textContent })));
+  const note = el("textarea", { rows: 2, maxlength: 10000, placeholder: P("action_note"), "aria-label": P("action_note_label") });
+  const station = el("select", { "aria-label": P("forward_to") }, [...$("#f-station").options].map((o) => el("option", { value: o.value, text: o.textContent })));
   const error = el("span", { className: "error", role: "alert" });
   const buttons = t.allowed_next.map((target) => el("button", { type: "button", text: label("ticket_transitions", target),
     dataset: { action: target }, onclick: () => ticketAction(t.code, target, note, station, error) }));
   fill($("#tv-actions"), buttons.length ? [
-    returned && t.status === "returned" ? el("p", { className: "warn-text", text: `工作站退回原因：${returned.note || "—"}` }) : null,
+    returned && t.status === "returned" ? el("p", { className: "warn-text", text: P("returned_because", { reason: returned.note || "—" }) }) : null,
     t.allowed_next.includes("forwarded") ? station : null, note, el("div", { className: "row mt6" }, buttons, error),
-  ] : el("span", { className: "muted", text: "当前状态下您无需操作" }));
+  ] : el("span", { className: "muted", text: P("nothing_to_do") }));
 }
 
 async function ticketAction(code, target, note, station, error) {
@@ -584,19 +587,19 @@ async function ticketAction(code, target, note, station, error) {
   const body = { to: target };
   const words = note.value.trim();
   if (target === "forwarded") {
-    if (!station.value) { error.textContent = "转办请选择工作站"; return; }
+    if (!station.value) { error.textContent = P("need_station"); return; }
     body.station_id = Number(station.value);
     if (words) body.note = words;
   } else if (target === "closed") {
-    if (!words) { error.textContent = "办结请填写答复"; return; }
+    if (!words) { error.textContent = P("need_answer"); return; }
     body.result = words;
   } else if (target === "accepted") {
-    if (!words) { error.textContent = "请填写原因"; return; }
+    if (!words) { error.textContent = P("need_reason"); return; }
     body.reason = words;
   }
   try {
     const done = await api(`/api/tickets/${code}/transitions`, { method: "POST", body });
-    toast(`工单 ${done.code} ${done.status_label}${done.station_name && target === "forwarded" ? `：${done.station_name}` : ""}`);
+    toast(P("ticket_done", { code: done.code, status: done.status_label, station: done.station_name && target === "forwarded" ? `：${done.station_name}` : "" }));
   } catch (exc) { error.textContent = exc.message; return; }
   showTicket(code);
   loadTickets();
@@ -670,7 +673,7 @@ async function main() {
     categories.categories.map((c) => el("option", { value: c.name, text: c.name })));
   fill($("#f-service-line"), el("option", { value: "", text: "—" }),
     categories.service_lines.map((l) => el("option", { value: l.code, text: l.name })));
-  fill($("#f-station"), el("option", { value: "", text: "— 选择工作站 —" }), stationOptions(stations, 0));
+  fill($("#f-station"), el("option", { value: "", text: P("pick_station") }), stationOptions(stations, 0));
   fillSubcategories();
   $("#btn-on-duty").addEventListener("click", () => changeDuty("on_duty"));
   $("#btn-off-duty").addEventListener("click", () => changeDuty("off_duty"));
@@ -680,7 +683,7 @@ async function main() {
   $("#btn-refresh-callbacks").addEventListener("click", loadCallbacks);
   $("#btn-refresh-tickets").addEventListener("click", loadTickets);
   $("#ticket-search").addEventListener("submit", (e) => { e.preventDefault(); loadTickets(); });
-  fill($("#ticket-status"), el("option", { value: "", text: "全部状态" }),
+  fill($("#ticket-status"), el("option", { value: "", text: P("all_statuses") }),
     Object.entries(labelsOf("ticket_statuses")).map(([v, l]) => el("option", { value: v, text: l })));
   for (const button of document.querySelectorAll(".tabs button")) button.addEventListener("click", () => selectTab(button.dataset.tab));
   $("#ticket-form").addEventListener("input", (e) => {
@@ -708,4 +711,4 @@ function stationOptions(nodes, depth) {
     ...stationOptions(n.children || [], depth + 1)]);
 }
 
-main().catch((exc) => reportError(exc, "工作台加载失败"));
+main().catch((exc) => reportError(exc, P("start_failed")));

@@ -1,12 +1,13 @@
 // 监控大屏: the live wallboard (pushed over the feed), KPIs for a period, work orders and audits.
 import {
-  $, api, checkHealth, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, fmtTime, initHeader, label, loadLabels, pct,
+  $, api, checkHealth, connStatus, el, exportLinks, Feed, fill, fmtDateTime, fmtDuration, fmtTime, initHeader, label, labelf, loadLabels, pct,
   reportError, table, text, toast, today,
 } from "/static/common.js";
 
 const TARGET = 0.9;
-const SL_HELP = (t) => `服务水平 SL = ${t} 秒内接通的来电 ÷ 接通的来电；SL2 = （${t} 秒内接通 + ${t} 秒内放弃）÷（接通 + 放弃），与 Asterisk app_queue 的定义相同`;
-const RATE_HELP = "接通率 = 接通的来电 ÷ 工作时间内进入队列的来电（非工作时间来电另计）；目标 90%";
+/** This page's own words (dashboard_page in hotline/labels.py). */
+const P = (code, values) => labelf("dashboard_page", code, values);
+const SL_HELP = (t) => P("sl_help", { t });
 
 const live = { queues: new Map(), agents: new Map(), calls: new Map(), offset: 0, labels: {}, renderQueued: false };
 const charts = {};
@@ -16,7 +17,7 @@ function serverNow() { return Date.now() / 1000 + live.offset; }
 
 function onSnapshot(snapshot) {
   const state = snapshot.live;
-  if (!state) { text($("#wall-updated"), snapshot.error || "实时状态不可用"); return; }
+  if (!state) { text($("#wall-updated"), snapshot.error || P("live_unavailable")); return; }
   live.offset = state.at - Date.now() / 1000;
   live.queues = new Map(state.queues.map((q) => [q.queue, q]));
   live.agents = new Map(state.agents.map((a) => [a.interface, a]));
@@ -54,7 +55,7 @@ function onEntry(entry) {
   } else {
     return;
   }
-  text($("#wall-updated"), `更新于 ${fmtTime(Date.now() / 1000)}`);
+  text($("#wall-updated"), P("updated", { when: fmtTime(Date.now() / 1000) }));
   if (!live.renderQueued) { live.renderQueued = true; requestAnimationFrame(render); }
 }
 
@@ -78,15 +79,15 @@ function render() {
   $("#tile-longest").classList.toggle("alert", Number.isFinite(oldest) && now - oldest > 60);
   text($("#t-available"), agents.filter((a) => a.state === "available").length);
   text($("#t-talking"), agents.filter((a) => a.state === "talking").length);
-  fill($("#wall-queues"), table([label("kpi_measures", "queue"), "排队", label("kpi_measures", "longest_wait"), "在班", label("agent_states", "available"), label("agent_states", "paused")],
+  fill($("#wall-queues"), table([label("kpi_measures", "queue"), P("waiting"), label("kpi_measures", "longest_wait"), P("on_duty"), label("agent_states", "available"), label("agent_states", "paused")],
     queues.filter((q) => q.waiting || q.members_on_duty).map((q) => [queueName(q.queue), q.waiting,
       q.oldest_joined_at ? fmtDuration(now - q.oldest_joined_at) : "—", q.members_on_duty, q.members_available, q.members_paused]),
     { rowClass: (i) => (queues[i].waiting ? "due-soon" : null) }));
-  fill($("#wall-agents"), table([label("columns", "lawyer"), "分机", label("columns", "status"), "持续"],
+  fill($("#wall-agents"), table([label("columns", "lawyer"), P("extension"), label("columns", "status"), P("lasting")],
     agents.sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.interface,
       `${label("agent_states", a.state)}${a.reason ? `（${a.reason}）` : ""}`, a.since ? fmtDuration(now - a.since) : "—"])));
   const calls = [...live.calls.values()].sort((a, b) => (a.since || 0) - (b.since || 0));
-  fill($("#wall-calls"), table(["来电", label("kpi_measures", "queue"), label("columns", "status"), label("columns", "lawyer"), "时长"],
+  fill($("#wall-calls"), table([P("caller"), label("kpi_measures", "queue"), label("columns", "status"), label("columns", "lawyer"), P("duration")],
     calls.map((c) => [c.caller, queueName(c.queue), label("call_states", c.state), c.agent ? agentName(c.agent) : "—",
       c.since ? fmtDuration(now - c.since) : "—"]),
     { rowClass: (i) => (calls[i].state === "waiting" ? "due-soon" : null) }));
@@ -98,7 +99,7 @@ function period() { return { start: $("#p-start").value, end: $("#p-end").value 
 function qs(params) { return new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "")).toString(); }
 
 function chart(id) {
-  if (!window.echarts) { fill($(`#${id}`), el("p", { className: "muted", text: "图表组件未安装（npm ci）" })); return null; }
+  if (!window.echarts) { fill($(`#${id}`), el("p", { className: "muted", text: P("no_charts") })); return null; }
   if (!charts[id]) { fill($(`#${id}`)); charts[id] = window.echarts.init($(`#${id}`)); }
   return charts[id];
 }
@@ -113,7 +114,7 @@ function bucketLabel(bucket, granularity) {
   return local.slice(5, 10);
 }
 
-function periodTitle(p) { return p.start === p.end ? p.start : `${p.start} 至 ${p.end}`; }
+function periodTitle(p) { return p.start === p.end ? p.start : P("period", { start: p.start, end: p.end }); }
 
 /** An empty chart says what is empty and why, instead of blank axes. */
 function emptyChart(id, message) {
@@ -129,7 +130,7 @@ function tile(labelText, value, { alert = false, help = null } = {}) {
 async function loadKpis() {
   const p = period();
   const granularity = p.start === p.end ? "hour" : "day";
-  text($("#kpi-chart-title"), `${periodTitle(p)} ${granularity === "hour" ? "按小时" : "按日"}（接通率目标 90%）`);
+  text($("#kpi-chart-title"), P("chart_title", { period: periodTitle(p), by: P(granularity === "hour" ? "by_hour" : "by_day") }));
   try {
     const [overall, hourly, byQueue] = await Promise.all([
       api(`/api/kpi?${qs({ ...p, granularity: "all" })}`),
@@ -139,22 +140,22 @@ async function loadKpis() {
     const k = overall.rows[0] || {};
     const t = overall.threshold_s;
     fill($("#kpi-tiles"), [
-      tile(label("kpi_measures", "offered"), k.offered ?? 0, { help: "工作时间内进入队列的来电" }),
-      tile(label("kpi_measures", "answered"), k.answered ?? 0, { help: "律师接起（AgentConnect）的来电；进行中的来电在结束后计入" }),
-      tile(label("kpi_measures", "connection_rate"), pct(k.connection_rate), { alert: k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET, help: RATE_HELP }),
-      tile(`服务水平 SL（${t} 秒）`, pct(k.service_level), { help: SL_HELP(t) }),
-      tile(label("kpi_measures", "asa"), k.asa === null || k.asa === undefined ? "—" : `${Math.round(k.asa)} 秒`, { help: "接通来电的平均等待时长" }),
-      tile(label("kpi_measures", "abandon_rate"), pct(k.abandon_rate), { help: "排队中挂机（QueueCallerAbandon）÷ 呼入" }),
-      tile(label("kpi_measures", "aht"), k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht), { help: "平均通话时长 + 话后整理" }),
-      tile(label("kpi_measures", "closed_hours"), k.closed_hours ?? 0, { help: "队列关闭时打进的来电，另计，不计入接通率" }),
+      tile(label("kpi_measures", "offered"), k.offered ?? 0, { help: P("offered_help") }),
+      tile(label("kpi_measures", "answered"), k.answered ?? 0, { help: P("answered_help") }),
+      tile(label("kpi_measures", "connection_rate"), pct(k.connection_rate), { alert: k.connection_rate !== null && k.connection_rate !== undefined && k.connection_rate < TARGET, help: P("rate_help") }),
+      tile(P("sl", { t }), pct(k.service_level), { help: SL_HELP(t) }),
+      tile(label("kpi_measures", "asa"), k.asa === null || k.asa === undefined ? "—" : P("seconds", { n: Math.round(k.asa) }), { help: P("asa_help") }),
+      tile(label("kpi_measures", "abandon_rate"), pct(k.abandon_rate), { help: P("abandon_help") }),
+      tile(label("kpi_measures", "aht"), k.aht === null || k.aht === undefined ? "—" : fmtDuration(k.aht), { help: P("aht_help") }),
+      tile(label("kpi_measures", "closed_hours"), k.closed_hours ?? 0, { help: P("closed_hours_help") }),
     ]);
     fill($("#kpi-queues"), byQueue.rows.length ? table([label("kpi_measures", "queue"), label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate"), "SL", label("kpi_measures", "asa"), label("kpi_measures", "abandon_rate")],
       byQueue.rows.map((r) => [queueName(r.queue), r.offered, r.answered, pct(r.connection_rate), pct(r.service_level),
-        r.asa === null ? "—" : `${Math.round(r.asa)} 秒`, pct(r.abandon_rate)]))
-      : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有已结束的来电：还没有人来电，或来电仍在进行中` }));
+        r.asa === null ? "—" : P("seconds", { n: Math.round(r.asa) }), pct(r.abandon_rate)]))
+      : el("p", { className: "muted empty", text: P("kpi_empty", { period: periodTitle(p) }) }));
     fill($("#kpi-export"), exportLinks(`/api/dashboard/kpi?${qs({ ...p, granularity: "all", by_queue: true })}`));
     if (!hourly.rows.some((r) => r.offered || r.closed_hours)) {
-      emptyChart("chart-hourly", `${periodTitle(p)} 没有来电数据：还没有已结束的来电`);
+      emptyChart("chart-hourly", P("chart_empty", { period: periodTitle(p) }));
       return;
     }
     const c = chart("chart-hourly");
@@ -164,47 +165,47 @@ async function loadKpis() {
         legend: { data: [label("kpi_measures", "offered"), label("kpi_measures", "answered"), label("kpi_measures", "connection_rate")], top: 0, left: "center" },
         grid: { left: 44, right: 48, top: 44, bottom: 28 },
         xAxis: { type: "category", data: hourly.rows.map((r) => bucketLabel(r.bucket, granularity)) },
-        yAxis: [{ type: "value", name: "来电（通）", minInterval: 1, nameTextStyle: { align: "left" } },
+        yAxis: [{ type: "value", name: P("calls_axis"), minInterval: 1, nameTextStyle: { align: "left" } },
           { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } }],
         series: [
           { name: label("kpi_measures", "offered"), type: "bar", data: hourly.rows.map((r) => r.offered) },
           { name: label("kpi_measures", "answered"), type: "bar", data: hourly.rows.map((r) => r.answered) },
           { name: label("kpi_measures", "connection_rate"), type: "line", yAxisIndex: 1, data: hourly.rows.map((r) => r.connection_rate),
-            markLine: { symbol: "none", data: [{ yAxis: TARGET, name: "目标 90%" }], lineStyle: { color: "#c62828" },
-              label: { formatter: "目标 90%", position: "insideEndTop" } } },
+            markLine: { symbol: "none", data: [{ yAxis: TARGET, name: P("target") }], lineStyle: { color: "#c62828" },
+              label: { formatter: P("target"), position: "insideEndTop" } } },
         ],
       }, true);
     }
-  } catch (exc) { reportError(exc, "读取接通指标失败"); }
+  } catch (exc) { reportError(exc, P("kpi_failed")); }
 }
 
 async function loadIvr() {
   const p = period();
-  text($("#ivr-title"), `语音导航流失点（${periodTitle(p)}）`);
+  text($("#ivr-title"), P("ivr_title", { period: periodTitle(p) }));
   try {
     const d = await api(`/api/dashboard/ivr-dropouts?${qs(p)}`);
-    fill($("#ivr-table"), d.by_exit.length ? table(["去向", "次数", label("columns", "share")], d.by_exit.map((e) => [e.label, e.count, pct(e.share)]))
-      : el("p", { className: "muted empty", text: `${periodTitle(p)} 没有经过语音导航的来电` }));
+    fill($("#ivr-table"), d.by_exit.length ? table([P("exit"), P("times"), label("columns", "share")], d.by_exit.map((e) => [e.label, e.count, pct(e.share)]))
+      : el("p", { className: "muted empty", text: P("ivr_empty", { period: periodTitle(p) }) }));
     fill($("#ivr-export"), exportLinks(`/api/dashboard/ivr-dropouts?${qs(p)}`));
     if (!d.dropouts.length) {
-      emptyChart("chart-ivr", d.sessions ? `${periodTitle(p)} 没有来电在菜单中挂机` : `${periodTitle(p)} 没有语音导航记录`);
+      emptyChart("chart-ivr", P(d.sessions ? "ivr_no_hangups" : "ivr_no_sessions", { period: periodTitle(p) }));
       return;
     }
     const c = chart("chart-ivr");
     const rows = [...d.dropouts].reverse();  // the largest at the top
     if (c) c.setOption({ tooltip: {}, grid: { left: 110, right: 24, top: 10, bottom: 24 },
       xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: rows.map((n) => n.label || label("ivr_nodes", n.node)) },
-      series: [{ name: "菜单中挂机", type: "bar", data: rows.map((n) => n.count) }] }, true);
-  } catch (exc) { reportError(exc, "读取语音导航统计失败"); }
+      series: [{ name: P("menu_hangups"), type: "bar", data: rows.map((n) => n.count) }] }, true);
+  } catch (exc) { reportError(exc, P("ivr_failed")); }
 }
 
 async function loadTopics() {
   const p = period();
   try {
-    text($("#topics-title"), `咨询热点（${periodTitle(p)}）`);
+    text($("#topics-title"), P("topics_title", { period: periodTitle(p) }));
     const d = await api(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`);
     if (!d.categories.length) {
-      emptyChart("chart-topics", `${periodTitle(p)} 没有受理工单`);
+      emptyChart("chart-topics", P("topics_empty", { period: periodTitle(p) }));
       fill($("#topics-export"), exportLinks(`/api/statistics/topics?${qs({ ...p, granularity: "day" })}`));
       return;
     }
@@ -212,7 +213,7 @@ async function loadTopics() {
     const c = chart("chart-topics");
     if (c) c.setOption({ tooltip: { trigger: "item" }, series: [{ type: "pie", radius: ["35%", "65%"],
       data: d.categories.slice(0, 10).map((x) => ({ name: x.category || label("words", "uncategorised"), value: x.count })) }] }, true);
-  } catch (exc) { reportError(exc, "读取咨询热点失败"); }
+  } catch (exc) { reportError(exc, P("topics_failed")); }
 }
 
 async function loadSatisfaction() {
@@ -220,17 +221,17 @@ async function loadSatisfaction() {
   try {
     const [sla, sat] = await Promise.all([api(`/api/callbacks/sla?${qs(p)}`), api(`/api/dashboard/satisfaction?${qs(p)}`)]);
     fill($("#sat-tiles"), [
-      ["回访时效达标", pct(sla.rate)], [label("ticket_statuses", "closed"), sla.closed], ["满意率", pct(sat.satisfaction_rate)],
-      ["通话评分", sat.survey_mean ?? "—"],
+      [P("sla_met"), pct(sla.rate)], [label("ticket_statuses", "closed"), sla.closed], [P("satisfaction_rate"), pct(sat.satisfaction_rate)],
+      [P("survey"), sat.survey_mean ?? "—"],
     ].map(([l, v]) => el("div", { className: "tile" }, el("div", { className: "v", text: v }), el("div", { className: "l", text: l }))));
-    fill($("#sat-export"), el("span", { className: "row" }, "时效", exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
+    fill($("#sat-export"), el("span", { className: "row" }, P("sla"), exportLinks(`/api/dashboard/callback-sla?${qs(p)}`),
       label("columns", "satisfaction"), exportLinks(`/api/dashboard/satisfaction?${qs(p)}`)));
     const c = chart("chart-sat");
-    if (!sat.callbacks.some((x) => x.count)) { emptyChart("chart-sat", `${periodTitle(p)} 没有完成的回访`); return; }
+    if (!sat.callbacks.some((x) => x.count)) { emptyChart("chart-sat", P("sat_empty", { period: periodTitle(p) })); return; }
     if (c) c.setOption({ tooltip: {}, grid: { left: 70, right: 16, top: 10, bottom: 20 }, xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: sat.callbacks.map((x) => x.label) },
       series: [{ type: "bar", data: sat.callbacks.map((x) => x.count) }] }, true);
-  } catch (exc) { reportError(exc, "读取回访统计失败"); }
+  } catch (exc) { reportError(exc, P("sat_failed")); }
 }
 
 let workOrdersTimer = null;
@@ -246,26 +247,26 @@ async function loadBacklog() {
       d.stations.map((s) => [s.station, s.forwarded, s.received, s.in_progress, s.returned, s.total, s.overdue]),
       { rowClass: (i) => (d.stations[i].overdue ? "overdue" : null) }));
     fill($("#backlog-export"), exportLinks("/api/dashboard/backlog"));
-  } catch (exc) { reportError(exc, "读取积压失败"); }
+  } catch (exc) { reportError(exc, P("backlog_failed")); }
 }
 
 async function loadOverdue() {
   try {
     const d = await api("/api/supervision/overdue?page_size=50");
     fill($("#overdue"), d.items.length ? table([label("columns", "ticket"), label("columns", "station"), label("columns", "overdue")],
-      d.items.map((t) => [t.code, t.station_name, t.overdue.map((o) => `${o.label} ${o.overdue_hours} 小时`).join("；")]),
-      { rowClass: () => "overdue" }) : el("p", { className: "muted", text: "无逾期工单" }));
+      d.items.map((t) => [t.code, t.station_name, t.overdue.map((o) => P("overdue_by", { kind: o.label, hours: o.overdue_hours })).join("；")]),
+      { rowClass: () => "overdue" }) : el("p", { className: "muted", text: P("no_overdue") }));
     fill($("#overdue-export"), exportLinks("/api/dashboard/overdue"));
-  } catch (exc) { reportError(exc, "读取督办列表失败"); }
+  } catch (exc) { reportError(exc, P("overdue_failed")); }
 }
 
 async function loadAudit() {
   try {
     const [views, exports] = await Promise.all([api("/api/audit/views?limit=20"), api("/api/statistics/exports?limit=20")]);
-    fill($("#audit-views"), table([label("columns", "time"), label("columns", "user"), "查看", "对象"], views.map((v) => [fmtDateTime(v.at), v.username, label("audit_views", v.kind), v.subject])));
-    fill($("#audit-exports"), table([label("columns", "time"), label("columns", "user"), "导出报表", "格式", "行数"],
+    fill($("#audit-views"), table([label("columns", "time"), label("columns", "user"), P("viewed"), P("subject")], views.map((v) => [fmtDateTime(v.at), v.username, label("audit_views", v.kind), v.subject])));
+    fill($("#audit-exports"), table([label("columns", "time"), label("columns", "user"), P("export"), P("format"), P("rows")],
       exports.map((e) => [fmtDateTime(e.at), e.username, label("reports", e.report), String(e.format).toUpperCase(), e.rows])));
-  } catch (exc) { reportError(exc, "读取审计记录失败"); }
+  } catch (exc) { reportError(exc, P("audit_failed")); }
 }
 
 // ------------------------------------------------------------------------------- crisis alerts
@@ -284,24 +285,24 @@ function beep() {
 const shownAlerts = new Set();
 async function loadAlerts(sound = false) {
   let d;
-  try { d = await api("/api/alerts"); } catch (exc) { reportError(exc, "读取危机预警失败"); return; }
+  try { d = await api("/api/alerts"); } catch (exc) { reportError(exc, P("alerts_failed")); return; }
   const node = $("#alerts");
   node.classList.toggle("hidden", d.items.length === 0);
   const fresh = d.items.some((a) => !shownAlerts.has(a.event_id));
   d.items.forEach((a) => shownAlerts.add(a.event_id));
   if (fresh && sound) beep();
   fill(node, d.items.map((a) => {
-    const note = el("input", { placeholder: "处置说明（可选）", maxlength: 2000, size: 18, "aria-label": "处置说明" });
+    const note = el("input", { placeholder: P("ack_note"), maxlength: 2000, size: 18, "aria-label": P("ack_note_label") });
     const ack = el("button", { type: "button", className: "ack", text: label("buttons", "alert_ack"), dataset: { code: a.code }, onclick: async () => {
       ack.disabled = true;
       try {
         await api(`/api/alerts/${a.code}/ack`, { method: "POST", body: note.value.trim() ? { note: note.value.trim() } : {} });
-        toast(`已确认预警：${a.code}（${$("#user-name").textContent}）`);
-      } catch (exc) { reportError(exc, "确认预警失败"); ack.disabled = false; }
+        toast(P("acked", { code: a.code, who: $("#user-name").textContent }));
+      } catch (exc) { reportError(exc, P("ack_failed")); ack.disabled = false; }
       loadAlerts();
     } });
     return el("div", { className: "alert-row", dataset: { code: a.code } },
-      el("strong", { text: "⚠ 危机预警" }), ` ${fmtDateTime(a.at)} 工单 ${a.code} · ${a.category || label("words", "uncategorised")} · ${label("priorities", a.priority)}`,
+      el("strong", { text: P("alert") }), P("alert_line", { when: fmtDateTime(a.at), code: a.code, category: a.category || label("words", "uncategorised"), priority: label("priorities", a.priority) }),
       a.note ? ` · ${a.note}` : "", note, ack);
   }));
 }
@@ -310,28 +311,28 @@ async function loadAlerts(sound = false) {
 let triageStations = [];
 async function loadTriage() {
   let d;
-  try { d = await api("/api/triage?page_size=50"); } catch (exc) { reportError(exc, "读取待分派工单失败"); return; }
-  if (!d.items.length) { fill($("#triage"), el("p", { className: "muted", text: "没有待分派的工单" })); return; }
+  try { d = await api("/api/triage?page_size=50"); } catch (exc) { reportError(exc, P("triage_failed")); return; }
+  if (!d.items.length) { fill($("#triage"), el("p", { className: "muted", text: P("triage_empty") })); return; }
   const categories = (await categoriesOnce()).categories;
-  fill($("#triage"), table([label("columns", "ticket"), "原因", label("columns", "description"), "建议", label("columns", "category"), label("columns", "station"), ""], d.items.map((t) => {
-    const category = el("select", { "aria-label": label("columns", "category") }, el("option", { value: "", text: "— 类别 —" }),
+  fill($("#triage"), table([label("columns", "ticket"), P("reason"), label("columns", "description"), P("suggestion"), label("columns", "category"), label("columns", "station"), ""], d.items.map((t) => {
+    const category = el("select", { "aria-label": label("columns", "category") }, el("option", { value: "", text: P("pick_category") }),
       categories.map((c) => el("option", { value: c.name, text: c.name, selected: c.name === t.category })));
-    const station = el("select", { "aria-label": label("columns", "station") }, el("option", { value: "", text: "— 不转办 —" }),
+    const station = el("select", { "aria-label": label("columns", "station") }, el("option", { value: "", text: P("no_forward") }),
       triageStations.map(([id, name]) => el("option", { value: id, text: name })));
     const decide = el("button", { type: "button", text: label("buttons", "triage_decide"), dataset: { code: t.code }, onclick: async () => {
-      if (!category.value) { toast("请选择类别", true); return; }
+      if (!category.value) { toast(P("need_category"), true); return; }
       decide.disabled = true;
       try {
         const done = await api(`/api/triage/${t.code}/decision`, { method: "POST",
           body: { category: category.value, ...(station.value ? { station_id: Number(station.value) } : {}) } });
-        toast(`工单 ${done.code}：${done.category}${done.station_name ? ` → ${done.station_name}` : ""}`);
+        toast(P("decided", { code: done.code, category: done.category, station: done.station_name ? ` → ${done.station_name}` : "" }));
         loadTriage();
-      } catch (exc) { reportError(exc, "分派失败"); decide.disabled = false; }
+      } catch (exc) { reportError(exc, P("triage_failed_one")); decide.disabled = false; }
     } });
     const why = [t.triage_reason_label, t.triage_note].filter(Boolean).join("：");
     const routing = t.routing || {};
     return [t.code, why, t.description.length > 50 ? `${t.description.slice(0, 50)}…` : t.description,
-      t.confidence !== undefined && t.confidence !== null ? `置信度 ${Math.round(t.confidence * 100)}%` : (routing.category || "—"),
+      t.confidence !== undefined && t.confidence !== null ? P("confidence", { pct: Math.round(t.confidence * 100) }) : (routing.category || "—"),
       category, station, decide];
   }), { rowClass: (i) => (d.items[i].priority === "urgent" ? "overdue" : null) }));
 }
@@ -369,4 +370,4 @@ async function main() {
   loadPeriod(); loadBacklog(); loadOverdue(); loadAudit(); loadAlerts(true); loadTriage(); checkHealth();
 }
 
-main().catch((exc) => reportError(exc, "大屏加载失败"));
+main().catch((exc) => reportError(exc, P("start_failed")));
