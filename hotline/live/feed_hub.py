@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,14 @@ class FeedHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+    @contextlib.contextmanager
+    def subscription(self) -> Iterator[Subscription]:
+        subscription = self.subscribe()
+        try:
+            yield subscription
+        finally:
+            self.unsubscribe(subscription)
 
     async def close(self) -> None:
         self._closing = True

@@ -14,6 +14,7 @@ Numbers in the feed are already masked by the bridge.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -100,70 +101,53 @@ async def follow(
     ends: `still_signed_in` is asked at least every SESSION_RECHECK_S before anything more goes out,
     and a stream whose session ended gets an `expired` event and closes. With `hub`, new entries come
     from the process's one reader (hotline.live.feed_hub) instead of an XREAD of this stream's own."""
-    subscription = hub.subscribe() if hub is not None else None  # before the snapshot: nothing is missed
-    try:
-        async for chunk in _follow(client, start, keep, snapshot, fresh, block_ms, still_signed_in, subscription):
-            yield chunk
-    finally:
-        if hub is not None and subscription is not None:
-            hub.unsubscribe(subscription)
-
-
-async def _follow(
-    client: aioredis.Redis,
-    start: str,
-    keep: Callable[[dict[str, Any]], bool],
-    snapshot: Callable[[], Awaitable[dict[str, Any]]],
-    fresh: bool,
-    block_ms: int,
-    still_signed_in: Callable[[], Awaitable[bool]] | None,
-    subscription: Subscription | None,
-) -> AsyncIterator[str]:
-    checked = time.monotonic()
-
-    async def session_ended() -> bool:
-        nonlocal checked
-        if still_signed_in is None or time.monotonic() - checked < SESSION_RECHECK_S:
-            return False
+    # Subscribed before the snapshot is taken: nothing written meanwhile is missed.
+    with hub.subscription() if hub is not None else contextlib.nullcontext() as subscription:
         checked = time.monotonic()
-        return not await still_signed_in()
 
-    yield f"retry: {RETRY_MS}\n\n"
-    last = start
-    if not fresh:
-        first = await client.xrange(FEED_STREAM, count=1)
-        if first and _older(last, first[0][0].decode()):
-            fresh = True  # the browser's last entry was trimmed away: what it missed is unknown
-    if fresh:
-        newest = await client.xrevrange(FEED_STREAM, count=1)
-        last = newest[0][0].decode() if newest else "0-0"
-        yield sse(await snapshot(), event="snapshot", entry_id=last)
-    while True:
-        if subscription is None:
-            found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
-            entries = stream_entries(found or [])
-        else:
-            entries = await _next_from_hub(client, subscription, last)
-        if await session_ended():
-            yield sse({"message": "登录已过期，请重新登录 / session ended; sign in again"}, event="expired")
-            return
-        if not entries:
-            yield ": quiet\n\n"
-            continue
-        # One write per batch, not per entry: under load a batch holds many entries, and each write
-        # is a trip through the ASGI server, the proxy and TLS.
-        out = []
-        for entry_id, raw in entries:
-            last = entry_id
-            entry = _parsed(last, raw)
-            if entry is None:
-                logger.warning("feed entry %s is not JSON; skipped", last)
+        async def session_ended() -> bool:
+            nonlocal checked
+            if still_signed_in is None or time.monotonic() - checked < SESSION_RECHECK_S:
+                return False
+            checked = time.monotonic()
+            return not await still_signed_in()
+
+        yield f"retry: {RETRY_MS}\n\n"
+        last = start
+        if not fresh:
+            first = await client.xrange(FEED_STREAM, count=1)
+            if first and _older(last, first[0][0].decode()):
+                fresh = True  # the browser's last entry was trimmed away: what it missed is unknown
+        if fresh:
+            newest = await client.xrevrange(FEED_STREAM, count=1)
+            last = newest[0][0].decode() if newest else "0-0"
+            yield sse(await snapshot(), event="snapshot", entry_id=last)
+        while True:
+            if subscription is None:
+                found = await client.xread({FEED_STREAM: last}, block=block_ms, count=BATCH)
+                entries = stream_entries(found or [])
+            else:
+                entries = await _next_from_hub(client, subscription, last)
+            if await session_ended():
+                yield sse({"message": "登录已过期，请重新登录 / session ended; sign in again"}, event="expired")
+                return
+            if not entries:
+                yield ": quiet\n\n"
                 continue
-            if keep(entry):
-                # The stored text is one line of JSON (append_to_feed): it goes out as stored.
-                out.append(f"id: {last}\ndata: {raw.decode()}\n\n")
-        if out:
-            yield "".join(out)
+            # One write per batch, not per entry: under load a batch holds many entries, and each write
+            # is a trip through the ASGI server, the proxy and TLS.
+            out = []
+            for entry_id, raw in entries:
+                last = entry_id
+                entry = _parsed(last, raw)
+                if entry is None:
+                    logger.warning("feed entry %s is not JSON; skipped", last)
+                    continue
+                if keep(entry):
+                    # The stored text is one line of JSON (append_to_feed): it goes out as stored.
+                    out.append(f"id: {last}\ndata: {raw.decode()}\n\n")
+            if out:
+                yield "".join(out)
 
 
 async def _next_from_hub(client: aioredis.Redis, subscription: Subscription, last: str) -> list[tuple[str, bytes]]:
