@@ -43,6 +43,7 @@ from hotline.rosters.reconciler import NodeScope
 from hotline.supervise import IVR_ALIVE_KEY, ivr_alive_payload
 from ivr.waiting import live_queues_key
 from storage.tables import Call, Caller, DutyShift
+from tests.integration.conftest import sign_in
 from ticketing.domain.roles import Role
 
 QUEUES = ["consult", "labour"]
@@ -329,3 +330,42 @@ def _bridge_ok(components: dict[str, Any]) -> dict[str, Any] | None:
 
 def _bridge_down(components: dict[str, Any], name: str) -> dict[str, Any] | None:
     return components if components["bridge"].get("nodes_down") == [name] else None
+
+
+def test_an_admin_puts_a_lawyer_on_a_node_and_the_softphone_follows(context: Context) -> None:
+    """users.node through the admin API (audited, checked), and the console's softphone WebSocket
+    on the lawyer's node: `{node}` in HOTLINE_SIP_WS_URL; no node of their own is the first node."""
+    update = {
+        "nodes": "pbx-a,pbx-b",
+        "sip_ws_url": "wss://hotline.example.org/ws/{node}",
+        "sip_domain": "pbx.example.org",
+    }
+    cluster = dataclasses.replace(context, settings=context.settings.model_copy(update=update))
+    with context.sessions.begin() as session:
+        create_user(session, "admin", "correct-horse-12348", Role.ADMIN, "管理员")
+        create_user(session, "lawyer1", "correct-horse-12348", Role.LAWYER, "张律师", interface="PJSIP/2001")
+    with TestClient(create_app(cluster)) as client:
+        admin = sign_in(client, "admin", "correct-horse-12348")
+        client.cookies.clear()  # bearer tokens from here on, as API clients use them
+        lawyer = sign_in(client, "lawyer1", "correct-horse-12348")
+        client.cookies.clear()
+
+        def softphone() -> dict[str, Any]:
+            return dict(client.get("/api/console/me", headers=lawyer).json()["softphone"])
+
+        assert softphone()["ws_url"] == "wss://hotline.example.org/ws/pbx-a" and softphone()["node"] == "pbx-a"
+        moved = client.patch("/api/admin/users/lawyer1", json={"node": "pbx-b"}, headers=admin)
+        assert (
+            moved.status_code == 200 and moved.json()["changes"] == ["node_change"] and moved.json()["node"] == "pbx-b"
+        )
+        assert softphone()["ws_url"] == "wss://hotline.example.org/ws/pbx-b"
+        assert client.patch("/api/admin/users/lawyer1", json={"node": "pbx b"}, headers=admin).status_code == 422
+        made = client.post("/api/admin/users", headers=admin, json={
+            "username": "lawyer2", "password": "Yellow-River-42-bridge", "role": "lawyer", "interface": "PJSIP/2002",
+            "node": "pbx-b"})  # fmt: skip
+        assert made.status_code == 201 and made.json()["node"] == "pbx-b"
+        assert client.patch("/api/admin/users/lawyer1", json={"node": ""}, headers=admin).json()["node"] is None
+        assert softphone()["node"] == "pbx-a"
+        audit = [(a["action"], a["details"]) for a in client.get("/api/admin/audit", headers=admin).json()]
+        assert ("node_change", {"before": "pbx-b", "after": None}) in audit
+        assert ("node_change", {"before": None, "after": "pbx-b"}) in audit
