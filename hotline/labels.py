@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline.page_words import (
     ADMIN_PAGE,
+    COMMON,
     CONSOLE_PAGE,
     DASHBOARD_PAGE,
     PHONE_MESSAGES,
@@ -266,6 +267,7 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "phone_messages": PHONE_MESSAGES,
     "feed_states": FEED_STATES,
     "ticket_view": TICKET_VIEW,
+    "common": COMMON,
     "flags": FLAGS,
     "priorities": PRIORITIES,
     "channels": CHANNELS,

@@ -280,3 +280,19 @@ CONSOLE_PAGE = {
     "all_statuses": "全部状态",
     "start_failed": "工作台加载失败",
 }
+
+
+#: What every page shows through common.js: outages, flags, IVR steps.
+COMMON = {
+    "green_group": "绿色通道·{group}",
+    "ivr_step": "{where}：按{key}{chosen}",
+    "no_answer": "服务无响应",
+    "database_down": "数据库中断{error}",
+    "redis_down": "实时状态服务（Redis）中断：大屏数据停在中断前",
+    "bridge_stopped": "电话桥接未运行：来电与律师状态不再更新",
+    "bridge_disconnected": "电话桥接与交换机（Asterisk）断开：来电与律师状态不再更新",
+    "component": "{state}：{name}{since}",
+    "since": "，自 {when} 起",
+    "outage": "⚠ 服务异常",
+    "outage_detail": " {problems} · 首次发现于 {when}，下列实时数据可能已过时",
+}

@@ -25,10 +25,12 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
   try {
     response = await fetch(path, options);
   } catch (exc) {
+    // no-label: the server cannot be reached, so neither can its labels
     throw new ApiError(0, { message: "网络中断，请检查连接 / network error" });
   }
   if (response.status === 401 && !path.startsWith("/api/auth/login")) {
     toLogin(true);
+    // no-label: without a session the labels cannot be read either
     throw new ApiError(401, { message: "登录已过期 / session expired" });
   }
   if (!response.ok) {
@@ -167,7 +169,7 @@ export function labelf(group, code, values = {}) {
 
 /** Flags as one line: 危机、群体性 (green:elderly as 绿色通道·老年人). */
 export function flagText(flags) {
-  return (flags || []).map((f) => (f.startsWith("green:") ? `绿色通道·${label("green_groups", f.slice(6))}` : label("flags", f))).join("、");
+  return (flags || []).map((f) => (f.startsWith("green:") ? labelf("common", "green_group", { group: label("green_groups", f.slice(6)) }) : label("flags", f))).join("、");
 }
 
 /** One IVR choice as the caller made it: 主菜单：按8 绿色通道. */
@@ -175,7 +177,7 @@ export function ivrStep(step) {
   const where = label("ivr_nodes", step.node);
   if (step.key === null || step.key === undefined || step.key === "") return where;
   const chosen = (labelState.labels.ivr_keys || {})[`${step.node}:${step.key}`];
-  return `${where}：按${step.key}${chosen ? ` ${chosen}` : ""}`;
+  return labelf("common", "ivr_step", { where, key: step.key, chosen: chosen ? ` ${chosen}` : "" });
 }
 
 export function transcriptionOn() { return Boolean(labelState.transcription && labelState.transcription.available); }
@@ -232,6 +234,7 @@ export function exportLinks(url) {
 // ----------------------------------------------------------------------------------- outages
 /** What /api/health says is down or stale, shown instead of a quiet-looking wallboard. */
 const healthState = { last: "" };
+const C = (code, values) => labelf("common", code, values);
 export async function checkHealth() {
   let h;
   try {
@@ -239,15 +242,15 @@ export async function checkHealth() {
     h = await response.json();
   } catch (exc) { h = null; }
   const problems = [];
-  if (!h) problems.push("服务无响应");
+  if (!h) problems.push(C("no_answer"));
   else {
-    if (h.database && h.database.ok === false) problems.push(`数据库中断${h.database.error ? `（${h.database.error}）` : ""}`);
-    if (h.redis && h.redis.ok === false) problems.push("实时状态服务（Redis）中断：大屏数据停在中断前");
-    if (h.bridge && h.bridge.running === false) problems.push("电话桥接未运行：来电与律师状态不再更新");
-    else if (h.bridge && h.bridge.connected === false) problems.push("电话桥接与交换机（Asterisk）断开：来电与律师状态不再更新");
+    if (h.database && h.database.ok === false) problems.push(C("database_down", { error: h.database.error ? `（${h.database.error}）` : "" }));
+    if (h.redis && h.redis.ok === false) problems.push(C("redis_down"));
+    if (h.bridge && h.bridge.running === false) problems.push(C("bridge_stopped"));
+    else if (h.bridge && h.bridge.connected === false) problems.push(C("bridge_disconnected"));
     for (const [name, c] of Object.entries(h.components || {})) {
       if (c && (c.ok === false || c.status === "down" || c.status === "stale")) {
-        problems.push(`${label("health", c.status || "down")}：${c.label || name}${c.since ? `，自 ${fmtDateTime(c.since)} 起` : ""}`);
+        problems.push(C("component", { state: label("health", c.status || "down"), name: c.label || name, since: c.since ? C("since", { when: fmtDateTime(c.since) }) : "" }));
       }
     }
   }
@@ -261,7 +264,7 @@ export async function checkHealth() {
   if (!confirmed) problems.length = 0;
   if (problems.length) {
     if (!node.dataset.since) node.dataset.since = String(Date.now() / 1000);
-    fill(node, el("strong", { text: "⚠ 服务异常" }), ` ${problems.join("；")} · 首次发现于 ${fmtDateTime(Number(node.dataset.since))}，下列实时数据可能已过时`);
+    fill(node, el("strong", { text: C("outage") }), C("outage_detail", { problems: problems.join("；"), when: fmtDateTime(Number(node.dataset.since)) }));
   } else {
     delete node.dataset.since;
   }

@@ -21,8 +21,7 @@ $("#login-form").addEventListener("submit", async (event) => {
     const answer = await api("/api/auth/login", { method: "POST", body });
     location.assign(safeNext(params.get("next")) || HOME[answer.user.role] || "/");
   } catch (exc) {
-    error.textContent = exc.status === 429 ? "登录失败次数过多，请 15 分钟后再试。"
-      : exc.status === 401 ? "用户名或密码错误。" : exc.message;
+    error.textContent = exc.message;  // the server's own bilingual words (wrong password, too many attempts)
     button.disabled = false;
   }
 });
