@@ -83,11 +83,26 @@ def test_labels_the_html_shells_ask_for_exist(labels: dict[str, dict[str, str]])
     asked = [
         (path.name, group, code)
         for path in SHELLS
-        for group, code in re.findall(r'data-label="([\w]+):([\w-]+)"', path.read_text("utf-8"))
+        for group, code in re.findall(r'data-label(?:-aria)?="([\w]+):([\w-]+)"', path.read_text("utf-8"))
     ]
     assert asked, "the shells ask for no labels: the scan is broken"
     missing = [a for a in asked if a[2] not in labels.get(a[1], _FIXED.get(a[1], {}))]
     assert not missing, f"data-label names no label: {missing}"
+
+
+def test_no_html_shell_spells_out_a_display_name_the_labels_hold(labels: dict[str, dict[str, str]]) -> None:
+    """A shell names a code's display name with data-label="group:code" (data-label-aria for its
+    aria-label), filled by common.js, instead of writing a copy that drifts."""
+    names = {name: group for group in NAME_GROUPS for name in labels[group].values()}
+    shown = re.compile(r'>([^<>]+)<|(?:placeholder|title|aria-label)="([^"]+)"')
+    copies = [
+        f"{path.name}:{n}: {text!r} is {names[text]} in hotline/labels.py"
+        for path in SHELLS
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        for m in shown.finditer(line)
+        if (text := (m.group(1) or m.group(2) or "").strip()) in names
+    ]
+    assert not copies, "display names copied into the HTML shells; use data-label:\n" + "\n".join(copies)
 
 
 #: Every script holds no words of its own: every string it shows is a label. The one exception is

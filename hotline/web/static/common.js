@@ -150,6 +150,10 @@ export async function loadLabels() {
     const [group, code] = node.dataset.label.split(":");
     node.textContent = label(group, code);
   }
+  for (const node of document.querySelectorAll("[data-label-aria]")) {
+    const [group, code] = node.dataset.labelAria.split(":");
+    node.setAttribute("aria-label", label(group, code));
+  }
   return answer;
 }
 
