@@ -472,6 +472,32 @@ class Asterisk:
                     queues[current].append(match.group(1))
         return queues
 
+    def queue_status(self) -> list[dict[str, str]]:
+        """The QueueMember entries of AMI QueueStatus, asked on a session of its own (plain socket, not
+        the bridge's code): Asterisk's word on membership and pauses."""
+        host, port, username, secret = self.ami
+        with socket.create_connection((host, port), timeout=10) as sock:
+            stream = sock.makefile("rwb")
+            stream.readline()  # "Asterisk Call Manager/…"
+            for action in (f"Action: Login\r\nUsername: {username}\r\nSecret: {secret}\r\nEvents: off",
+                           "Action: QueueStatus\r\nActionID: qs"):  # fmt: skip
+                stream.write(f"{action}\r\n\r\n".encode())
+            stream.flush()
+            members: list[dict[str, str]] = []
+            while True:
+                message: dict[str, str] = {}
+                while (line := stream.readline().decode(errors="replace").rstrip("\r\n")) != "":
+                    key, _, value = line.partition(": ")
+                    message[key] = value
+                if message.get("Response") == "Error":
+                    raise RuntimeError(f"QueueStatus refused: {message}")
+                if message.get("Event") == "QueueMember":
+                    members.append(message)
+                if message.get("Event") == "QueueStatusComplete":
+                    stream.write(b"Action: Logoff\r\n\r\n")
+                    stream.flush()
+                    return members
+
     def queue_log(self) -> list[list[str]]:
         """Asterisk's own queue_log (time|callid|queue|agent|event|data...), one list per line: what
         app_queue reported, independently of the AMI events the bridge reads."""
