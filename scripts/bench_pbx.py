@@ -16,10 +16,12 @@ so), and from Asterisk fully booted to the same; then, 5 s later, the AMI sessio
 user (`manager show connected`). The probe that notices the port open tries every 10 ms.
 
 burst: --calls SIPp calls to 12348 at --rate per second. Half hang up during the welcome prompt;
-half choose the operator (1, then 0) and wait in queue zonghe for up to 6 s, where two lawyers'
-phones answer (talk 2 s; the queue's 10 s wrap-up). Reported: calls recorded (rows with a final
-outcome) / calls placed, their outcomes, and p50/p99 latency from a TCP read of AMI events to its
-live state published in Redis (the bridge's own measure, as in bench_bridge.py).
+half choose the operator (1, then 0) and hang up 16 s later: the IVR's operator announcements and
+"connecting" take ~10.5 s, so they wait in queue zonghe for up to ~5 s, where two lawyers' phones
+answer (talk 2 s; the queue's 10 s wrap-up). Reported: calls recorded (rows with a final outcome) /
+calls placed, their outcomes, app_queue's own counts (queue_log), where callers who never reached
+the queue left the IVR, and p50/p99 latency from a TCP read of AMI events to its live state
+published in Redis (the bridge's own measure, as in bench_bridge.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,7 +50,7 @@ from ivr.prompt_audio import generate_prompts
 from ivr.prompts import PromptFiles
 from settings.env import Settings
 from storage.migrate import upgrade
-from storage.tables import Base, Call, Station
+from storage.tables import Base, Call, IvrSession, Station
 from tests.pbx.asterisk import ENV, Asterisk, choose_ports, generate_config, locate
 from tests.pbx.harness import HotlinePbx, wait_for
 from tests.pbx.sipp import Caller, Key, Phone
@@ -127,7 +130,9 @@ def burst(pbx: HotlinePbx, calls: int, rate: float) -> None:
         pbx.call(Caller(hangup_after_ms=2000, number="1390001[call_number]"), calls=half, rate=rate / 2),
         pbx.call(
             Caller(
-                keys=[Key("1", at_ms=11000), Key("0", at_ms=1500)], hangup_after_ms=6000, number="1390002[call_number]"
+                keys=[Key("1", at_ms=11000), Key("0", at_ms=1500)],
+                hangup_after_ms=16_000,
+                number="1390002[call_number]",
             ),
             calls=calls - half,
             rate=rate / 2,
@@ -153,6 +158,17 @@ def burst(pbx: HotlinePbx, calls: int, rate: float) -> None:
     print(
         f"calls placed {calls} at {rate:g}/s, recorded {closed} ({closed / calls:.0%}) in {elapsed:.0f} s: {outcomes}"
     )
+    logged = Counter(line[4] for line in asterisk.queue_log() if line[2] == "zonghe")
+    print(
+        f"app_queue (queue_log): entered {logged['ENTERQUEUE']}, connected {logged['CONNECT']}, abandoned {logged['ABANDON']}"
+    )
+    with context.sessions() as db:
+        left = Counter(
+            f"{s.caller_number[:7]}… at {s.path[-1]['node'] if s.path else '-'}"
+            for s in db.scalars(select(IvrSession).where(IvrSession.exit == "hangup"))
+            if s.caller_number
+        )
+    print(f"hung up in the IVR (caller group, last step): {dict(left)}")
     print(f"event -> live state latency: p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms")
     print(f"AMI sessions of the bridge: {sessions(asterisk)}")
 
