@@ -159,9 +159,8 @@ def burst(pbx: HotlinePbx, calls: int, rate: float) -> None:
         f"calls placed {calls} at {rate:g}/s, recorded {closed} ({closed / calls:.0%}) in {elapsed:.0f} s: {outcomes}"
     )
     logged = Counter(line[4] for line in asterisk.queue_log() if line[2] == "zonghe")
-    print(
-        f"app_queue (queue_log): entered {logged['ENTERQUEUE']}, connected {logged['CONNECT']}, abandoned {logged['ABANDON']}"
-    )
+    entered, connected, abandoned = logged["ENTERQUEUE"], logged["CONNECT"], logged["ABANDON"]
+    print(f"app_queue (queue_log): entered {entered}, connected {connected}, abandoned {abandoned}")
     with context.sessions() as db:
         left = Counter(
             f"{s.caller_number[:7]}… at {s.path[-1]['node'] if s.path else '-'}"
