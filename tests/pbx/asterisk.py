@@ -34,6 +34,8 @@ ENV = "HOTLINE_TEST_ASTERISK"
 #: Set (CI does) to make a missing Asterisk or SIPp a failure instead of a skip.
 REQUIRE_ENV = "HOTLINE_TEST_REQUIRE_PBX"
 TARBALL_SUFFIXES = (".tar.zst", ".tar.gz", ".tgz", ".tar")
+#: How long the queue rings a lawyer (queues.conf `timeout`; the sample says 20 s).
+RING_TIMEOUT_S = 15
 #: Modules the tests never use: they listen on 0.0.0.0 or need services absent on loopback.
 NOLOAD = """
 chan_iax2 chan_skinny chan_mgcp chan_unistim pbx_dundi res_hep res_hep_pjsip res_hep_rtcp res_phoneprov
@@ -308,7 +310,14 @@ def generate_config(target: Path, ports: Ports, samples: Path = SAMPLES) -> Conf
     )
     (target / "extensions.conf").write_text(extensions)
 
-    shutil.copy(samples / "queues.conf", target / "queues.conf")
+    queues = (samples / "queues.conf").read_text()
+    queues = replace(
+        queues,
+        r"^timeout = 20 ",
+        f"timeout = {RING_TIMEOUT_S} ",
+        f"queue ring timeout {RING_TIMEOUT_S} s (tests outlast a ring sooner)",
+    )
+    (target / "queues.conf").write_text(queues)
     (target / "rtp.conf").write_text(
         f"[general]\nrtpstart = {ports.rtp_start}\nrtpend = {ports.rtp_end}\nicesupport = yes\n"
     )

@@ -31,9 +31,8 @@ from tests.pbx.relay import TcpRelay
 from tests.pbx.sipp import Caller, Key, Phone
 from tests.pbx.test_ivr import AFTER_EXIT_MS
 
-#: The operator (main menu 0) after the language menu (1): queue zonghe. The first key comes after
-#: the welcome prompt.
-TO_OPERATOR = [Key("1", at_ms=11000), Key("0", at_ms=1500)]
+#: The operator (main menu 0) after the language key (1, pressed during the welcome): queue zonghe.
+TO_OPERATOR = [Key("1", at_ms=2000), Key("0", at_ms=1500)]
 
 
 def hotline_sessions(asterisk: Asterisk) -> int:

@@ -24,12 +24,27 @@ def test_closed_hours_message_becomes_a_ticket_and_the_caller_is_then_a_repeat_c
     """Voicemail → ticket; then defect 5: the repeat-caller bonus raised the priority, and any priority
     above 0 played the green-channel announcement ("您属于绿色通道服务对象") to a caller who is not one."""
     pbx.restart(closed_queues=("mediation",))
+    # A green-channel caller (农民工, key 8 then 1) at the same time: they do hear the announcement.
+    ringing_member(pbx, "zonghe", "labour")
+    mark = pbx.asterisk.log_mark()
+    green = "13900001112"
+    green_call = pbx.call(
+        Caller(
+            keys=[Key("1", at_ms=2000), Key("8", at_ms=1500), Key("1", at_ms=1500)],
+            hangup_after_ms=20_000,  # the green-channel announcement, then "connecting"
+            number=green,
+        )
+    )
     message = Caller(
         keys=[Key("1", at_ms=2000), Key("3", at_ms=1500), Speech(at_ms=16_000), Key("#", at_ms=5000)],
         number=NUMBER,
         wait_bye_ms=30_000,
     )
     pbx.call(message).check(90)
+    green_call.check(60)
+    assert pbx.ivr_session(caller_number=green).exit == "queue:labour"
+    assert "/zh/priority" in pbx.asterisk.log_since(mark)  # the voicemail caller has no priority
+
     session = pbx.ivr_session(caller_number=NUMBER)
     assert session.exit == "voicemail" and "closed" in session.flags
     assert session.ticket_code and session.recording_path
@@ -42,26 +57,12 @@ def test_closed_hours_message_becomes_a_ticket_and_the_caller_is_then_a_repeat_c
     assert closed.outcome == "closed_hours" and closed.queue == "mediation"
 
     # The same caller again, now with an open ticket: priority raised, no green-channel prompt.
-    ringing_member(pbx, "zonghe", "labour")
     mark = pbx.asterisk.log_mark()
     pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], hangup_after_ms=AFTER_EXIT_MS, number=NUMBER))
     repeat = pbx.wait_session(lambda s: s.caller_number == NUMBER and s.exit == "queue:zonghe")
     assert "repeat" in repeat.flags and repeat.priority == 5
     assert "/zh/connecting" in pbx.asterisk.log_since(mark)
     assert "/zh/priority" not in pbx.asterisk.log_since(mark)
-
-    # A green-channel caller (农民工, key 8 then 1) does hear it.
-    mark = pbx.asterisk.log_mark()
-    green = "13900001112"
-    pbx.call(
-        Caller(
-            keys=[Key("1", at_ms=2000), Key("8", at_ms=1500), Key("1", at_ms=1500)],
-            hangup_after_ms=20_000,
-            number=green,
-        )
-    ).check(60)
-    assert pbx.ivr_session(caller_number=green).exit == "queue:labour"
-    assert "/zh/priority" in pbx.asterisk.log_since(mark)
 
 
 def test_after_hours_overflow_is_a_closed_hours_call_not_an_answered_one(pbx: HotlinePbx) -> None:

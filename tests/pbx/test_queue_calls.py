@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hotline.accounts import create_user
 from hotline.app import create_app
 from storage.tables import OutboxMessage
+from tests.pbx.asterisk import RING_TIMEOUT_S
 from tests.pbx.harness import HotlinePbx
 from tests.pbx.sipp import Caller, Key, Phone
 from ticketing.domain.events import RecordingFinished
@@ -41,14 +42,15 @@ def queue_counters(text: str) -> dict[str, int]:
 def test_answered_abandoned_and_unanswered_calls_match_asterisk(pbx: HotlinePbx) -> None:
     asterisk = pbx.asterisk
     asterisk.cli("queue add member PJSIP/2001 to family")  # answers
-    asterisk.cli("queue add member PJSIP/2002 to labour")  # rings, never answered (queues.conf timeout 20 s)
+    asterisk.cli("queue add member PJSIP/2002 to labour")  # rings, never answered (RING_TIMEOUT_S)
     asterisk.cli("queue add member PJSIP/2003 to property")  # rings, never answered
     answering = pbx.phone("2001", Phone(answer_after_ms=1000))
     pbx.phone("2002", Phone(answer_after_ms=None, calls=5))
     pbx.phone("2003", Phone(answer_after_ms=None, calls=5))
     runs = [
         pbx.call(topic_caller("1", "13900006001", stay_ms=6_000)),  # answered after 1 s, talks ~5 s
-        pbx.call(topic_caller("2", "13900006002", stay_ms=26_000)),  # outlasts one 20 s ring: RNA, then abandons
+        # outlasts one ring (RING_TIMEOUT_S): ring-no-answer, then abandons
+        pbx.call(topic_caller("2", "13900006002", stay_ms=RING_TIMEOUT_S * 1000 + 4_000)),
         pbx.call(topic_caller("3", "13900006003", stay_ms=4_000)),  # abandons while the phone rings
     ]
     for run in runs:
