@@ -301,23 +301,21 @@ def generate_config(target: Path, ports: Ports, samples: Path = SAMPLES) -> Conf
     changes.append(f"SIP phones {', '.join(ports.phones)} for the lawyers (SIPp)")
     (target / "pjsip.conf").write_text(pjsip)
 
-    extensions = (samples / "extensions.conf").read_text()
-    extensions = replace(
-        extensions,
+    def copy_with(name: str, pattern: str, repl: str, what: str) -> None:
+        (target / name).write_text(replace((samples / name).read_text(), pattern, repl, what))
+
+    copy_with(
+        "extensions.conf",
         r"^HOTLINE_AGI=agi://127\.0\.0\.1:4573",
         f"HOTLINE_AGI=agi://127.0.0.1:{ports.agi}",
         f"FastAGI at 127.0.0.1:{ports.agi}",
     )
-    (target / "extensions.conf").write_text(extensions)
-
-    queues = (samples / "queues.conf").read_text()
-    queues = replace(
-        queues,
+    copy_with(
+        "queues.conf",
         r"^timeout = 20 ",
         f"timeout = {RING_TIMEOUT_S} ",
         f"queue ring timeout {RING_TIMEOUT_S} s (tests outlast a ring sooner)",
     )
-    (target / "queues.conf").write_text(queues)
     (target / "rtp.conf").write_text(
         f"[general]\nrtpstart = {ports.rtp_start}\nrtpend = {ports.rtp_end}\nicesupport = yes\n"
     )

@@ -41,7 +41,7 @@ def console(pbx_stopped: HotlinePbx) -> Iterator[str]:
     port = _free_port()
     app = create_app(dataclasses.replace(context), relay_outbox=True, with_bridge=True, schedule_jobs=False)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=8)
     )
     thread = threading.Thread(target=server.run, name="console-app", daemon=True)
     thread.start()
