@@ -112,7 +112,7 @@ function newEntry(key, fields) {
 }
 
 async function openCall(linkedid, callState) {
-  if (state.ownCallbacks.has(linkedid)) return;  // a 回访 dialled from the list: recorded there
+  if (state.ownCallbacks.has(linkedid)) return;  // a call-back dialled from the list: recorded there
   const known = state.calls.get(linkedid);
   if (known) {
     known.state = callState;
