@@ -124,3 +124,25 @@ def test_overrides_and_crisis_come_first_with_a_model_too(router: KeywordRouter,
     assert land.category == "房产纠纷" and land.classification.reason.startswith("rule:")
     assert crisis.classification.model == "test-1" and crisis.crisis
     assert crisis.explanation().startswith("危机情形 CRISIS")
+
+
+def test_a_model_on_its_strongest_features_still_decides(
+    router: KeywordRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With KEEP, training ranks the features by a first fit and keeps the strongest (inside each
+    inner fold too); the router then scores with that smaller vocabulary, as batch scoring does."""
+    import ticketing.routing.training as training
+
+    data = examples(router)
+    everything = fit(data)
+    monkeypatch.setattr(training, "KEEP", 40)
+    small = fit(data, version="small")
+    assert len(small.vocabulary) == 40 < len(everything.vocabulary)
+    right = 0
+    for text, category in questions(5, seed=11):
+        _, _, tokens, matches = router.analyse(text)
+        opinion = small.opinion(tokens, matches)
+        p = small.probabilities(text_features(tokens, matches))
+        assert opinion.ranked[0][1] == pytest.approx(p[small.classes.index(opinion.ranked[0][0])], abs=1e-3)
+        right += opinion.ranked[0][0] == category
+    assert right >= 0.8 * 5 * len(SIGNS)
