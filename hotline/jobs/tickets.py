@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import joinedload
+
 from hotline.bootstrap import Context
 from hotline.jobs import worker
 from hotline.live.feed import append_to_feed
@@ -23,7 +25,7 @@ def _announce(
     gone is logged and skipped)."""
     context = context or worker.worker_context()
     with context.sessions() as session:
-        row = session.get(table, row_id)
+        row = session.get(table, row_id, options=[joinedload(table.ticket)])  # one query, not two
         if row is None:
             logger.warning("%s %d no longer exists; nothing to announce", what, row_id)
             return None
