@@ -36,7 +36,7 @@ from hotline.bootstrap import Context
 from hotline.bridge.runner import RosterAction, roster_work
 from hotline.bridge.service import Bridge, BridgeOptions, WhileConnected
 from hotline.bridge_client import RoutedBridgeClient
-from hotline.live.nodes import merged_state
+from hotline.live.nodes import find_call, merged_state
 from hotline.live.publisher import live_keys
 from hotline.reports.kpi import compute_kpis
 from hotline.rosters.reconciler import NodeScope
@@ -229,7 +229,7 @@ def test_each_bridge_seats_only_its_own_nodes_lawyers(context: Context) -> None:
     """Roster reconciliation per node: every lawyer is on duty all day, yet each simulator's queues hold
     exactly the lawyers of its node (users.node; none: the first node). A lawyer moved to the other
     node leaves the old node's queues and joins the new one's; click-to-call of a lawyer in no queue
-    at all rings on the lawyer's node."""
+    at all rings on the lawyer's node, and a transfer goes to the node where the call is."""
     cluster = dataclasses.replace(context, settings=context.settings.model_copy(update={"nodes": "pbx-a,pbx-b"}))
     everything = [q.name for q in context.config.service_hours.queues]
     tz = ZoneInfo(context.settings.timezone)
@@ -281,6 +281,17 @@ def test_each_bridge_seats_only_its_own_nodes_lawyers(context: Context) -> None:
             await asyncio.to_thread(routed.originate_callback, lawyer_interface="PJSIP/2003", number="13800138000")
             received = {n: [a for a in simulators[n].received if a.name.lower() == "originate"] for n in NODES}
             assert [a.get("Channel") for a in received["pbx-b"]] == ["PJSIP/2003"] and received["pbx-a"] == []
+
+            # A caller waiting on pbx-b transferred (to 12345): the Redirect goes to pbx-b, where the call is.
+            waiting = CallFactory(first_sequence=5000).abandoned("13900000001", "consult", time.time(), wait_s=600)
+            joined = next(i for i, e in enumerate(waiting) if b"Event: QueueCallerJoin" in e[1])
+            for _, raw in waiting[: joined + 1]:
+                await simulators["pbx-b"].send_event(raw)
+            linkedid = _linkedid(waiting[0][1])
+            await until(lambda: find_call(context.redis.client, linkedid or ""), 30, "the call in pbx-b's live state")
+            await asyncio.to_thread(routed.transfer, linkedid or "", "12345")
+            redirects = {n: [a for a in simulators[n].received if a.name.lower() == "redirect"] for n in NODES}
+            assert [a.get("Exten") for a in redirects["pbx-b"]] == ["12345"] and redirects["pbx-a"] == []
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
 
