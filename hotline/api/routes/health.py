@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.api.deps import ContextDep
 from hotline.asr.model import asr_status
 from hotline.bootstrap import Context
-from hotline.bridge_client import ALIVE_KEY, BridgeClient
+from hotline.bridge_client import DEFAULT_NODE, BridgeClient
 from hotline.jobs.outbox import owed
 from hotline.jobs.pool import DEFAULT_QUEUES, alive_workers
 from hotline.jobs.transcription import ASR_QUEUE
+from hotline.live.nodes import known_nodes
 from hotline.live.publisher import NODES_KEY
 from hotline.redis_conn import redis_status
 from hotline.supervise import IVR_ALIVE_KEY, STATUS
@@ -129,17 +130,11 @@ def _workers(context: Context, database_ok: bool) -> dict[str, Any]:
 
 
 def _nodes(context: Context) -> list[str]:
-    """The install's nodes (HOTLINE_NODES), then any other node whose bridge or IVR announces itself
-    (a bridge started with a node name the list lacks: shown, so the typo is seen)."""
+    """The install's nodes (HOTLINE_NODES), then any other node whose bridge published live state
+    lately (a bridge started with a node name the list lacks: shown, so the typo is seen)."""
     configured = context.settings.node_list
-    client = context.redis.client
-    found = set()
-    for pattern in (ALIVE_KEY, IVR_ALIVE_KEY):
-        prefix, _, suffix = pattern.partition("{node}")
-        for key in client.scan_iter(match=f"{prefix}*{suffix}", count=100):
-            name = (key.decode() if isinstance(key, bytes) else key)[len(prefix) : -len(suffix)]
-            found.add(name)
-    return configured + sorted(found - set(configured))
+    heard = set(known_nodes(context.redis.client)) - {DEFAULT_NODE}
+    return configured + sorted(heard - set(configured))
 
 
 def _iso(timestamp: float) -> str:
