@@ -21,6 +21,7 @@ from hotline.page_words import (
     DASHBOARD_PAGE,
     PHONE_MESSAGES,
     REPORT_PAGE,
+    SHELL,
     STATION_PAGE,
     TICKET_VIEW,
 )
@@ -268,6 +269,7 @@ _FIXED: dict[str, Mapping[str, str]] = {
     "feed_states": FEED_STATES,
     "ticket_view": TICKET_VIEW,
     "common": COMMON,
+    "shell": SHELL,
     "flags": FLAGS,
     "priorities": PRIORITIES,
     "channels": CHANNELS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hotline.api.sessions import HOME, safe_next, signed_in
 from hotline.bootstrap import Context
+from hotline.labels import labels_of
 from ticketing.domain.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,22 @@ def _context(request: Request) -> Context:
     return context
 
 
+#: `{{group:code}}` in a shell: a label, filled in as the page is served (the sign-in page included,
+#: which cannot ask /api/labels without a session).
+_LABEL_TOKEN = re.compile(r"\{\{(\w+):([\w-]+)\}\}")
+_rendered: dict[tuple[str, int], str] = {}
+
+
+def render_shell(file: str, context: Context) -> HTMLResponse:
+    """A page's HTML shell with its labels filled in (escaped), built once per configuration."""
+    labels = labels_of(context)
+    key = (file, id(labels))
+    if key not in _rendered:
+        shell = (STATIC_DIR / file).read_text(encoding="utf-8")
+        _rendered[key] = _LABEL_TOKEN.sub(lambda m: html.escape(labels.get(m[1], {}).get(m[2], m[2])), shell)
+    return HTMLResponse(_rendered[key])
+
+
 def _login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -84,7 +102,7 @@ def _page(path: str) -> Callable[[Request], Response]:
         if user.role not in page.roles:
             logger.info("user %s (%s) refused page %s", user.actor.user_id, user.role, path)
             return _forbidden(user.role, path)
-        return FileResponse(STATIC_DIR / page.file, media_type="text/html; charset=utf-8")
+        return render_shell(page.file, _context(request))
 
     show.__name__ = f"page_{page.file.removesuffix('.html')}"
     return show
@@ -99,7 +117,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
     user = signed_in(request, _context(request))
     if user is not None:
         return RedirectResponse(safe_next(next) or HOME[user.role], status_code=303)
-    return FileResponse(STATIC_DIR / "login.html", media_type="text/html; charset=utf-8")
+    return render_shell("login.html", _context(request))
 
 
 @router.get("/", response_model=None)

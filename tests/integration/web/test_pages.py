@@ -92,3 +92,18 @@ def test_a_missing_browser_library_says_how_to_install_it(client: TestClient) ->
     response = client.get("/vendor/nothing.js")
     assert response.status_code == 404 and "npm ci" in response.text
     assert client.get("/static/app.css").status_code == 200
+
+
+def test_pages_are_served_with_their_labels_filled_in(client: TestClient, staff: dict[str, Staff]) -> None:
+    """The shells' words come from hotline/labels.py, filled in by the server: the sign-in page too,
+    which has no session to ask /api/labels with."""
+    login = client.get("/login")
+    assert login.status_code == 200 and login.headers["content-type"].startswith("text/html")
+    assert "{{" not in login.text and "<title>登录 — 12348 公共法律服务热线</title>" in login.text
+    assert '<label for="username">用户名</label>' in login.text
+    for path, who, words in (("/console", "lawyer1", "值班状态"), ("/station", "county", "工单详情"),
+                             ("/dashboard", "supervisor", "实时监控"), ("/admin", "admin", "新建账号"),
+                             ("/report/monthly", "supervisor", "一、接通情况")):  # fmt: skip
+        page = client.get(path, headers=staff[who].headers)
+        assert page.status_code == 200 and "{{" not in page.text and words in page.text, path
+        assert "content-security-policy" in page.headers
