@@ -21,11 +21,11 @@ from hotline.page_words import (
     DASHBOARD_PAGE,
     PHONE_MESSAGES,
     REPORT_PAGE,
-    SHELL,
     STATION_PAGE,
     TICKET_VIEW,
 )
 from hotline.reports.kpi import NO_QUEUE
+from hotline.shell_words import SHELL
 from settings.files import HotlineConfig
 from ticketing.domain.escalation import DeadlineKind
 from ticketing.domain.follow_up import FollowUpOutcome, FollowUpStatus, Satisfaction

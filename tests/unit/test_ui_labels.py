@@ -98,7 +98,7 @@ def test_html_shells_hold_no_chinese_words_of_their_own() -> None:
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
         if CJK.search(re.sub(r"<!--.*?-->", "", line))
     ]
-    assert not found, "words written in an HTML shell; use {{shell:key}} (hotline/page_words.py):\n" + "\n".join(found)
+    assert not found, "words written in an HTML shell; use {{shell:key}} (hotline/shell_words.py):\n" + "\n".join(found)
 
 
 def test_no_html_shell_spells_out_a_display_name_the_labels_hold(labels: dict[str, dict[str, str]]) -> None:
