@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -145,7 +146,7 @@ class TopicModel:
     def _evidence(self, columns: list[int], pushes: np.ndarray, scale: float, limit: int) -> tuple[Evidence, ...]:
         """The features that pushed most, by their readable words (a word can come as itself, as
         a rule word "@" and in character pairs "#", and several times: their pushes add up)."""
-        strongest = np.argsort(pushes)[: -3 * limit - 1 : -1]  # enough to merge into `limit` words
+        strongest = np.argsort(pushes)[: -2 * limit - 1 : -1]  # enough to merge into `limit` words
         names = self._readable
         merged: dict[str, float] = {}
         for k, push in zip(strongest.tolist(), pushes[strongest].tolist(), strict=True):
@@ -153,7 +154,7 @@ class TopicModel:
                 break
             word = names[columns[k]]
             merged[word] = merged.get(word, 0.0) + push * scale
-        best = sorted(merged.items(), key=lambda e: (-e[1], e[0]))[:limit]
+        best = sorted(merged.items(), key=itemgetter(1), reverse=True)[:limit]  # ties: the first found
         return tuple(Evidence(word, round(push, 2)) for word, push in best if round(push, 2) > 0)
 
     @cached_property

@@ -138,15 +138,20 @@ class KeywordClassifier:
         self._by_bias = sorted(self._bias, key=lambda n: (-self._bias[n], self._order[n]))
         self._exp_bias = {n: math.exp(b / t) for n, b in self._bias.items()}
         self._exp_bias_total = sum(self._exp_bias.values())
+        # An override needs a word of each of its groups, so of its first: most texts have none.
+        # (A rule without groups always applies: then every text is checked.)
+        firsts = [rule.groups[0] for rule in rules.overrides if rule.groups]
+        complete = len(firsts) == len(rules.overrides)
+        self._override_words: frozenset[str] | None = frozenset().union(*firsts) if complete else None
 
     def categories(self) -> set[str]:
         return set(self._bias)
 
     def override(self, matches: Sequence[Match]) -> Classification | None:
         """The first override whose every group has a word in the text, as a decision."""
-        if not self.rules.overrides:
-            return None
         words = {m.word for m in matches}
+        if self._override_words is not None and self._override_words.isdisjoint(words):
+            return None
         for rule in self.rules.overrides:
             if all(not group.isdisjoint(words) for group in rule.groups):
                 found = tuple(Evidence(w, 1.0) for group in rule.groups for w in sorted(group & words))
