@@ -21,6 +21,7 @@ from hotline.app import create_app
 from hotline.demo import load_demo_roster, load_demo_users
 from storage.tables import FollowUpTask, Ticket, User
 from tests.browser.conftest import CHROMIUM_ARGS, FAKE_MEDIA, _free_port, playwright_api, sign_in
+from tests.pbx.asterisk import Asterisk
 from tests.pbx.harness import HotlinePbx, wait_for
 from tests.pbx.sipp import Caller, Key, Phone
 
@@ -66,22 +67,10 @@ def test_a_lawyers_call_in_the_browser_then_the_ticket_and_the_call_back(
     and dropped the call right after the answer ("Unable to find a codec translation path")."""
     pbx, asterisk = pbx_stopped, pbx_stopped.asterisk
     assert pbx.context is not None
-    # The roster put both demo lawyers on duty in Asterisk (QueueAdd from the reconciler).
-    wait_for(lambda: {"PJSIP/1001", "PJSIP/1002"} <= set(asterisk.members()["zonghe"]), 30, "the roster's QueueAdd")
-    browser = playwright_api.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        headless=True,
-        args=[*CHROMIUM_ARGS, *FAKE_MEDIA, "--allow-loopback-in-peer-connection"],
-    )
+    browser = webrtc_browser(playwright_api, asterisk)
     number = "13900005555"
     try:
-        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        sign_in(page, console, "lawyer1")
-        page.locator("#phone-state[data-state=need_password]").wait_for(timeout=WAIT)
-        page.fill("#sip-password", asterisk.config.webrtc_passwords["1001"])
-        page.click("#btn-register")
-        page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
-        assert "Contact:  1001/sip:" in asterisk.cli("pjsip show contacts")  # registered over the WebSocket
+        page = registered_console(browser, console, pbx)
 
         # --- The queue call, answered and hung up in the browser.
         caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=90_000))
@@ -153,3 +142,57 @@ def test_a_lawyers_call_in_the_browser_then_the_ticket_and_the_call_back(
         task = db.scalars(select(FollowUpTask).where(FollowUpTask.ticket_id == ticket.id)).one()
         assert task.status == "reached" and task.satisfaction == "satisfied"
         assert [a.linkedid for a in task.attempts] == [back.linkedid]
+
+
+def test_a_caller_transferred_to_12345_from_the_browser(
+    console: str, pbx_stopped: HotlinePbx, playwright_api: Any
+) -> None:
+    """The console's transfer button with the call in the browser: SIP REFER to 12345, which Asterisk
+    looks up in the lawyer endpoint's own context (hotline-lawyers). app_queue logs the blind
+    transfer; the citizen is put through to the 12345 line (SIPp on the carrier)."""
+    pbx, asterisk = pbx_stopped, pbx_stopped.asterisk
+    number = "13900006666"
+    browser = webrtc_browser(playwright_api, asterisk)
+    try:
+        page = registered_console(browser, console, pbx)
+        line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
+        caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=60_000))
+        page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
+        page.click("#btn-answer")
+        page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
+        time.sleep(1)  # a word with the caller
+        page.fill("#transfer-target", "12345")
+        page.click("#btn-transfer")
+        page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+        line_12345.check(30)
+        caller.check(30)
+    finally:
+        browser.close()
+    call = pbx.call_row(caller_number=number)
+    assert (call.outcome, call.queue, call.agent_interface) == ("answered", "zonghe", "PJSIP/1001")
+    [transfer] = [line for line in asterisk.queue_log() if line[1] == call.linkedid and line[4] == "BLINDTRANSFER"]
+    assert transfer[5] == "12345"
+    assert call.talk_seconds is not None and abs(call.talk_seconds - int(transfer[8])) < 1.5
+    assert "Called PJSIP/12345@carrier" in asterisk.log_since_reset()
+
+
+def webrtc_browser(playwright_api: Any, asterisk: Asterisk) -> Any:
+    """Chromium with fake media, once the roster has put both demo lawyers on duty in Asterisk."""
+    wait_for(lambda: {"PJSIP/1001", "PJSIP/1002"} <= set(asterisk.members()["zonghe"]), 30, "the roster's QueueAdd")
+    return playwright_api.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=[*CHROMIUM_ARGS, *FAKE_MEDIA, "--allow-loopback-in-peer-connection"],
+    )
+
+
+def registered_console(browser: Any, console: str, pbx: HotlinePbx) -> Any:
+    """lawyer1's console with its softphone (PJSIP/1001) registered over the WebSocket."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    sign_in(page, console, "lawyer1")
+    page.locator("#phone-state[data-state=need_password]").wait_for(timeout=WAIT)
+    page.fill("#sip-password", pbx.asterisk.config.webrtc_passwords["1001"])
+    page.click("#btn-register")
+    page.locator("#phone-state[data-state=registered]").wait_for(timeout=WAIT)
+    assert "Contact:  1001/sip:" in pbx.asterisk.cli("pjsip show contacts")  # registered over the WebSocket
+    return page

@@ -147,7 +147,11 @@ export class Softphone {
   transfer(target) {
     if (!this.session || !/^[0-9*#+]{1,20}$/.test(target)) return false;
     const uri = this.SIP.UserAgent.makeURI(`sip:${target}@${this.config.uri.split("@")[1]}`);
-    this.session.refer(uri);
+    const session = this.session;
+    // Blind transfer (RFC 5589): once the PBX accepts the REFER, the transferor hangs up its leg.
+    session.refer(uri, { requestDelegate: { onAccept: () => {
+      if (session.state === this.SIP.SessionState.Established) session.bye().catch(() => {});
+    } } });
     return true;
   }
 
