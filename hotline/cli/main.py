@@ -487,6 +487,14 @@ def serve(
         bool,
         typer.Option("--scheduler/--no-scheduler", help="Also take part in the periodic-job election (lease)"),
     ] = True,
+    with_relay: Annotated[
+        bool,
+        typer.Option(
+            "--relay/--no-relay",
+            help="Hand committed work to the job queue: a sibling process with the worker, in this process"
+            " without it; --no-relay leaves it to `hotline relay` (production's hotline-relay.service)",
+        ),
+    ] = True,
 ) -> None:
     """Run the service on one machine: API and consoles, outbox relay, the telephony bridge with the IVR
     (demo mode: on the simulator), and a job worker."""
@@ -526,6 +534,8 @@ def serve(
             # and the hand-over to rq took seconds under 20 clients (BENCHMARKS.md, background jobs).
             "relay": [sys.executable, "-m", "hotline.cli", "relay"],
         }
+        if not with_relay:
+            del workers["relay"]
 
     def stop() -> None:
         context.close()
@@ -537,7 +547,7 @@ def serve(
             bridge_options(context)
     app_ = create_app(
         context,
-        relay_outbox=not with_worker,  # with the workers, the relay is their sibling process
+        relay_outbox=with_relay and not with_worker,  # with the workers, the relay is their sibling process
         on_shutdown=stop,
         with_bridge=with_bridge,
         processes=workers,

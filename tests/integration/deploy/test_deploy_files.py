@@ -71,7 +71,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     staged = _staged_units(tmp_path)
     assert {p.name.split("@")[0].removesuffix(".service") for p in staged} >= {
         "hotline-api", "hotline-bridge", "hotline-ivr", "hotline-worker-default", "hotline-worker-asr",
-        "hotline-scheduler", "hotline-backup", "hotline-restore-test",
+        "hotline-scheduler", "hotline-relay", "hotline-backup", "hotline-restore-test",
     }  # fmt: skip
     result = subprocess.run(
         [tool, "verify", "--man=no", *map(str, staged)], capture_output=True, text=True, cwd=tmp_path / "units"
@@ -92,7 +92,7 @@ def _exec_starts() -> list[tuple[str, list[str]]]:
 def test_every_unit_runs_a_command_the_cli_has() -> None:
     starts = _exec_starts()
     hotline_starts = [(u, argv) for u, argv in starts if argv[0] == f"{PREFIX}/.venv/bin/hotline"]
-    assert len(hotline_starts) == 6  # api, bridge, ivr, two worker kinds, scheduler
+    assert len(hotline_starts) == 7  # api, bridge, ivr, two worker kinds, scheduler, relay
     for unit, argv in hotline_starts:
         args = [a.replace("%i", "8001") for a in argv[1:]]
         # --help after the unit's own arguments: click refuses an unknown command or option first.
