@@ -25,6 +25,7 @@ class WordMatcher:
         self._fillers = frozenset(fillers)
         # Every proper prefix of a word: a run of tokens that is none of these cannot grow into one.
         self._prefixes = {w[:k] for w in self._canonical for k in range(1, len(w))}
+        self._starts = frozenset(self._canonical) | self._prefixes
 
     def tokens(self, tokens: Sequence[str]) -> list[str]:
         """The tokens without fillers and blanks."""
@@ -33,10 +34,14 @@ class WordMatcher:
 
     def find(self, tokens: Sequence[str]) -> list[Match]:
         """Longest match at each position, left to right, without overlaps."""
-        canonical, prefixes = self._canonical, self._prefixes
+        canonical, prefixes, starts = self._canonical, self._prefixes, self._starts
         found: list[Match] = []
-        i, n = 0, len(tokens)
-        while i < n:
+        n = len(tokens)
+        after = 0  # the first position not inside a match already found
+        # Most tokens neither are a word nor begin one: only the others are looked at.
+        for i in [i for i, token in enumerate(tokens) if token in starts]:
+            if i < after:
+                continue
             best = -1
             run = tokens[i]
             j = i + 1
@@ -47,12 +52,10 @@ class WordMatcher:
                     break
                 run += tokens[j]
                 j += 1
-            if best < 0:
-                i += 1
-                continue
-            surface = "".join(tokens[i:best])
-            found.append(Match(canonical[surface], surface, i, best))
-            i = best
+            if best >= 0:
+                surface = "".join(tokens[i:best])
+                found.append(Match(canonical[surface], surface, i, best))
+                after = best
         return found
 
 
