@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from ticketing.domain.routing import CategoryRules, FlagRules, KeywordRouter, Place, PlaceIndex, RoutingRules
-from ticketing.domain.routing.matching import WordMatcher
+from ticketing.domain.routing.matching import Match, WordMatcher
 
 LABOUR = CategoryRules(
     "劳动争议",
@@ -131,6 +131,19 @@ def test_words_match_whole_tokens_or_runs_of_tokens_never_inside_one() -> None:
     matcher = WordMatcher({"抚养费", "劳动"}, {})
     assert [m.word for m in matcher.find(["抚养", "费"])] == ["抚养费"]
     assert matcher.find(["劳动合同"]) == []
+
+
+def test_the_longest_word_wins_and_matches_never_overlap() -> None:
+    matcher = WordMatcher({"工资", "工资单", "单位", "拖欠"}, {"工钱": "工资"})
+    found = matcher.find(["拖欠", "工资", "单", "位", "工钱", "单位"])
+    assert [(m.word, m.surface, m.start, m.end) for m in found] == [
+        ("拖欠", "拖欠", 0, 1),
+        ("工资单", "工资单", 1, 3),  # 单 goes to the longer word, so 单位 cannot start inside it
+        ("工资", "工钱", 4, 5),
+        ("单位", "单位", 5, 6),
+    ]
+    assert matcher.find(["工", "资"]) == [Match("工资", "工资", 0, 2)]
+    assert matcher.find(["工资单位"]) == []  # inside one token: never
 
 
 def test_service_line_follows_the_category_unless_a_service_word_is_said() -> None:
