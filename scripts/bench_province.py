@@ -10,9 +10,10 @@ What runs, all on 127.0.0.1, each role its own process as deploy/ runs them:
 - two AMI simulators (in this process) and two bridges (HOTLINE_NODE pbx-a / pbx-b, HOTLINE_NODES
   pbx-a,pbx-b), each with its roster loop: `--seats` lawyers on duty all day, half on each node
   (users.node; a quarter without a node, so they belong to the first), seated by the bridges;
-- `--api-processes` API processes (`hotline serve --no-bridge --no-worker --no-scheduler`, each with
-  its outbox relay) behind nginx running the shipped site (deploy/nginx/hotline.conf, TLS included);
-- one worker pool of `--workers` processes (`hotline worker --processes N`);
+- `--api-processes` API processes (`hotline serve --no-bridge --no-worker --no-scheduler --no-relay`)
+  behind nginx running the shipped site (deploy/nginx/hotline.conf, TLS included);
+- one worker pool of `--workers` processes (`hotline worker --processes N`) and one outbox relay
+  (`hotline relay`, as deploy/systemd/hotline-relay.service);
 - `--sse` console feeds (GET /api/feed as a supervisor, through nginx) held by `--sse-processes`
   asyncio processes reading raw TLS streams, so the clients keep up with the feed;
 - one load process: the consoles' API reads (4 threads, each a request every 0.2 s) and `--tickets`
@@ -475,6 +476,7 @@ async def main() -> None:
                 "--no-bridge",
                 "--no-worker",
                 "--no-scheduler",
+                "--no-relay",
                 "--port",
                 str(port),
             ],
@@ -483,6 +485,7 @@ async def main() -> None:
         f"worker pool ({args.workers} processes)",
         [str(REPO / ".venv/bin/hotline"), "worker", "--processes", str(args.workers)],
     )
+    start("outbox relay", [str(REPO / ".venv/bin/hotline"), "relay"])
     start("nginx", nginx_site(folder, api_ports, args.port))
     base = f"https://127.0.0.1:{args.port}"
     watch = JobWatch(args.redis_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -29,6 +30,21 @@ from tests.asr_support import HELLO
 from tests.conftest import REPO
 from ticketing.domain.events import RecordingFinished
 from ticketing.events import emit
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc (children, their children, ...)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
 
 
 def _status(context: Context, path: Path) -> tuple[str | None, int]:
@@ -93,7 +109,12 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(
             assert time.monotonic() < deadline, "the worker never started the job"
             time.sleep(0.05)
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker, its job process and its scheduler, at once
+        # The worker, its pool, its scheduler and the job's own process (rq starts that one in a
+        # process group of its own), at once: a machine or the OOM killer takes them all.
+        for pid in _descendants(worker.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         if worker.stderr:
             worker.stderr.close()
