@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ import soundfile
 from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
-from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
 from hotline.bootstrap import Context
@@ -129,9 +127,9 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(
     job = queue.fetch_job(job_id)
     assert job is not None and job.get_status() == JobStatus.SCHEDULED and job.retries_left == 2
 
-    # Time passes: the retry delay, and the minute after which the dead scheduler's lock expires.
-    queue.scheduled_job_registry.schedule(job, datetime.now(UTC))
-    connection.delete(RQScheduler.get_locking_key(jobs.ASR_QUEUE))
+    # Time passes: the retry delay is over and rq's scheduler moves the job back to its queue.
+    queue.scheduled_job_registry.remove(job)
+    queue.enqueue_job(job)
     monkeypatch.setattr(job_worker, "worker_context", lambda: asr_context)
-    SimpleWorker([queue], connection=connection).work(burst=True, with_scheduler=True)
+    SimpleWorker([queue], connection=connection).work(burst=True)
     assert _status(asr_context, path) == ("done", 2)
