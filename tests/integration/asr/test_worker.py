@@ -72,9 +72,7 @@ def test_outbox_hands_the_job_to_rq_with_a_timeout_and_bounded_retries(
     assert job.get_status(refresh=True) == JobStatus.FINISHED
 
 
-def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(
-    asr_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(asr_context: Context, tmp_path: Path) -> None:
     # Long enough (mostly silence, which is cheap to recognise) to be killed while it runs.
     path = tmp_path / "long-call.wav"
     hello, rate = soundfile.read(HELLO["pcm16"], dtype="int16")
