@@ -132,3 +132,12 @@ def test_the_fast_cut_gives_exactly_jiebas_tokens(router: KeywordRouter, text: s
     segment = router.segment
     assert isinstance(segment, JiebaSegmenter)
     assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+
+
+@pytest.mark.parametrize("text", ["县县县拖\U00020000-", "镇乐乐乐佛.a工\u3400资", "县县县拖\u9fd6", "县县县拖\uf900"])
+def test_rare_ideographs_do_not_change_how_the_words_before_them_are_cut(router: KeywordRouter, text: str) -> None:
+    # CJK ideographs jieba leaves outside its blocks and jieba-rs takes in (extension A and B,
+    # compatibility, U+9FD6-U+9FFF): cut whole, jieba-rs would settle the tie 县县/县 the other way.
+    segment = router.segment
+    assert isinstance(segment, JiebaSegmenter)
+    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ticketing.domain.routing.text import MAX_CHARS, counted_groups, counted_pattern, normalize, spoken_number
 
@@ -15,6 +19,15 @@ def test_transcript_spaces_between_chinese_words_go_away() -> None:
 def test_control_characters_markup_and_full_width_forms_are_neutralised() -> None:
     text, cut = normalize("\ufeff老板\x00欠\u200b薪<script>alert(1)</script>ＡＢＣ１２３\r\n")
     assert text == "老板欠薪 alert(1) abc123" and not cut
+
+
+#: Full-width punctuation beside combining marks and other forms NFKC rewrites.
+WIDE = st.sampled_from(list("，？！（）：；,?工资a\u0301\u0327\u3099ｂ①\uff0e㎎ \u00a0"))
+
+
+@given(st.text(alphabet=WIDE, max_size=20))
+def test_full_width_punctuation_replaced_first_gives_what_nfkc_gives(text: str) -> None:
+    assert normalize(text) == normalize(unicodedata.normalize("NFKC", text))
 
 
 def test_very_long_text_is_cut_and_says_so() -> None:

@@ -21,13 +21,23 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_GAP = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 
 
+#: The full-width punctuation of typed questions (，and ？ in most), as NFKC writes it. Each is its
+#: own compatibility decomposition, so replacing them first leaves NFKC's result unchanged, and
+#: most texts then need no NFKC pass (str.replace is some ten times cheaper).
+_FULL_WIDTH = (("，", ","), ("？", "?"), ("！", "!"), ("（", "("), ("）", ")"), ("：", ":"), ("；", ";"))
+
+
 def normalize(text: str) -> tuple[str, bool]:
     """Return the cleaned text and whether it had to be cut to MAX_CHARS."""
     cut = len(text) > MAX_CHARS
     if cut:
         text = text[:MAX_CHARS]
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+        for wide, narrow in _FULL_WIDTH:
+            if wide in text:
+                text = text.replace(wide, narrow)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
     if not text.isprintable():  # the usual case skips the search
         text = _CONTROL.sub(" ", text)
     if "<" in text:
