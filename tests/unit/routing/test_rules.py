@@ -98,6 +98,26 @@ def test_a_phrase_counts_only_with_its_words_in_order_and_near() -> None:
     assert all(k["word"] != "工资 不给" for k in reversed_order["keywords"])
 
 
+def test_equal_subcategory_scores_go_to_the_one_listed_first_whatever_the_words_order() -> None:
+    # Forty pairs of subcategories tied on one word each: taken in the set's (hash) order, about
+    # half the pairs would go to the second one, and differently in another process.
+    pairs = [(f"a{i}", f"b{i}") for i in range(40)]  # Latin words: the spaces between them stay
+    labour = CategoryRules(
+        "劳动争议",
+        "consultation",
+        keywords={"工资": 2.0},
+        subcategories={f"先{i}": {a: 1.0} for i, (a, _) in enumerate(pairs)}
+        | {f"后{i}": {b: 1.0} for i, (_, b) in enumerate(pairs)},
+    )
+    rules = RoutingRules(
+        categories=(labour, OTHER), synonyms={}, fillers=frozenset(), service_lines={}, flags=RULES.flags
+    )
+    router = KeywordRouter(rules, INDEX, str.split)
+    for i, (a, b) in enumerate(pairs):
+        for text in (f"工资 {a} {b}", f"工资 {b} {a}"):
+            assert router.route(text).classification.subcategory == f"先{i}", text
+
+
 def test_fillers_do_not_break_phrases() -> None:
     d = route("工资 嗯 那个 嗯 那个 嗯 那个 嗯 不给")
     assert any(k["word"] == "工资 不给" for k in d["keywords"])

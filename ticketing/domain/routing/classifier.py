@@ -52,6 +52,10 @@ class _WeightIndex:
 
     def __init__(self, options: Mapping[str, Weights]) -> None:
         self.words: dict[str, list[tuple[str, float]]] = {}
+        #: option -> its single words and their weights, to collect one option's evidence.
+        self.option_words: dict[str, dict[str, float]] = {option: {} for option in options}
+        #: Equal scores go to the option listed first, whatever order the words come in.
+        self.order = {option: i for i, option in enumerate(options)}
         #: Phrases by their first word, so only phrases that can start in the text are checked.
         self.phrases: dict[str, list[tuple[str, str, tuple[str, ...], float]]] = {}
         for option, weights in options.items():
@@ -61,6 +65,7 @@ class _WeightIndex:
                     self.phrases.setdefault(parts[0], []).append((option, word, parts, weight))
                 else:
                     self.words.setdefault(word, []).append((option, weight))
+                    self.option_words[option][word] = weight
         #: Every word that can count for some option: most texts share none with a small index.
         self.vocabulary = frozenset(self.words) | {
             p for phrases in self.phrases.values() for _, _, parts, _ in phrases for p in parts
@@ -83,13 +88,14 @@ class _WeightIndex:
         return found
 
     def scores(self, words: set[str], matches: Sequence[Match], window: int) -> dict[str, float]:
-        """option -> summed weight of the words and phrases found, for the options any touch."""
+        """option -> summed weight of the words and phrases found, for the options any touch
+        (added in the words' order, so equal scores stay equal whatever order the set has)."""
         scores: dict[str, float] = {}
         index = self.words
-        for word in words:
+        for word in sorted(words):
             for option, weight in index.get(word, ()):
                 scores[option] = scores.get(option, 0.0) + weight
-        for first in self.phrases.keys() & words:
+        for first in sorted(self.phrases.keys() & words):
             for option, _phrase, parts, weight in self.phrases[first]:
                 if all(p in words for p in parts) and phrase_found(parts, matches, window):
                     scores[option] = scores.get(option, 0.0) + weight
@@ -99,8 +105,8 @@ class _WeightIndex:
         self, target: str, words: set[str], matches: Sequence[Match], window: int
     ) -> list[tuple[str, float]]:
         """[(word, weight)] found for one option."""
-        index = self.words
-        found = [(word, weight) for word in words for option, weight in index.get(word, ()) if option == target]
+        weights = self.option_words[target]
+        found = [(word, weights[word]) for word in words if word in weights]
         for first in self.phrases.keys() & words:
             for option, phrase, parts, weight in self.phrases[first]:
                 if option == target and all(p in words for p in parts) and phrase_found(parts, matches, window):
@@ -111,10 +117,11 @@ class _WeightIndex:
         """The option with the highest positive score, if any, and its evidence."""
         if self.vocabulary.isdisjoint(words):
             return None, ()
+        order = self.order
         best: tuple[str | None, float, list[tuple[str, float]]] = (None, 0.0, [])
         for option, found in self.evidence(words, matches, window).items():
-            score = sum(weight for _, weight in found)
-            if score > best[1]:
+            score = sum(sorted(weight for _, weight in found))  # the same sum in any order of words
+            if score > best[1] or (score == best[1] and best[0] is not None and order[option] < order[best[0]]):
                 best = (option, score, found)
         return best[0], _strongest_first(best[2])
 
@@ -147,9 +154,11 @@ class KeywordClassifier:
     def categories(self) -> set[str]:
         return set(self._bias)
 
-    def override(self, matches: Sequence[Match]) -> Classification | None:
-        """The first override whose every group has a word in the text, as a decision."""
-        words = {m.word for m in matches}
+    def override(self, matches: Sequence[Match], words: set[str] | None = None) -> Classification | None:
+        """The first override whose every group has a word in the text, as a decision (`words`:
+        the matches' words, when the caller has them already)."""
+        if words is None:
+            words = {m.word for m in matches}
         if self._override_words is not None and self._override_words.isdisjoint(words):
             return None
         for rule in self.rules.overrides:
@@ -172,14 +181,14 @@ class KeywordClassifier:
         return None
 
     def classify(self, matches: Sequence[Match], opinion: TopicOpinion | None = None) -> Classification:
-        ruled = self.override(matches)
+        words = {m.word for m in matches}
+        ruled = self.override(matches, words)
         if ruled is not None:
             return ruled
         if opinion is not None:
-            return self._with_model(matches, opinion)
+            return self._with_model(matches, words, opinion)
         rules = self.rules
         window = rules.phrase_window
-        words = {m.word for m in matches}
         bias, order, t = self._bias, self._order, rules.temperature
         scores = self._categories.scores(words, matches, window)
         for name in scores:
@@ -226,11 +235,10 @@ class KeywordClassifier:
             alternatives=tuple((name, round(share(name), 3)) for name in ranked[1:4]),
         )
 
-    def _with_model(self, matches: Sequence[Match], opinion: TopicOpinion) -> Classification:
+    def _with_model(self, matches: Sequence[Match], words: set[str], opinion: TopicOpinion) -> Classification:
         """The model chooses the category and its confidence; the rules add the subcategory, the
         service line and the keywords they found, which stay the explanation people know."""
         window = self.rules.phrase_window
-        words = {m.word for m in matches}
         top, confidence = opinion.ranked[0]
         found = _strongest_first([e for e in self._categories.evidence_of(top, words, matches, window) if e[1] > 0])
         sub, sub_evidence = self._subcategories[top].best(words, matches, window)
