@@ -111,7 +111,7 @@ class TopicModel:
         norm) for one question's feature columns, one entry per occurrence."""
         if not columns:
             return self._bias.tolist(), None, 1.0
-        rows = self._rows[np.array(columns, dtype=np.intp)]
+        rows = self._rows.take(columns, axis=0)  # from the list itself: no array of indices first
         total = rows.sum(axis=0)
         k = len(self.classes)
         inverse = 1.0 / math.sqrt(total[k])
@@ -137,7 +137,7 @@ class TopicModel:
             evidence = self._evidence(columns, rows[:, ranked[0]], inverse, explain)
         classes = self.classes
         return TopicOpinion(
-            ranked=tuple((classes[k], round(e[k] / total, 3)) for k in ranked),
+            ranked=tuple([(classes[k], round(e[k] / total, 3)) for k in ranked]),
             evidence=evidence,
             threshold=self.threshold,
             version=self.version,
@@ -155,7 +155,7 @@ class TopicModel:
             word = names[columns[k]]
             merged[word] = merged.get(word, 0.0) + push * scale
         best = sorted(merged.items(), key=itemgetter(1), reverse=True)[:limit]  # ties: the first found
-        return tuple(Evidence(word, round(push, 2)) for word, push in best if round(push, 2) > 0)
+        return tuple([Evidence(word, weight) for word, push in best if (weight := round(push, 2)) > 0])
 
     @cached_property
     def _readable(self) -> list[str]:
