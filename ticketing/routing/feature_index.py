@@ -76,7 +76,7 @@ class FeatureIndex:
         """The column of every feature of `text_features(tokens, matches)` in the vocabulary (one
         entry per occurrence, in no particular order; features outside it are left out)."""
         known, codes = self._tokens.get, self._codes.get
-        k = self._pair_words
+        k, base = self._pair_words, _PAIR_BASE
         found: list[int] = []
         before, last = -1, -1
         for token in tokens:
@@ -93,7 +93,7 @@ class FeatureIndex:
                 if column is not None:
                     found.append(column)
                 if number >= 0 and before >= 0:
-                    column = codes(_PAIR_BASE + before * k + number)
+                    column = codes(base + before * k + number)
                     if column is not None:
                         found.append(column)
             before, last = number, end

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ class FlagDetector:
     def __init__(self, rules: FlagRules) -> None:
         self.rules = rules
         self._counted = counted_pattern(rules.collective_nouns)
+        #: Any of the nouns, in one pass over the text.
+        self._nouns = re.compile("|".join(map(re.escape, rules.collective_nouns)) or "(?!)")
         self._crisis_words = frozenset(w for w in rules.crisis if " " not in w)
         #: Phrases (活着 没意思) by their first word.
         self._crisis_phrases: dict[str, list[tuple[str, ...]]] = {}
@@ -54,7 +57,7 @@ class FlagDetector:
                 if all(p in words for p in parts) and phrase_found(parts, matches, CRISIS_WINDOW):
                     crisis.append("…".join(parts))
         collective = [m.surface for m in matches if m.word in rules.collective]
-        if any(noun in text for noun in rules.collective_nouns):  # most texts count nobody
+        if self._nouns.search(text):  # most texts count nobody
             collective += [
                 mention
                 for mention, count in counted_groups(self._counted, text)
