@@ -68,7 +68,7 @@ class TopicModel:
     intercept: np.ndarray  # (n_classes,)
     scale: float
     offset: np.ndarray  # (n_classes,)
-    #: Added to log p to choose (favours rare categories where that raises macro-F1).
+    #: Added to log p to choose (balances each category's precision and recall, see training.py).
     choice: np.ndarray  # (n_classes,)
     #: Held-out calibrated confidences and whether they were right, to set thresholds from.
     holdout_confidence: np.ndarray
