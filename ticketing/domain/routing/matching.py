@@ -53,7 +53,7 @@ class WordMatcher:
                 run += tokens[j]
                 j += 1
             if best >= 0:
-                surface = "".join(tokens[i:best])
+                surface = run if best == j else "".join(tokens[i:best])  # most words are one token
                 found.append(Match(canonical[surface], surface, i, best))
                 after = best
         return found
