@@ -27,7 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
 import numpy as np
@@ -128,28 +128,27 @@ class TopicModel:
         z, rows, inverse = self._scores(columns)
         # Thirteen numbers: plain Python beats numpy's per-call cost here.
         top = max(z)
-        e = [math.exp(v - top) for v in z]
+        exp = math.exp
+        e = [exp(v - top) for v in z]
         total = sum(e)
-        choose = [v + c for v, c in zip(z, self._choice, strict=True)]  # orders like log p + choice
+        choose = list(map(add, z, self._choice))  # orders like log p + choice
         ranked = sorted(range(len(choose)), key=choose.__getitem__, reverse=True)[:4]
         evidence: tuple[Evidence, ...] = ()
         if rows is not None:
             evidence = self._evidence(columns, rows[:, ranked[0]], inverse, explain)
         classes = self.classes
-        return TopicOpinion(
-            ranked=tuple([(classes[k], round(e[k] / total, 3)) for k in ranked]),
-            evidence=evidence,
-            threshold=self.threshold,
-            version=self.version,
-        )
+        ranked_p = tuple([(classes[k], round(e[k] / total, 3)) for k in ranked])
+        return TopicOpinion(ranked_p, evidence, self.threshold, self.version)
 
     def _evidence(self, columns: list[int], pushes: np.ndarray, scale: float, limit: int) -> tuple[Evidence, ...]:
         """The features that pushed most, by their readable words (a word can come as itself, as
         a rule word "@" and in character pairs "#", and several times: their pushes add up)."""
         strongest = np.argsort(pushes)[: -2 * limit - 1 : -1]  # enough to merge into `limit` words
         names = self._readable
+        values = pushes.tolist()
         merged: dict[str, float] = {}
-        for k, push in zip(strongest.tolist(), pushes[strongest].tolist(), strict=True):
+        for k in strongest.tolist():
+            push = values[k]
             if push <= 0:
                 break
             word = names[columns[k]]

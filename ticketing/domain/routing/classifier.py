@@ -127,7 +127,11 @@ class _WeightIndex:
 
 
 def _strongest_first(found: list[tuple[str, float]]) -> tuple[Evidence, ...]:
-    return tuple(Evidence(word, weight) for word, weight in sorted(found, key=lambda e: (-e[1], e[0])))
+    return tuple([Evidence(word, weight) for word, weight in sorted(found, key=_by_weight_then_word)])
+
+
+def _by_weight_then_word(e: tuple[str, float]) -> tuple[float, str]:
+    return -e[1], e[0]
 
 
 class KeywordClassifier:
