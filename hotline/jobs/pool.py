@@ -46,6 +46,34 @@ MAINTENANCE_S = 15
 ALIVE_TTL_S = 5
 #: How long a worker waits between attempts to reach Redis at start-up.
 REDIS_WAIT_S = (0.5, 5.0)
+#: How often a worker's command-listening thread wakes (rq's own: 60 s).
+PUBSUB_WAKE_S = 1.0
+
+
+class PromptStopMixin:
+    """A worker that stops within a second. rq listens for commands (stop a job, shut down) in a
+    thread that wakes once a minute, and on stopping unsubscribes before it joins that thread; since
+    redis-py 8.2 the join has no time limit, and the unsubscribed thread waits out its minute, so a
+    worker told to stop took up to 60 s to do so."""
+
+    connection: redis.Redis
+    name: str
+    pubsub_channel_name: str
+    log: logging.Logger
+
+    def subscribe(self) -> None:
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})  # type: ignore[attr-defined]
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_WAKE_S,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,  # type: ignore[attr-defined]
+        )
+
+
+class InProcessWorker(PromptStopMixin, SimpleWorker):
+    """rq's SimpleWorker that stops promptly: one-off runs in the calling process (tests, burst runs)."""
 
 
 class AliveMixin:
@@ -85,11 +113,11 @@ class AliveMixin:
             stop.wait(ALIVE_EVERY_S)
 
 
-class HotlineWorker(AliveMixin, SimpleWorker):
+class HotlineWorker(AliveMixin, PromptStopMixin, SimpleWorker):
     """Routing, announcements, sweeps: short jobs run in the worker's own process, no fork per job."""
 
 
-class ForkingHotlineWorker(AliveMixin, Worker):
+class ForkingHotlineWorker(AliveMixin, PromptStopMixin, Worker):
     """Transcription: hour-long jobs in a forked child (rq's horse), so rq's own monitoring sees a
     killed one within a minute and retries it; the fork costs nothing beside the job."""
 
@@ -157,7 +185,7 @@ def run_worker(
     name: str,
     queue_names: list[str],
     *,
-    worker_class: type[BaseWorker] = SimpleWorker,
+    worker_class: type[BaseWorker] = InProcessWorker,
     burst: bool = False,
     logging_level: str = "INFO",
 ) -> None:

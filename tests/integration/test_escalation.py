@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import func, select
 
 from hotline.app import create_app
@@ -18,6 +18,7 @@ from hotline.bootstrap import Context
 from hotline.jobs import periodic, worker
 from hotline.jobs import tickets as jobs
 from hotline.jobs.outbox import relay_pending
+from hotline.jobs.pool import InProcessWorker
 from hotline.jobs.scheduler import PERIODIC_JOBS, enqueue_due
 from hotline.live.feed import FEED_STREAM
 from storage.tables import OutboxMessage, TicketEscalation, TicketEvent
@@ -194,7 +195,7 @@ def test_alert_reaches_the_feed_through_outbox_and_worker_without_personal_data(
     connection.delete(FEED_STREAM)
     relay_pending(context.sessions, connection)
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    InProcessWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     raw = [entry[1][b"data"].decode() for entry in connection.xrange(FEED_STREAM)]
     messages = [json.loads(text) for text in raw]
     alerts = [m for m in messages if m["type"] == "ticket.escalated"]
@@ -234,7 +235,7 @@ def test_the_periodic_job_escalates_through_a_real_worker(
     [sweep] = [j for j in PERIODIC_JOBS if j.name == "escalate-overdue"]
     enqueue_due(connection, datetime.now(UTC).timestamp(), (sweep,))
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([Queue(sweep.queue, connection=connection)], connection=connection).work(burst=True)
+    InProcessWorker([Queue(sweep.queue, connection=connection)], connection=connection).work(burst=True)
     assert sorted(e.kind for e in escalations(context)) == ["accept", "finish"]
     assert periodic.escalate_overdue_tickets(context) == 0  # safe to run again
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select
 
 from hotline.accounts import actor_for, create_user
@@ -25,6 +25,7 @@ from hotline.jobs.outbox import (
     relay_pending,
     rq_job_id,
 )
+from hotline.jobs.pool import InProcessWorker
 from hotline.live.feed import FEED_STREAM
 from storage.tables import OutboxMessage
 from ticketing.domain.events import EVENTS, TicketEventRecorded
@@ -55,7 +56,7 @@ def test_relay_enqueues_each_message_once_and_the_job_publishes_to_the_feed(
         "hotline.jobs.routing.route_ticket",
     ]
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([queue], connection=connection).work(burst=True)
+    InProcessWorker([queue], connection=connection).work(burst=True)
     entries = connection.xrange(FEED_STREAM)
     assert len(entries) == 1
     payload = json.loads(entries[0][1][b"data"])
@@ -105,7 +106,7 @@ def test_a_message_stays_owed_until_its_job_completes(context: Context, monkeypa
     assert relay_pending(context.sessions, connection, now=now + LATER) == 0
     assert len(Queue("default", connection=connection)) == 2
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    InProcessWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     # The jobs' callback confirmed in Redis; the relay's next pass records both in one UPDATE.
     assert all(m.completed_at is None for m in _messages(context)[:2])
     assert sorted(int(i) for i in connection.lrange(COMPLETED_KEY, 0, -1)) == [m.id for m in _messages(context)[:2]]
@@ -125,7 +126,7 @@ def test_jobs_lost_with_redis_are_sent_again(context: Context, monkeypatch: pyte
     assert relay_pending(context.sessions, connection, now=now + LATER) == 2
     assert [m.attempts for m in _messages(context)] == [2, 2]
     monkeypatch.setattr(worker, "worker_context", lambda: context)
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+    InProcessWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     relay_pending(context.sessions, connection, now=now + 2 * LATER)
     announce, route, *_later = _messages(context)
     assert announce.completed_at is not None and route.completed_at is not None

@@ -525,6 +525,15 @@ class Asterisk:
     def log_since_reset(self) -> str:
         return self.log_since(self._messages_offset)
 
+    def call_log(self, caller_number: str) -> str:
+        """The log lines (since the reset) of the call from `caller_number`: what Asterisk played and
+        when, for the failure message of a test that waited for that call in vain."""
+        log = self.log_since_reset()
+        found = re.search(rf"\[(C-[0-9a-f]+)\][^\n]*call from {re.escape(caller_number)}\b", log)
+        if found is None:
+            return f"(no call from {caller_number} in Asterisk's log)"
+        return "\n".join(line for line in log.splitlines() if f"[{found.group(1)}]" in line)
+
     def reset(self) -> None:
         """Between tests: no channels, no dynamic queue members, queue statistics at zero."""
         self.cli("channel request hangup all")

@@ -210,7 +210,12 @@ class HotlinePbx:
                 query = select(IvrSession).filter_by(**where).where(IvrSession.ended_at.is_not(None))
                 return db.scalars(query).first()
 
-        return wait_for(probe, timeout, f"a finished IVR session {where}")
+        try:
+            return wait_for(probe, timeout, f"a finished IVR session {where}")
+        except AssertionError as exc:
+            number = where.get("caller_number")
+            detail = self.asterisk.call_log(number) if number else ""
+            raise AssertionError(f"{exc}; Asterisk's log of the call:\n{detail}") from None
 
     def call_row(self, timeout: float = 20, **where: Any) -> Call:
         """The ended call (outcome not in_progress) matching `where`."""

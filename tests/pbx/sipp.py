@@ -35,12 +35,22 @@ def sipp_binary() -> str | None:
     return shutil.which("sipp")
 
 
+#: When a caller presses the first key: during the welcome (about 10 s), late enough that the IVR is
+#: playing it even on a busy machine. A key sent before the first AGI command is lost, as on a real
+#: line; at 2 s one was, once in CI (the call's AGI start was held up).
+WELCOME_KEY_MS = 4000
+
+
 @dataclass(frozen=True)
 class Key:
     digit: str
     #: pause before the key, from the previous step (answer, or the previous key).
     at_ms: int = 500
     method: Literal["rfc2833", "info"] = "rfc2833"
+
+
+#: Mandarin during the welcome, then 0 in the main menu: the general queue (zonghe).
+TO_OPERATOR = (Key("1", at_ms=WELCOME_KEY_MS), Key("0", at_ms=1500))
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,10 @@ from tests.ami_logins import failed_logins
 from tests.pbx.asterisk import Asterisk, choose_ports, generate_config
 from tests.pbx.harness import HotlinePbx, wait_for
 from tests.pbx.relay import TcpRelay
-from tests.pbx.sipp import Caller, Key, Phone
+from tests.pbx.sipp import TO_OPERATOR, Caller, Phone
 from tests.pbx.test_ivr import AFTER_EXIT_MS
 
 #: The operator (main menu 0) after the language key (1, pressed during the welcome): queue zonghe.
-TO_OPERATOR = [Key("1", at_ms=2000), Key("0", at_ms=1500)]
 
 
 def hotline_sessions(asterisk: Asterisk) -> int:
@@ -60,7 +59,7 @@ def talking(pbx: HotlinePbx, phone: str, number: str) -> Call:
     context = pbx.context
     pbx.asterisk.cli(f"queue add member PJSIP/{phone} to zonghe")
     pbx.phone(phone, Phone(answer_after_ms=300, hangup_after_ms=None))
-    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=None, number=number))
+    pbx.call(Caller(keys=list(TO_OPERATOR), hangup_after_ms=None, number=number))
 
     def probe() -> Call | None:
         with context.sessions() as db:
@@ -195,7 +194,7 @@ def _burst(pbx: HotlinePbx, context: Context, asterisk: Asterisk) -> None:
     # queue; callers who hang up sooner are rightly not_queued (they were the burst's "left over"
     # callers when they waited only 6 s).
     waiting = pbx.call(
-        Caller(keys=TO_OPERATOR, hangup_after_ms=AFTER_EXIT_MS, number="1390002[call_number]"), calls=50, rate=5
+        Caller(keys=list(TO_OPERATOR), hangup_after_ms=AFTER_EXIT_MS, number="1390002[call_number]"), calls=50, rate=5
     )
     quick.wait(120)
     waiting.wait(120)

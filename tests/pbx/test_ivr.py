@@ -7,7 +7,7 @@ key ahead, so no test waits for a long prompt to end."""
 from __future__ import annotations
 
 from tests.pbx.harness import HotlinePbx
-from tests.pbx.sipp import Caller, Key, Phone, SippRun
+from tests.pbx.sipp import WELCOME_KEY_MS, Caller, Key, Phone, SippRun
 
 #: Long enough after the last key for "connecting" and the wait announcement to play out.
 AFTER_EXIT_MS = 14_000
@@ -40,7 +40,7 @@ def test_a_key_pressed_during_the_welcome_is_not_lost(pbx: HotlinePbx) -> None:
     ringing_member(pbx, "tibetan")
     numbers = {"rfc2833": "13900000008", "info": "13900000018"}
     runs = [
-        pbx.call(Caller(keys=[Key("2", at_ms=2500, method=method)], hangup_after_ms=None, number=number))
+        pbx.call(Caller(keys=[Key("2", at_ms=WELCOME_KEY_MS, method=method)], hangup_after_ms=None, number=number))
         for method, number in numbers.items()
     ]
     sessions = [pbx.ivr_session(60, caller_number=number) for number in numbers.values()]
@@ -79,7 +79,7 @@ def test_every_main_menu_branch_reaches_its_queue(pbx: HotlinePbx) -> None:
         for index, (keys, _) in enumerate(MAIN_MENU[start : start + batch], start):
             # Language key during the welcome; the others interrupt their menus. Alternate the methods.
             method = "info" if index % 2 else "rfc2833"
-            script = [Key("1", at_ms=2000, method=method)] + [Key(k, at_ms=1500, method=method) for k in keys]
+            script = [Key("1", at_ms=WELCOME_KEY_MS, method=method)] + [Key(k, at_ms=1500, method=method) for k in keys]
             runs.append(pbx.call(Caller(keys=script, hangup_after_ms=None, number=f"1390000{index:04d}")))
         for index in range(start, start + len(runs)):
             pbx.ivr_session(60, caller_number=f"1390000{index:04d}")

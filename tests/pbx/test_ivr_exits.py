@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from storage.tables import Ticket
 from tests.pbx.harness import HotlinePbx
-from tests.pbx.sipp import Caller, Key, Phone, Speech
+from tests.pbx.sipp import TO_OPERATOR, WELCOME_KEY_MS, Caller, Key, Phone, Speech
 from tests.pbx.test_ivr import AFTER_EXIT_MS, path_of, ringing_member
 
 NUMBER = "13900001111"
@@ -30,13 +30,13 @@ def test_closed_hours_message_becomes_a_ticket_and_the_caller_is_then_a_repeat_c
     green = "13900001112"
     green_call = pbx.call(
         Caller(
-            keys=[Key("1", at_ms=2000), Key("8", at_ms=1500), Key("1", at_ms=1500)],
+            keys=[Key("1", at_ms=WELCOME_KEY_MS), Key("8", at_ms=1500), Key("1", at_ms=1500)],
             hangup_after_ms=20_000,  # the green-channel announcement, then "connecting"
             number=green,
         )
     )
     message = Caller(
-        keys=[Key("1", at_ms=2000), Key("3", at_ms=1500), Speech(at_ms=16_000), Key("#", at_ms=5000)],
+        keys=[Key("1", at_ms=WELCOME_KEY_MS), Key("3", at_ms=1500), Speech(at_ms=16_000), Key("#", at_ms=5000)],
         number=NUMBER,
         wait_bye_ms=30_000,
     )
@@ -58,7 +58,7 @@ def test_closed_hours_message_becomes_a_ticket_and_the_caller_is_then_a_repeat_c
 
     # The same caller again, now with an open ticket: priority raised, no green-channel prompt.
     mark = pbx.asterisk.log_mark()
-    pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], hangup_after_ms=AFTER_EXIT_MS, number=NUMBER))
+    pbx.call(Caller(keys=list(TO_OPERATOR), hangup_after_ms=AFTER_EXIT_MS, number=NUMBER))
     repeat = pbx.wait_session(lambda s: s.caller_number == NUMBER and s.exit == "queue:zonghe")
     assert "repeat" in repeat.flags and repeat.priority == 5
     assert "/zh/connecting" in pbx.asterisk.log_since(mark)
@@ -71,7 +71,7 @@ def test_after_hours_overflow_is_a_closed_hours_call_not_an_answered_one(pbx: Ho
     pbx.restart(closed_queues=("tibetan",))
     overflow_line = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
     number = "13900002222"
-    pbx.call(Caller(keys=[Key("2", at_ms=2000)], number=number, wait_bye_ms=40_000)).check(60)
+    pbx.call(Caller(keys=[Key("2", at_ms=WELCOME_KEY_MS)], number=number, wait_bye_ms=40_000)).check(60)
     overflow_line.check(30)
     session = pbx.ivr_session(caller_number=number)
     assert session.exit == "overflow" and "closed" in session.flags
@@ -88,9 +88,7 @@ def test_a_caller_hanging_up_while_connecting_is_recorded_at_connecting(pbx: Hot
     number = "13900003333"
     # Nobody on duty in zonghe: "no lawyer" and the call-back offer; 2 = keep waiting.
     assert pbx.live_queue("zonghe")["members_on_duty"] == 0
-    caller = Caller(
-        keys=[Key("1", at_ms=2000), Key("0", at_ms=1500), Key("2", at_ms=5000)], hangup_after_ms=2000, number=number
-    )
+    caller = Caller(keys=[*TO_OPERATOR, Key("2", at_ms=5000)], hangup_after_ms=2000, number=number)
     pbx.call(caller).check(60)
     session = pbx.ivr_session(caller_number=number)
     steps = path_of(session)
@@ -105,7 +103,7 @@ def test_answered_call_gets_the_survey_score(pbx: HotlinePbx) -> None:
     lawyer = pbx.phone("2001", Phone(answer_after_ms=500, hangup_after_ms=3000))
     number = "13900004444"
     # zonghe has a lawyer: connecting (4.9 s) + wait announcement, ring 0.5 s, talk 3 s, then the survey.
-    caller = Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500), Key("5", at_ms=20_000)], number=number)
+    caller = Caller(keys=[*TO_OPERATOR, Key("5", at_ms=20_000)], number=number)
     pbx.call(caller).check(120)
     lawyer.check(30)
     call = pbx.call_row(caller_number=number)

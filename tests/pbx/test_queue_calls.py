@@ -18,7 +18,7 @@ from hotline.app import create_app
 from storage.tables import OutboxMessage
 from tests.pbx.asterisk import RING_TIMEOUT_S
 from tests.pbx.harness import HotlinePbx
-from tests.pbx.sipp import Caller, Key, Phone
+from tests.pbx.sipp import TO_OPERATOR, WELCOME_KEY_MS, Caller, Key, Phone
 from ticketing.domain.events import RecordingFinished
 from ticketing.domain.roles import Role
 
@@ -28,7 +28,7 @@ IN_QUEUE_MS = 14_000
 
 def topic_caller(topic_key: str, number: str, stay_ms: int) -> Caller:
     """法律咨询 (1) then a topic: 1 婚姻家庭 → family, 2 劳动争议 → labour, 3 房产 → property."""
-    keys = [Key("1", at_ms=2000), Key("1", at_ms=1500), Key(topic_key, at_ms=1500)]
+    keys = [Key("1", at_ms=WELCOME_KEY_MS), Key("1", at_ms=1500), Key(topic_key, at_ms=1500)]
     return Caller(keys=keys, hangup_after_ms=IN_QUEUE_MS + stay_ms, number=number)
 
 
@@ -109,7 +109,7 @@ def test_a_call_transferred_blind_to_12345_from_the_console(pbx: HotlinePbx) -> 
     asterisk.cli("queue add member PJSIP/2001 to zonghe")
     lawyer = pbx.phone("2001", Phone(answer_after_ms=300, hangup_after_ms=None))
     line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
-    caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=60_000))
+    caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=60_000))
     live = pbx.live_call(number, "talking")
     time.sleep(1)  # the lawyer and the caller talk a moment
 

@@ -23,7 +23,7 @@ from storage.tables import FollowUpTask, Ticket, User
 from tests.browser.conftest import CHROMIUM_ARGS, FAKE_MEDIA, _free_port, playwright_api, sign_in
 from tests.pbx.asterisk import Asterisk
 from tests.pbx.harness import HotlinePbx, wait_for
-from tests.pbx.sipp import Caller, Key, Phone
+from tests.pbx.sipp import TO_OPERATOR, Caller, Phone
 
 __all__ = ["playwright_api"]  # the fixture, used by name
 WAIT = 20_000
@@ -73,7 +73,7 @@ def test_a_lawyers_call_in_the_browser_then_the_ticket_and_the_call_back(
         page = registered_console(browser, console, pbx)
 
         # --- The queue call, answered and hung up in the browser.
-        caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=90_000))
+        caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=90_000))
         page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
         page.click("#btn-answer")
         page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
@@ -156,7 +156,7 @@ def test_a_caller_transferred_to_12345_from_the_browser(
     try:
         page = registered_console(browser, console, pbx)
         line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
-        caller = pbx.call(Caller(keys=[Key("1", at_ms=2000), Key("0", at_ms=1500)], number=number, wait_bye_ms=60_000))
+        caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=60_000))
         page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
         page.click("#btn-answer")
         page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storage.tables import VirtualHoldRequest
 from tests.pbx.harness import HotlinePbx, wait_for
-from tests.pbx.sipp import Caller, Key, Phone
+from tests.pbx.sipp import TO_OPERATOR, Caller, Key, Phone
 
 
 def test_call_back_offer_then_the_call_back_when_a_lawyer_is_free(pbx: HotlinePbx) -> None:
@@ -15,7 +15,7 @@ def test_call_back_offer_then_the_call_back_when_a_lawyer_is_free(pbx: HotlinePb
     assert pbx.live_queue("zonghe")["members_on_duty"] == 0
     # no-lawyer (3.5 s), offer (8.3 s): 1 = call me back; "we will call 139…" read out, confirm: 1.
     caller = Caller(
-        keys=[Key("1", at_ms=2000), Key("0", at_ms=1500), Key("1", at_ms=5000), Key("1", at_ms=14_000)],
+        keys=[*TO_OPERATOR, Key("1", at_ms=5000), Key("1", at_ms=14_000)],
         number=number,
         wait_bye_ms=40_000,
     )

@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import text
 
-from hotline.jobs.pool import run_worker
+from hotline.jobs.pool import InProcessWorker, run_worker
 from hotline.redis_conn import aclose_client, async_redis_client, close_client, redis_client
 
 
@@ -126,7 +126,7 @@ def test_redis_sentinel_failover_keeps_the_feed_and_rq_working(sentinel_setup: d
     after = queue.enqueue(_announced)
     # A pool worker builds its client from the URL, as `hotline worker` runs it (rq's own pool could not
     # follow a Sentinel-managed master).
-    run_worker(url, "failover-worker", ["default"], worker_class=SimpleWorker, burst=True)
+    run_worker(url, "failover-worker", ["default"], worker_class=InProcessWorker, burst=True)
     before.refresh()
     after.refresh()
     assert before.get_status() == after.get_status() == "finished"
