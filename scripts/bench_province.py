@@ -573,6 +573,15 @@ async def main() -> None:
                 joined = next(i for i, e in enumerate(call) if b"Event: QueueCallerJoin" in e[1])
                 waiting.append((node, call[: joined + 1]))
         events.sort(key=lambda e: e[0])
+        # Each call's first event (a feed entry naming the call cannot come before it; timing from its
+        # QueueCallerJoin gave negative figures, the entries of its earlier events), found before the
+        # clock starts so that the pacing loop only stamps it.
+        seen: set[str] = set()
+        first_of_call: list[str | None] = []
+        for _, _, raw in events:
+            linkedid = linkedid_of(raw)
+            first_of_call.append(linkedid if linkedid and linkedid not in seen else None)
+            seen.add(linkedid or "")
         for node, call in waiting:
             for _, raw in call:
                 await simulators[node].send_event(raw)
@@ -598,17 +607,14 @@ async def main() -> None:
         first_at = events[0][0]
         started = time.time()
         behind = 0.0
-        for at, node, raw in events:
+        for (at, node, raw), linkedid in zip(events, first_of_call, strict=True):
             due = started + (at - first_at) / compress
             now = time.time()
             if due > now:
                 await asyncio.sleep(due - now)
             else:
                 behind = max(behind, now - due)
-            # The call's first event: a feed entry naming the call cannot come before it (timing
-            # from its QueueCallerJoin gave negative figures, the entries of its earlier events).
-            linkedid = linkedid_of(raw)
-            if linkedid and linkedid not in sent:
+            if linkedid is not None:
                 sent[linkedid] = time.time()
             await simulators[node].send_event(raw)
         played = time.time() - started
