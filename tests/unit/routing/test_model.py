@@ -3,14 +3,18 @@ probabilities and names the words that pushed it; stored and loaded, it decides 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.routing.synthetic import SIGNS, questions
 from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import KeywordRouter
 from ticketing.domain.routing.features import text_features
-from ticketing.routing.model import TopicModel, threshold_for
+from ticketing.routing.model import TopicModel, rounded, threshold_for
 from ticketing.routing.training import Example, calibrate, cross_validate, fit, model_contender, stratified_folds
 
 
@@ -146,3 +150,15 @@ def test_a_model_on_its_strongest_features_still_decides(
         assert opinion.ranked[0][1] == pytest.approx(p[small.classes.index(opinion.ranked[0][0])], abs=1e-3)
         right += opinion.ranked[0][0] == category
     assert right >= 0.8 * 5 * len(SIGNS)
+
+
+#: Halves and near-halves at 2 and 3 decimals, beside any float.
+HALVES = st.sampled_from([0.005, 0.015, 0.125, 0.0005, 0.0015, 1.005, 2.675, 0.285, -0.0, 0.0, -0.001, 1e-9])
+
+
+@given(x=st.one_of(HALVES, st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)))
+def test_rounded_is_round(x: float) -> None:
+    for digits in (2, 3):
+        expected = round(x, digits)
+        got = rounded(x, digits)
+        assert got == expected and math.copysign(1, got) == math.copysign(1, expected)
