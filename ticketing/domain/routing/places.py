@@ -125,6 +125,8 @@ class PlaceIndex:
         """Place names in the tokens with the stations each may mean; weak short forms without
         a cue are left out."""
         found = [(m, self._surfaces[m.word]) for m in self.matcher.find(tokens)][:MAX_MENTIONS]
+        if not found:
+            return found  # most texts name no place
         county = LEVELS.index("county")
         strong = {c for m, codes in found if m.word not in self._weak for c in codes if self.depth(c) >= county}
         kept = []
