@@ -134,6 +134,14 @@ def test_the_fast_cut_gives_exactly_jiebas_tokens(router: KeywordRouter, text: s
     assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
 
 
+@pytest.mark.parametrize("text", ["拖拖拖b", "a费费费Z费板_X#婚", "县县县a佛", "谢谢谢谢谢谢你", "乐乐乐9我养资"])
+def test_a_piece_repeated_three_times_is_cut_as_jieba_settles_the_tie(router: KeywordRouter, text: str) -> None:
+    # 拖拖/拖 and 拖/拖拖 score exactly the same; jieba-rs would settle it the other way.
+    segment = router.segment
+    assert isinstance(segment, JiebaSegmenter)
+    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+
+
 @pytest.mark.parametrize("text", ["县县县拖\U00020000-", "镇乐乐乐佛.a工\u3400资", "县县县拖\u9fd6", "县县县拖\uf900"])
 def test_rare_ideographs_do_not_change_how_the_words_before_them_are_cut(router: KeywordRouter, text: str) -> None:
     # CJK ideographs jieba leaves outside its blocks and jieba-rs takes in (extension A and B,
