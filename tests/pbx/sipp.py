@@ -18,7 +18,8 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -66,7 +67,7 @@ SPEECH_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
 
 @dataclass(frozen=True)
 class Caller:
-    keys: list[Key | Speech] = field(default_factory=list)
+    keys: Sequence[Key | Speech] = ()
     #: hang up this long after the last key; None: wait for the PBX to hang up (up to wait_bye_ms).
     hangup_after_ms: int | None = None
     wait_bye_ms: int = 60_000

@@ -59,7 +59,7 @@ def talking(pbx: HotlinePbx, phone: str, number: str) -> Call:
     context = pbx.context
     pbx.asterisk.cli(f"queue add member PJSIP/{phone} to zonghe")
     pbx.phone(phone, Phone(answer_after_ms=300, hangup_after_ms=None))
-    pbx.call(Caller(keys=list(TO_OPERATOR), hangup_after_ms=None, number=number))
+    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=None, number=number))
 
     def probe() -> Call | None:
         with context.sessions() as db:
@@ -194,7 +194,7 @@ def _burst(pbx: HotlinePbx, context: Context, asterisk: Asterisk) -> None:
     # queue; callers who hang up sooner are rightly not_queued (they were the burst's "left over"
     # callers when they waited only 6 s).
     waiting = pbx.call(
-        Caller(keys=list(TO_OPERATOR), hangup_after_ms=AFTER_EXIT_MS, number="1390002[call_number]"), calls=50, rate=5
+        Caller(keys=TO_OPERATOR, hangup_after_ms=AFTER_EXIT_MS, number="1390002[call_number]"), calls=50, rate=5
     )
     quick.wait(120)
     waiting.wait(120)

@@ -22,7 +22,7 @@ def test_asterisk_loads_the_sample_configuration(asterisk: Asterisk) -> None:
 def test_a_caller_reaches_a_lawyer_through_the_ivr_and_the_call_is_recorded(pbx: HotlinePbx) -> None:
     pbx.asterisk.cli("queue add member PJSIP/2001 to zonghe")
     phone = pbx.phone("2001", Phone(answer_after_ms=500, hangup_after_ms=None))
-    caller = pbx.call(Caller(keys=list(TO_OPERATOR), hangup_after_ms=10000, number="13900000001"))
+    caller = pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=10000, number="13900000001"))
     caller.check(90)
     phone.check(30)
     session = pbx.ivr_session(caller_number="13900000001")

@@ -58,7 +58,7 @@ def test_closed_hours_message_becomes_a_ticket_and_the_caller_is_then_a_repeat_c
 
     # The same caller again, now with an open ticket: priority raised, no green-channel prompt.
     mark = pbx.asterisk.log_mark()
-    pbx.call(Caller(keys=list(TO_OPERATOR), hangup_after_ms=AFTER_EXIT_MS, number=NUMBER))
+    pbx.call(Caller(keys=TO_OPERATOR, hangup_after_ms=AFTER_EXIT_MS, number=NUMBER))
     repeat = pbx.wait_session(lambda s: s.caller_number == NUMBER and s.exit == "queue:zonghe")
     assert "repeat" in repeat.flags and repeat.priority == 5
     assert "/zh/connecting" in pbx.asterisk.log_since(mark)

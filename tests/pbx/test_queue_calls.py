@@ -109,7 +109,7 @@ def test_a_call_transferred_blind_to_12345_from_the_console(pbx: HotlinePbx) -> 
     asterisk.cli("queue add member PJSIP/2001 to zonghe")
     lawyer = pbx.phone("2001", Phone(answer_after_ms=300, hangup_after_ms=None))
     line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
-    caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=60_000))
+    caller = pbx.call(Caller(keys=TO_OPERATOR, number=number, wait_bye_ms=60_000))
     live = pbx.live_call(number, "talking")
     time.sleep(1)  # the lawyer and the caller talk a moment
 

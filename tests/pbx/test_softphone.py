@@ -73,7 +73,7 @@ def test_a_lawyers_call_in_the_browser_then_the_ticket_and_the_call_back(
         page = registered_console(browser, console, pbx)
 
         # --- The queue call, answered and hung up in the browser.
-        caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=90_000))
+        caller = pbx.call(Caller(keys=TO_OPERATOR, number=number, wait_bye_ms=90_000))
         page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
         page.click("#btn-answer")
         page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
@@ -156,7 +156,7 @@ def test_a_caller_transferred_to_12345_from_the_browser(
     try:
         page = registered_console(browser, console, pbx)
         line_12345 = pbx.phone("carrier", Phone(answer_after_ms=500, hangup_after_ms=3000))
-        caller = pbx.call(Caller(keys=list(TO_OPERATOR), number=number, wait_bye_ms=60_000))
+        caller = pbx.call(Caller(keys=TO_OPERATOR, number=number, wait_bye_ms=60_000))
         page.locator("#phone-state[data-state=ringing]").wait_for(timeout=40_000)
         page.click("#btn-answer")
         page.locator("#phone-state[data-state=in_call]").wait_for(timeout=WAIT)
