@@ -580,8 +580,11 @@ async def main() -> None:
         first_of_call: list[str | None] = []
         for _, _, raw in events:
             linkedid = linkedid_of(raw)
-            first_of_call.append(linkedid if linkedid and linkedid not in seen else None)
-            seen.add(linkedid or "")
+            if linkedid in seen:
+                linkedid = None
+            elif linkedid is not None:
+                seen.add(linkedid)
+            first_of_call.append(linkedid)
         for node, call in waiting:
             for _, raw in call:
                 await simulators[node].send_event(raw)
