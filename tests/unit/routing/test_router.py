@@ -121,6 +121,12 @@ def test_any_text_and_number_give_a_decision_or_a_clear_refusal(
     assert 0 <= d["confidence"] <= 1 and d["category"] in CATEGORIES | {"needs_triage"}
 
 
+def assert_cut_as_jieba_cuts(router: KeywordRouter, text: str) -> None:
+    segment = router.segment
+    assert isinstance(segment, JiebaSegmenter)
+    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+
+
 MIXED = st.text(
     alphabet=st.sampled_from(list("我在乐至县石佛镇打工老板拖欠工资离婚抚养费abcXYZ019 .%+-_#&，。\n\r\t")), max_size=60
 )
@@ -129,23 +135,17 @@ MIXED = st.text(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(MIXED, st.text(max_size=60)))
 def test_the_fast_cut_gives_exactly_jiebas_tokens(router: KeywordRouter, text: str) -> None:
-    segment = router.segment
-    assert isinstance(segment, JiebaSegmenter)
-    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+    assert_cut_as_jieba_cuts(router, text)
 
 
 @pytest.mark.parametrize("text", ["拖拖拖b", "a费费费Z费板_X#婚", "县县县a佛", "谢谢谢谢谢谢你", "乐乐乐9我养资"])
 def test_a_piece_repeated_three_times_is_cut_as_jieba_settles_the_tie(router: KeywordRouter, text: str) -> None:
     # 拖拖/拖 and 拖/拖拖 score exactly the same; jieba-rs would settle it the other way.
-    segment = router.segment
-    assert isinstance(segment, JiebaSegmenter)
-    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+    assert_cut_as_jieba_cuts(router, text)
 
 
 @pytest.mark.parametrize("text", ["县县县拖\U00020000-", "镇乐乐乐佛.a工\u3400资", "县县县拖\u9fd6", "县县县拖\uf900"])
 def test_rare_ideographs_do_not_change_how_the_words_before_them_are_cut(router: KeywordRouter, text: str) -> None:
     # CJK ideographs jieba leaves outside its blocks and jieba-rs takes in (extension A and B,
     # compatibility, U+9FD6-U+9FFF): cut whole, jieba-rs would settle the tie 县县/县 the other way.
-    segment = router.segment
-    assert isinstance(segment, JiebaSegmenter)
-    assert segment(text) == segment.tokenizer.lcut(text, HMM=False)
+    assert_cut_as_jieba_cuts(router, text)
