@@ -50,48 +50,61 @@ class AsteriskUnavailable(RuntimeError):
     """No usable Asterisk: why, in words a developer can act on."""
 
 
-def free_ports(count: int, kind: int = socket.SOCK_STREAM) -> list[int]:
-    """Ports free on 127.0.0.1 right now, for both TCP and UDP (SIP and RTP use UDP)."""
-    ports: list[int] = []
-    held: list[socket.socket] = []
+def _ephemeral_low(default: int = 32768) -> int:
+    """The first port of the kernel's ephemeral range: ports from there up are handed to any socket
+    bound to port 0 (DNS queries, Chromium's WebRTC, Redis clients), so a port checked free there can
+    be taken before SIPp or Asterisk binds it."""
     try:
-        while len(ports) < count:
-            tcp = socket.socket(socket.AF_INET, kind)
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
+class PortPool:
+    """Loopback ports for Asterisk and SIPp, below the ephemeral range and handed out in order, so
+    two SIPp runs alive at once never get overlapping ranges. Each block is checked free for UDP (SIP,
+    RTP) and TCP (AMI, HTTP, FastAGI) when it is handed out. The cursor starts at a random point, so
+    two test processes on one machine start far apart."""
+
+    def __init__(self, low: int = 10000, high: int | None = None) -> None:
+        self.low = low
+        self.high = min(high or _ephemeral_low(), 65536)
+        self._next = low + secrets.randbelow(self.high - low) // 2 * 2
+
+    def take(self, width: int = 1) -> int:
+        """The first of `width` consecutive free ports (the first even, as RTP wants)."""
+        for _ in range((self.high - self.low) // max(width, 2) + 1):
+            start = self._next
+            if start + width > self.high:
+                start = self.low
+            self._next = start + width + (start + width) % 2
+            if all(_free(port) for port in range(start, start + width)):
+                return start
+        raise RuntimeError(f"no {width} consecutive free ports in {self.low}-{self.high}")
+
+
+def _free(port: int) -> bool:
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
             try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                tcp.close()
-                udp.close()
-                continue
-            held += [tcp, udp]
-            ports.append(port)
-    finally:
-        for sock in held:
-            sock.close()
-    return ports
-
-
-def free_port_range(width: int, low: int = 20000, high: int = 50000) -> int:
-    """The first of `width` consecutive UDP ports free on 127.0.0.1, even, within [low, high).
-    Asterisk's RTP ranges come from 20000-50000, SIPp's media ports from 50000-60000."""
-    for _ in range(50):
-        start = low + secrets.randbelow(high - low - width) // 2 * 2
-        socks = []
-        try:
-            for port in range(start, start + width):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
                 sock.bind(("127.0.0.1", port))
-            return start
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free UDP port range for RTP")
+            except OSError:
+                return False
+    return True
+
+
+#: The one pool every real-PBX test takes its ports from.
+PORTS = PortPool()
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` single ports, each free on 127.0.0.1 for both TCP and UDP."""
+    return [PORTS.take() for _ in range(count)]
+
+
+def free_port_range(width: int) -> int:
+    """The first of `width` consecutive ports free on 127.0.0.1, even."""
+    return PORTS.take(width)
 
 
 @dataclass(frozen=True)

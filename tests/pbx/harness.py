@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,12 +47,13 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 20, what: str = "co
 
 def sipp_media_port() -> int:
     """SIPp's -mp: it binds that port and the next three (audio, video, their RTCP)."""
-    return free_port_range(4, 50000, 60000)
+    return free_port_range(4)
 
 
 def pbx_config_dir(target: Path, sounds: Path, voicemail: Path, closed_queues: tuple[str, ...] = ()) -> Path:
     """A copy of config/ for the real-PBX tests. Every queue is open all day, except `closed_queues`,
-    whose schedule is a single minute twelve hours away (so they are closed now, whatever the day)."""
+    whose schedule is the one minute after midnight or after noon, whichever is at least six hours
+    away (so they are closed now, whatever the day; a window never crosses midnight)."""
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(REPO / "config", target, ignore=shutil.ignore_patterns("asterisk"))
@@ -62,8 +63,7 @@ def pbx_config_dir(target: Path, sounds: Path, voicemail: Path, closed_queues: t
     assert n1 == n2 == 1, "config/ivr.yaml no longer has the sounds/voicemail dirs the tests replace"
     (target / "ivr.yaml").write_text(ivr)
     hours = (target / "service_hours.yaml").read_text()
-    later = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=12)).replace(second=0, microsecond=0)
-    closed_window = f"{later:%H:%M}-{later + timedelta(minutes=1):%H:%M}"
+    closed_window = "00:00-00:01" if 6 <= datetime.now(ZoneInfo("Asia/Shanghai")).hour < 18 else "12:00-12:01"
     hours = hours.replace("schedules:\n", "schedules:\n  pbx_closed:\n    days: every_day\n"
                           f'    hours: ["{closed_window}"]\n', 1)  # fmt: skip
     hours = re.sub(r"schedule: workday_5x8", "schedule: always", hours)
