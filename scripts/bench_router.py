@@ -1,6 +1,6 @@
 """Router quality (cross-validated) and speed.
 
-    nice -n 10 .venv/bin/python scripts/bench_router.py [--folds 5] [--repeats 2] [--quick]
+    nice -n 10 .venv/bin/python scripts/bench_router.py [--folds 5] [--repeats 2] [--quick] [--json FILE]
 
 Quality: repeated stratified k-fold cross-validation over every labelled question in
 ../shared/data/legal_questions_dev.jsonl (read in place). In each split, on the same folds:
@@ -15,7 +15,8 @@ Figures are measured on the test folds' `crimekg_13cls` rows (the natural class 
 13 labels: mean ± standard deviation over folds x repeats. Forced choice: the best category even
 when the router would ask for triage. Coverage at P: the largest share of questions that can be
 auto-routed, ranked by confidence, with precision >= P on the test fold; triage rate and routed
-accuracy use the threshold chosen on the training folds.
+accuracy use the threshold chosen on the training folds. `--json FILE` also writes every contender's
+figures per test fold (in fold order, so two runs pair fold by fold).
 
 Crisis: recall and false alarms on tests/routing_crisis_set.yaml (our own sentences).
 Speed: single-text decisions (router.route, with and without the model, the model loaded from its
@@ -26,6 +27,7 @@ scikit-learn.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -103,7 +105,7 @@ def keyword_rules(router, texts: list[str]):
     return run
 
 
-def quality(router, rows: list[dict], folds: int, repeats: int, target: float) -> None:
+def quality(router, rows: list[dict], folds: int, repeats: int, target: float, dump: Path | None = None) -> None:
     from ticketing.domain.routing.features import text_features
     from ticketing.routing.training import Example, cross_validate, model_contender, summary
 
@@ -137,6 +139,8 @@ def quality(router, rows: list[dict], folds: int, repeats: int, target: float) -
         examples, contenders, folds, repeats, target, labels, progress=lambda m: print(m, flush=True)
     )
     stats = {name: summary(runs) for name, runs in results.items()}
+    if dump is not None:
+        dump.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     n_test = int(natural.sum())
     print(f"\n{folds}-fold x {repeats} stratified CV over {len(rows)} questions; measured on the {n_test}")
     print(f"{HEADLINE} rows (each once per repeat), 13 labels; mean ± sd over {folds * repeats} test folds")
@@ -251,6 +255,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one repeat, one speed pass")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="write the per-fold quality figures to this file")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from hotline.bootstrap import build_router
@@ -268,7 +273,7 @@ def main() -> int:
         return 0
     rows = load_rows(data)
     if not args.skip_quality:
-        quality(router, rows, args.folds, 1 if args.quick else args.repeats, target)
+        quality(router, rows, args.folds, 1 if args.quick else args.repeats, target, args.json)
     if not args.skip_speed:
         speed(router, rows, args.quick)
     return 0
