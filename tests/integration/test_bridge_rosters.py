@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hotline.accounts import create_user
@@ -26,11 +26,13 @@ def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context:
     with context.sessions.begin() as session:
         lawyer1 = create_user(session, "lawyer1", "correct-horse-12348", Role.LAWYER, "张律师", interface="PJSIP/1001")
         create_user(session, "lawyer2", "correct-horse-12348", Role.LAWYER, "李律师", interface="PJSIP/1002")
-        session.add(
-            DutyShift(user_id=lawyer1.id, day=today, starts_at=time(0), ends_at=time(0), ends_next_day=True,
-                      queues=["consult", "family"], languages=["普通话"], source_file="t.csv", source_row=2,
-                      imported_by="test")
-        )  # fmt: skip
+        # Today and tomorrow: on duty at every roster pass, even one after local midnight.
+        for day in (today, today + timedelta(days=1)):
+            session.add(
+                DutyShift(user_id=lawyer1.id, day=day, starts_at=time(0), ends_at=time(0), ends_next_day=True,
+                          queues=["consult", "family"], languages=["普通话"], source_file="t.csv", source_row=2,
+                          imported_by="test")
+            )  # fmt: skip
 
     async def scenario() -> None:
         queues = SimQueues([q.name for q in context.config.service_hours.queues])
@@ -48,12 +50,13 @@ def test_roster_seats_lawyers_at_connect_and_on_request_after_an_import(context:
             assert queues.members("zonghe") == {}
             await until(lambda: "PJSIP/1001" in bridge.model.agents, what="the lawyer in the live state")
             assert bridge.model.agents["PJSIP/1001"].state is AgentState.AVAILABLE
-            # A new roster (the demo one: both lawyers all day) is seated on request, not at the next minute.
+            # A new roster (the demo one: both lawyers all day, today and tomorrow) is seated on request,
+            # not at the next minute.
             with context.sessions.begin() as session:
                 assert load_demo_roster(session, ALL, today, days=1) == 0  # today already has a shift
                 session.query(DutyShift).delete()
             with context.sessions.begin() as session:
-                assert load_demo_roster(session, ALL, today, days=1) == 2
+                assert load_demo_roster(session, ALL, today, days=2) == 4
             result = await asyncio.to_thread(BridgeClient(context.redis.client).reconcile_roster)
             assert result["applied"] > 0 and result["refused"] == [] and result["on_duty"] == 2
             assert set(queues.members("consult")) == {"PJSIP/1001", "PJSIP/1002"}

@@ -240,9 +240,11 @@ def test_each_bridge_seats_only_its_own_nodes_lawyers(context: Context) -> None:
         for username, (interface, home) in lawyers.items():
             user = create_user(session, username, "correct-horse-12348", Role.LAWYER, username, interface=interface,
                                node=home)  # fmt: skip
-            session.add(DutyShift(user_id=user.id, day=today, starts_at=dt_time(0), ends_at=dt_time(0),
-                                  ends_next_day=True, queues=["consult", "labour"], languages=["普通话"],
-                                  source_file="t.csv", source_row=2, imported_by="test"))  # fmt: skip
+            # Today and tomorrow: on duty at every roster pass, even one after local midnight.
+            for day in (today, today + timedelta(days=1)):
+                session.add(DutyShift(user_id=user.id, day=day, starts_at=dt_time(0), ends_at=dt_time(0),
+                                      ends_next_day=True, queues=["consult", "labour"], languages=["普通话"],
+                                      source_file="t.csv", source_row=2, imported_by="test"))  # fmt: skip
         # Off duty today, on pbx-b: in no queue anywhere.
         create_user(session, "b3", "correct-horse-12348", Role.LAWYER, "b3", interface="PJSIP/2003", node="pbx-b")
 
