@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from hotline.bootstrap import Context
 from storage.tables import User
+from tests.clock import clear_of_local_midnight
 from tests.integration.conftest import Staff
 from tests.unit.rosters.helpers import HEADER
 
@@ -25,7 +26,10 @@ def desk(context: Context, staff: dict[str, Staff]) -> dict[str, Staff]:
 
 
 def today(context: Context) -> str:
-    return datetime.now(ZoneInfo(context.settings.timezone)).date().isoformat()
+    """Today, local; the test then asks the service for "today" too, so not a minute before midnight."""
+    tz = ZoneInfo(context.settings.timezone)
+    clear_of_local_midnight(tz)
+    return datetime.now(tz).date().isoformat()
 
 
 def upload(client: TestClient, who: Staff, text: str | bytes, name: str = "值班表.csv", **params: str):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +16,7 @@ from hotline.bootstrap import Context
 from hotline.bridge_client import ALIVE_KEY
 from hotline.live.publisher import NODES_KEY, live_keys
 from storage.tables import Call
+from tests.clock import clear_of_local_midnight
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -30,6 +32,7 @@ def _count_me() -> None:
 
 
 def test_metrics_report_calls_queues_jobs_bridges_and_errors(client: TestClient, context: Context) -> None:
+    clear_of_local_midnight(ZoneInfo(context.settings.timezone))  # calls offered now must count as today's
     now = datetime.now(UTC)
     with context.sessions.begin() as session:
         for i, (node, outcome) in enumerate([("pbx-a", "answered"), ("pbx-a", "answered"), ("pbx-b", "abandoned")]):
