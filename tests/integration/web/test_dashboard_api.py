@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -11,11 +12,14 @@ from sqlalchemy import select
 
 from hotline.bootstrap import Context
 from storage.tables import DataExport, FollowUpTask, IvrSession, Ticket
+from tests.clock import clear_of_local_midnight
 from tests.conftest import station_id
 from tests.integration.conftest import COUNTY, Staff
 
 
 def _sessions(context: Context) -> None:
+    """IVR sessions started now; the tables are read for today, so not a minute before midnight."""
+    clear_of_local_midnight(ZoneInfo(context.settings.timezone))
     now = datetime.now(UTC)
     paths = {
         "queue:family": [[{"node": "main", "key": "2"}]] * 3,
@@ -93,13 +97,15 @@ def test_backlog_counts_open_work_and_lapsed_deadlines_per_station(
 
 
 def test_satisfaction_of_call_backs(context: Context, client: TestClient, staff: dict[str, Staff]) -> None:
+    tz = ZoneInfo(context.settings.timezone)
+    clear_of_local_midnight(tz)  # call-backs completed now: the table is read for today
     now = datetime.now(UTC)
     with context.sessions.begin() as session:
         ticket = Ticket(code="12348-20261127-000009", channel="phone", status="followed_up", description="x")
         session.add(ticket)
         for rating in ("satisfied", "satisfied", "fairly_satisfied", "dissatisfied"):
-            session.add(FollowUpTask(ticket=ticket, due_date=date.today(), status="reached", satisfaction=rating,
-                                     completed_at=now))  # fmt: skip
+            session.add(FollowUpTask(ticket=ticket, due_date=now.astimezone(tz).date(), status="reached",
+                                     satisfaction=rating, completed_at=now))  # fmt: skip
     body = client.get("/api/dashboard/satisfaction", headers=staff["supervisor"].headers).json()
     assert [c["count"] for c in body["callbacks"]] == [2, 1, 1]
     assert body["callbacks_rated"] == 4 and body["satisfaction_rate"] == 0.75
