@@ -31,8 +31,6 @@ from tests.pbx.relay import TcpRelay
 from tests.pbx.sipp import TO_OPERATOR, Caller, Phone
 from tests.pbx.test_ivr import AFTER_EXIT_MS
 
-#: The operator (main menu 0) after the language key (1, pressed during the welcome): queue zonghe.
-
 
 def hotline_sessions(asterisk: Asterisk) -> int:
     """Sessions of the bridge's AMI user, as Asterisk lists them."""
