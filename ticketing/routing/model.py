@@ -6,11 +6,16 @@ a time (the router) or many at once (benchmarks, re-routing). For a text with fe
     x = count(f) * idf(f) / sqrt(sum over g of count(g) * idf(g)^2)     (TF-IDF, as in training)
     s = x · W + b                                                        (one score per category)
     p = softmax(scale * s + offset)                         (calibrated on held-out rows)
-    category = argmax(log p + choice), confidence = p[category]
+    category = argmax(log p + choice)
+    confidence = sigmoid(a * log p[category] + b * lead + c[category])
+    lead = log p[category] - the largest log p of another category
 
-`scale` and `offset` were fitted on predictions for rows the model had not been trained on, so
-`p` is a probability one can set a threshold on: the triage threshold is the lowest confidence at
-which the held-out predictions above it were right at least `target_precision` of the time.
+`scale` and `offset` were fitted on predictions for rows the model had not been trained on, and so
+were `reliability` = [a, b, c...]: the confidence is the chance that the choice is right, read
+from its probability, its lead and the category chosen (how often a choice is right at a given
+p differs between categories). It is a probability one can set a threshold on: the triage
+threshold is the lowest confidence at which the held-out choices above it were right at least
+`target_precision` of the time. Models stored without `reliability` use p[category].
 The words that pushed the decision are the features with the largest x_f * W[f, category].
 
 The norm counts each occurrence once (sqrt of the summed idf^2 over occurrences; the l2 norm of x
@@ -76,6 +81,8 @@ class TopicModel:
     target_precision: float = 0.9
     version: str = "unsaved"
     info: dict[str, Any] = field(default_factory=dict)
+    #: [a, b, c per category] of the confidence (see above); None: the confidence is p[category].
+    reliability: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.threshold, self.coverage = threshold_for(
@@ -90,6 +97,8 @@ class TopicModel:
         self._rows[:, :k] = self.coef * (self.idf[:, None] * np.float32(self.scale))
         self._rows[:, k] = np.square(self.idf)
         self._bias = (self.scale * self.intercept + self.offset).astype(np.float32)
+        w = self.reliability
+        self._reliability = None if w is None else (float(w[0]), float(w[1]), w[2:].tolist())
 
     @cached_property
     def _index(self) -> FeatureIndex:
@@ -100,6 +109,7 @@ class TopicModel:
         model = TopicModel(
             self.classes, self.vocabulary, self.idf, self.coef, self.intercept, self.scale, self.offset, self.choice,
             self.holdout_confidence, self.holdout_correct, target_precision, self.version, self.info,
+            self.reliability,
         )  # fmt: skip
         model.__dict__["_index"] = self._index
         model.__dict__["_readable"] = self._readable
@@ -138,7 +148,14 @@ class TopicModel:
             evidence = self._evidence(columns, rows[:, ranked[0]], inverse, explain)
         classes = self.classes
         ranked_p = tuple([(classes[k], rounded(e[k] / total, 3)) for k in ranked])
-        return TopicOpinion(ranked_p, evidence, self.threshold, self.version)
+        best = ranked[0]
+        if self._reliability is None:
+            confidence = ranked_p[0][1]
+        else:
+            a, b, c = self._reliability
+            lead = z[best] - top if z[best] < top else z[best] - max(z[:best] + z[best + 1 :])
+            confidence = rounded(_sigmoid(a * (z[best] - top - math.log(total)) + b * lead + c[best]), 3)
+        return TopicOpinion(ranked_p, confidence, evidence, self.threshold, self.version)
 
     def _evidence(self, columns: list[int], pushes: np.ndarray, scale: float, limit: int) -> tuple[Evidence, ...]:
         """The features that pushed most, by their readable words (a word can come as itself, as
@@ -188,10 +205,10 @@ class TopicModel:
         return _softmax(self.scale * scores + self.offset)
 
     def predict_batch(self, documents: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
-        """(best category, its probability) per document."""
-        p = self.probabilities_batch(documents)
-        best = (np.log(p + 1e-12) + self.choice).argmax(axis=1)
-        return list(self._classes[best]), p[np.arange(len(best)), best]
+        """(best category, the confidence in it) per document."""
+        log_p = np.log(self.probabilities_batch(documents) + 1e-12)
+        best = (log_p + self.choice).argmax(axis=1)
+        return list(self._classes[best]), confidence(log_p, best, self.reliability)
 
     # -- storage --------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -215,6 +232,7 @@ class TopicModel:
             choice=self.choice.astype(np.float32),
             holdout_confidence=self.holdout_confidence.astype(np.float32),
             holdout_correct=self.holdout_correct.astype(bool),
+            **({} if self.reliability is None else {"reliability": self.reliability.astype(np.float64)}),
         )
         return out.getvalue()
 
@@ -238,7 +256,32 @@ class TopicModel:
                 target_precision=float(header["target_precision"]),
                 version=header["version"],
                 info=header["info"],
+                reliability=arrays["reliability"] if "reliability" in arrays.files else None,
             )
+
+
+def reliability_inputs(log_p: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Per row [log p of the choice, its lead over the next category, one-hot of the choice]: what
+    the confidence is read from (`reliability` weighs these columns)."""
+    n, k = log_p.shape
+    rows = np.arange(n)
+    mine = log_p[rows, chosen]
+    others = log_p.copy()
+    others[rows, chosen] = -np.inf
+    onehot = np.zeros((n, k))
+    onehot[rows, chosen] = 1.0
+    return np.column_stack([mine, mine - others.max(axis=1), onehot])
+
+
+def confidence(log_p: np.ndarray, chosen: np.ndarray, reliability: np.ndarray | None) -> np.ndarray:
+    """The confidence in each row's choice (p of the choice without `reliability`)."""
+    if reliability is None:
+        return np.exp(log_p[np.arange(len(chosen)), chosen])
+    return 1.0 / (1.0 + np.exp(-(reliability_inputs(log_p, chosen) @ reliability)))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
 
 _SCALES = {digits: 10.0**digits for digits in range(16)}

@@ -9,7 +9,9 @@
    from a balanced sample teach words, not how often a category occurs);
 4. the forced choice: per-category additions to log p that balance each category's held-out
    precision and recall (the mean of the smaller of the two);
-5. the triage threshold: the lowest held-out confidence above which the target precision holds.
+5. the confidence: the chance that a choice is right, from its probability, its lead over the
+   next category and the category chosen (a logistic regression on the held-out choices);
+6. the triage threshold: the lowest held-out confidence above which the target precision holds.
 
 `cross_validate` repeats stratified k-fold splits and fits everything above inside the training
 folds only, so no figure it reports was tuned on the rows it is measured on.
@@ -30,9 +32,9 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-from ticketing.routing.model import TopicModel, tfidf_rows, threshold_for
+from ticketing.routing.model import TopicModel, confidence, reliability_inputs, tfidf_rows, threshold_for
 
 #: Rows of the natural class mix weigh this much more in the fit than rows of balanced samples.
 NATURAL_WEIGHT = 3.0
@@ -53,6 +55,8 @@ CHOICE_GRID = np.linspace(-1.0, 2.0, 13)
 CHOICE_PASSES = 2
 #: Pulls calibration offsets towards 0 (categories the natural rows never show stay possible).
 OFFSET_PENALTY = 1e-3
+#: Inverse strength of the L2 penalty on the confidence's weights (scikit-learn's C).
+RELIABILITY_C = 0.1
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,20 @@ def choice_offsets(p: np.ndarray, gold: np.ndarray, present: Sequence[str], clas
     return offsets
 
 
+def fit_reliability(log_p: np.ndarray, chosen: np.ndarray, correct: np.ndarray) -> np.ndarray | None:
+    """[a, b, c per category] for the confidence (see model.py), fitted to whether the held-out
+    choices were right; None when they were all right or all wrong (nothing to learn: the
+    confidence is then p of the choice). In 5-fold x 2 cross-validation on the developers' data,
+    ranking by it rather than by p auto-routed about one question in a hundred more at the same
+    precision (BENCHMARKS.md)."""
+    if correct.all() or not correct.any():
+        return None
+    model = LogisticRegression(C=RELIABILITY_C, max_iter=1000).fit(reliability_inputs(log_p, chosen), correct)
+    weights = model.coef_[0].astype(np.float64)
+    weights[2:] += model.intercept_[0]  # exactly one category column is 1 in every row
+    return weights
+
+
 def _fit_selected(
     counts: Any,
     idf: np.ndarray,
@@ -243,7 +261,9 @@ def fit(
     z = scale * scores + offset
     p = np.exp(z - logsumexp(z, axis=1)[:, None])
     choice = choice_offsets(p, gold, [c for c in classes if c in set(labels[held].tolist())], classes)
-    chosen = (np.log(p + 1e-12) + choice).argmax(axis=1)
+    log_p = np.log(p + 1e-12)
+    chosen = (log_p + choice).argmax(axis=1)
+    reliability = fit_reliability(log_p, chosen, chosen == gold)
     return TopicModel(
         classes=classes,
         vocabulary=vocabulary,
@@ -253,7 +273,7 @@ def fit(
         scale=scale,
         offset=offset,
         choice=choice.astype(np.float32),
-        holdout_confidence=p[np.arange(len(gold)), chosen].astype(np.float32),
+        holdout_confidence=confidence(log_p, chosen, reliability).astype(np.float32),
         holdout_correct=chosen == gold,
         target_precision=target_precision,
         version=version,
@@ -263,6 +283,7 @@ def fit(
             "fit_seconds": time.perf_counter() - started,
             "fit_cpu_seconds": time.process_time() - started_cpu,
         },
+        reliability=reliability,
     )
 
 

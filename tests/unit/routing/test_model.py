@@ -4,6 +4,7 @@ probabilities and names the words that pushed it; stored and loaded, it decides 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,8 +15,16 @@ from tests.unit.routing.synthetic import SIGNS, questions
 from ticketing.domain.errors import UnroutableText
 from ticketing.domain.routing import KeywordRouter
 from ticketing.domain.routing.features import text_features
-from ticketing.routing.model import TopicModel, rounded, threshold_for
-from ticketing.routing.training import Example, calibrate, cross_validate, fit, model_contender, stratified_folds
+from ticketing.routing.model import TopicModel, confidence, rounded, threshold_for
+from ticketing.routing.training import (
+    Example,
+    calibrate,
+    cross_validate,
+    fit,
+    fit_reliability,
+    model_contender,
+    stratified_folds,
+)
 
 
 def examples(router: KeywordRouter, per_category: int = 20, seed: int = 7) -> list[Example]:
@@ -80,6 +89,54 @@ def test_calibration_learns_how_sure_to_be() -> None:
     scores[np.arange(600), gold] += 1.0  # informative, but 10x overconfident when scaled by 10
     scale, offset = calibrate(scores * 10, gold, 3)
     assert 0.05 < scale < 0.3 and np.all(np.abs(offset) < 1)
+
+
+def test_the_confidence_learns_which_choices_to_trust() -> None:
+    """At the same probability, choices of category 0 were right 90 % of the time and those of
+    category 1 half the time; a wider lead over the next category was right more often."""
+    rng = np.random.default_rng(1)
+    n = 4000
+    chosen = rng.integers(0, 2, n)
+    top = rng.uniform(0.4, 0.9, n)
+    log_p = np.log(np.column_stack([np.where(chosen == 0, top, 1 - top), np.where(chosen == 1, top, 1 - top)]))
+    lead = np.abs(np.log(top) - np.log(1 - top))
+    correct = rng.random(n) < np.where(chosen == 0, 0.9, 0.5) * (0.8 + 0.2 * lead / lead.max())
+    weights = fit_reliability(log_p, chosen, correct)
+    assert weights is not None and len(weights) == 4
+    same = np.log(np.array([[0.7, 0.3], [0.3, 0.7]]))
+    sure_of = confidence(same, np.array([0, 1]), weights)
+    # Right 0.9 * (0.8 + 0.2 * 0.85 / 2.2) = 0.79 and 0.5 * 0.88 = 0.44 of the time at p = 0.7.
+    assert sure_of == pytest.approx([0.79, 0.44], abs=0.05)
+    for k in (0, 1):
+        picked = chosen == k
+        assert confidence(log_p[picked], chosen[picked], weights).mean() == pytest.approx(
+            correct[picked].mean(), abs=0.03
+        )
+    wide, narrow = np.log(np.array([[0.9, 0.1]])), np.log(np.array([[0.55, 0.45]]))
+    assert confidence(wide, np.array([0]), weights)[0] > confidence(narrow, np.array([0]), weights)[0]
+    # Nothing to learn when every held-out choice was right: the confidence is p of the choice.
+    assert fit_reliability(log_p, chosen, np.ones(n, dtype=bool)) is None
+    assert confidence(same, np.array([0, 1]), None) == pytest.approx([0.7, 0.7])
+
+
+def test_the_router_shows_the_same_confidence_as_batch_scoring(router: KeywordRouter, model: TopicModel) -> None:
+    """The router (one text) and batch scoring (benchmarks, thresholds) read the confidence the
+    same way, stored and loaded too, and a model stored without it still loads (p of the choice)."""
+    trusting = replace(model, reliability=np.array([1.0, 0.5] + [0.2] * len(model.classes)))
+    stored = TopicModel.from_bytes(trusting.to_bytes())
+    assert stored.reliability is not None and np.allclose(stored.reliability, trusting.reliability)
+    legacy = replace(model, reliability=None)
+    for text, _ in questions(3, seed=5):
+        _, _, tokens, matches = router.analyse(text)
+        features = text_features(tokens, matches)
+        for m in (stored, TopicModel.from_bytes(legacy.to_bytes())):
+            opinion = m.opinion(tokens, matches)
+            chosen, sure = m.predict_batch([features])
+            assert opinion.ranked[0][0] == chosen[0] and opinion.confidence == pytest.approx(sure[0], abs=1e-3)
+        assert (
+            TopicModel.from_bytes(legacy.to_bytes()).opinion(tokens, matches).confidence
+            == (legacy.opinion(tokens, matches).ranked[0][1])
+        )
 
 
 def test_folds_are_stratified_and_cover_every_row() -> None:

@@ -25,6 +25,7 @@ class TopicOpinion(NamedTuple):
     """What a learned topic model says of a text (see ticketing/routing/model.py)."""
 
     ranked: tuple[tuple[str, float], ...]  # categories with calibrated probabilities, best first
+    confidence: float  # the calibrated chance that the best one is right
     evidence: tuple[Evidence, ...]  # the words that pushed the best one, strongest first
     threshold: float  # below this probability the matter goes to triage
     version: str
@@ -243,7 +244,7 @@ class KeywordClassifier:
         """The model chooses the category and its confidence; the rules add the subcategory, the
         service line and the keywords they found, which stay the explanation people know."""
         window = self.rules.phrase_window
-        top, confidence = opinion.ranked[0]
+        top, confidence = opinion.ranked[0][0], opinion.confidence
         found = _strongest_first([e for e in self._categories.evidence_of(top, words, matches, window) if e[1] > 0])
         sub, sub_evidence = self._subcategories[top].best(words, matches, window)
         line, line_evidence = self._lines.best(words, matches, window)
