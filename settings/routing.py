@@ -65,6 +65,8 @@ class OverrideModel(_Strict):
     name: Word
     #: Every group must have one of its words in the text.
     when: list[list[Word]] = Field(min_length=1, max_length=5)
+    #: The groups' words in this order, the first and the last within phrase_window tokens.
+    in_order: bool = False
     category: str
     subcategory: str | None = None
     service_line: str | None = None
@@ -174,7 +176,7 @@ def routing_rules(routing: RoutingFile, categories: CategoriesFile) -> RoutingRu
         temperature=routing.temperature,
         phrase_window=routing.phrase_window,
         overrides=tuple(
-            Override(o.name, tuple(frozenset(g) for g in o.when), o.category, o.subcategory, o.service_line)
+            Override(o.name, tuple(frozenset(g) for g in o.when), o.category, o.subcategory, o.service_line, o.in_order)
             for o in routing.overrides
         ),
     )

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from ticketing.domain.routing.matching import Match, phrase_found
+from ticketing.domain.routing.matching import Match, groups_in_order, phrase_found
 from ticketing.domain.routing.rules import RoutingRules, Weights
 
 
@@ -167,7 +167,9 @@ class KeywordClassifier:
         if self._override_words is not None and self._override_words.isdisjoint(words):
             return None
         for rule in self.rules.overrides:
-            if all(not group.isdisjoint(words) for group in rule.groups):
+            if all(not group.isdisjoint(words) for group in rule.groups) and (
+                not rule.in_order or groups_in_order(rule.groups, matches, self.rules.phrase_window)
+            ):
                 found = tuple(Evidence(w, 1.0) for group in rule.groups for w in sorted(group & words))
                 default_line = self._default_line[rule.category]
                 return Classification(

@@ -59,6 +59,24 @@ class WordMatcher:
         return found
 
 
+def groups_in_order(groups: Sequence[frozenset[str]], matches: Sequence[Match], window: int) -> bool:
+    """A word of each group, in the groups' order, the first and the last at most `window` tokens
+    apart (phrase_found with a choice of words at each place)."""
+    for first_at, first in enumerate(matches):
+        if first.word not in groups[0]:
+            continue
+        position, last = first_at, first
+        for group in groups[1:]:
+            nxt = next((k for k in range(position + 1, len(matches)) if matches[k].word in group), None)
+            if nxt is None:
+                break
+            position, last = nxt, matches[nxt]
+        else:
+            if last.start - first.start <= window:
+                return True
+    return False
+
+
 def phrase_found(parts: Sequence[str], matches: Sequence[Match], window: int) -> bool:
     """All words of the phrase, in order, the first and last at most `window` tokens apart."""
     for first_at, first in enumerate(matches):

@@ -41,13 +41,15 @@ class FlagRules:
 @dataclass(frozen=True)
 class Override:
     """Where a legal-aid worker sends a kind of question whatever the weights or the model say:
-    it applies when every group has one of its words in the text (宅基地 + 占)."""
+    it applies when every group has one of its words in the text (宅基地 + 占), with `in_order` in
+    the groups' order and near each other (丈夫 … 打我, not 打我 丈夫)."""
 
     name: str
     groups: tuple[frozenset[str], ...]
     category: str
     subcategory: str | None = None
     service_line: str | None = None
+    in_order: bool = False
 
 
 @dataclass(frozen=True)
