@@ -39,7 +39,7 @@ import numpy as np
 from scipy import sparse
 
 from ticketing.domain.routing.classifier import Evidence, TopicOpinion
-from ticketing.domain.routing.features import readable
+from ticketing.domain.routing.features import CHARS, readable
 from ticketing.domain.routing.matching import Match
 from ticketing.routing.feature_index import FeatureIndex
 
@@ -113,6 +113,7 @@ class TopicModel:
         )  # fmt: skip
         model.__dict__["_index"] = self._index
         model.__dict__["_readable"] = self._readable
+        model.__dict__["_fragments"] = self._fragments
         return model
 
     # -- scoring --------------------------------------------------------------------------
@@ -159,16 +160,21 @@ class TopicModel:
 
     def _evidence(self, columns: list[int], pushes: np.ndarray, scale: float, limit: int) -> tuple[Evidence, ...]:
         """The features that pushed most, by their readable words (a word can come as itself, as
-        a rule word "@" and in character pairs "#", and several times: their pushes add up)."""
-        strongest = np.argsort(pushes)[: -2 * limit - 1 : -1]  # enough to merge into `limit` words
-        names = self._readable
+        a rule word "@" and in character pairs "#", and several times: their pushes add up). A
+        pair of characters that the model does not also know as a word is not shown: 政复 or 家房
+        (行政复议, 我家房子) pushes the decision like any feature, but reads as nothing to a lawyer."""
+        strongest = np.argsort(pushes)[: -3 * limit - 1 : -1]  # enough to merge and skip into `limit`
+        names, fragments = self._readable, self._fragments
         values = pushes.tolist()
         merged: dict[str, float] = {}
         for k in strongest.tolist():
             push = values[k]
             if push <= 0:
                 break
-            word = names[columns[k]]
+            column = columns[k]
+            if fragments[column]:
+                continue
+            word = names[column]
             merged[word] = merged.get(word, 0.0) + push * scale
         best = sorted(merged.items(), key=itemgetter(1), reverse=True)[:limit]  # ties: the first found
         return tuple([Evidence(word, weight) for word, push in best if (weight := rounded(push, 2)) > 0])
@@ -176,6 +182,12 @@ class TopicModel:
     @cached_property
     def _readable(self) -> list[str]:
         return [readable(name) for name in self.feature_names()]
+
+    @cached_property
+    def _fragments(self) -> list[bool]:
+        """Per feature: a pair of characters that is not also one of the model's words."""
+        words = self.vocabulary
+        return [name.startswith(CHARS) and name[1:] not in words for name in self.feature_names()]
 
     def feature_names(self) -> list[str]:
         names = self.__dict__.get("_names")

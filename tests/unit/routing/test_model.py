@@ -57,6 +57,20 @@ def test_the_model_learns_what_the_rules_do_not_know(router: KeywordRouter, mode
     assert payload["model"] == "test-1" and payload["keywords"] and "模型 test-1" in payload["explanation"]
 
 
+def test_the_words_shown_are_words_of_the_text(router: KeywordRouter, model: TopicModel) -> None:
+    """Pairs of characters push the decision, but one is shown only when the model also knows it as
+    a word: what a lawyer reads is words, pairs of them and the rule words found."""
+    assert any(name.startswith("#") for name in model.feature_names())  # the model has fragments
+    for text, _ in questions(10, seed=3):
+        _, _, tokens, matches = router.analyse(text)
+        readable_words = set(tokens) | {m.word for m in matches} | set(model.vocabulary)
+        readable_words |= {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+        opinion = model.opinion(tokens, matches)
+        assert opinion.evidence
+        for e in opinion.evidence:
+            assert e.word in readable_words, (text, e.word)  # 大熊 of 大熊猫 was shown before
+
+
 def test_probabilities_are_a_distribution_and_storage_keeps_decisions(router: KeywordRouter, model: TopicModel) -> None:
     docs = [e.features for e in examples(router, 5, seed=99)]
     p = model.probabilities_batch(docs)
