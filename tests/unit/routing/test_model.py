@@ -4,6 +4,7 @@ probabilities and names the words that pushed it; stored and loaded, it decides 
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from dataclasses import replace
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_the_words_shown_are_words_of_the_text(router: KeywordRouter, model: Top
     for text, _ in questions(10, seed=3):
         _, _, tokens, matches = router.analyse(text)
         readable_words = set(tokens) | {m.word for m in matches} | set(model.vocabulary)
-        readable_words |= {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+        readable_words |= {f"{a} {b}" for a, b in pairwise(tokens)}
         opinion = model.opinion(tokens, matches)
         assert opinion.evidence
         for e in opinion.evidence:
