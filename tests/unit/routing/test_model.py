@@ -4,8 +4,8 @@ probabilities and names the words that pushed it; stored and loaded, it decides 
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
