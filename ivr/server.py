@@ -108,7 +108,8 @@ class FastAgiServer:
         uniqueid = "?"
         try:
             try:
-                env = await asyncio.wait_for(read_env(reader), ENV_TIMEOUT_S)
+                async with asyncio.timeout(ENV_TIMEOUT_S):  # keeps a cancellation, unlike wait_for on 3.11
+                    env = await read_env(reader)
             except (TimeoutError, AgiProtocolError, ConnectionError) as exc:
                 self.stats.rejected_sessions += 1
                 logger.warning("FastAGI connection from %s dropped: %s", _peer(writer), exc)

@@ -285,9 +285,8 @@ class AmiClient:
         self.lost.clear()
         loop = self.manager.loop = asyncio.get_running_loop()
         config = self.manager.config
-        await asyncio.wait_for(
-            loop.create_connection(lambda: SplitSafeProtocol(self.manager), config["host"], config["port"]), timeout
-        )
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can drop a cancellation
+            await loop.create_connection(lambda: SplitSafeProtocol(self.manager), config["host"], config["port"])
         login = self.manager.send_action(
             {"Action": "Login", "Username": config["username"], "Secret": config["secret"], "Events": "on"}
         )
@@ -342,7 +341,8 @@ class AmiClient:
             action.setdefault("Async", "true")
         future = self.manager.send_action(action, as_list=lowered in LIST_ACTIONS)
         try:
-            response = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                response = await future
         except TimeoutError:
             raise AmiTimeout(name, f"no answer within {timeout:g} s") from None
         first = response[0] if isinstance(response, list) else response
@@ -360,7 +360,8 @@ class AmiClient:
         lines = [f"Action: {name}", f"ActionID: {action_id}", *(f"{k}: {v}" for k, v in fields.items())]
         protocol.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         try:
-            result = await asyncio.wait_for(asyncio.shield(collector.future), timeout)
+            async with asyncio.timeout(timeout):
+                result = await asyncio.shield(collector.future)
         except TimeoutError:
             self._ordered.pop(action_id, None)
             raise AmiTimeout(name, f"no answer within {timeout:g} s") from None

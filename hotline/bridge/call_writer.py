@@ -154,8 +154,11 @@ class CallWriter:
         """Flush forever: every interval, or sooner when a batch is full; back off while failing."""
         backoff = 0.5
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that comes
+            # with the wake-up, and the bridge being stopped would wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_interval_s)
+                async with asyncio.timeout(self.flush_interval_s):
+                    await self._wake.wait()
             self._wake.clear()
             while self.pending:
                 if await self.flush_once():

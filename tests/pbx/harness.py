@@ -10,8 +10,10 @@ import json
 import re
 import shutil
 import socket
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -175,7 +177,7 @@ class HotlinePbx:
             self._loop.call_soon_threadsafe(self._task.cancel)
         if self._thread is not None:
             self._thread.join(30)
-            assert not self._thread.is_alive(), "the hotline bridge did not stop within 30 s"
+            assert not self._thread.is_alive(), "the hotline bridge did not stop within 30 s:\n" + _stacks()
         self._thread = self._loop = self._task = None
 
     def restart(self, **options: Any) -> HotlinePbx:
@@ -281,3 +283,16 @@ class HotlinePbx:
                 }
                 for row in db.scalars(select(Call))
             ]
+
+
+def _stacks() -> str:
+    """Where every thread of this process is, but the test's own: what a bridge that does not stop
+    waits for (its loop, or the worker threads that asyncio.run waits for when it closes)."""
+    frames = sys._current_frames()
+    out = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident or -1)
+        if frame is None or thread is threading.current_thread():
+            continue
+        out.append(f"--- thread {thread.name}\n" + "".join(traceback.format_stack(frame)))
+    return "\n".join(out)
