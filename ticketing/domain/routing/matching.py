@@ -7,7 +7,7 @@ word they stand for and filler words are skipped, so spoken and written text loo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 
@@ -59,9 +59,9 @@ class WordMatcher:
         return found
 
 
-def groups_in_order(groups: Sequence[frozenset[str]], matches: Sequence[Match], window: int) -> bool:
+def groups_in_order(groups: Sequence[Collection[str]], matches: Sequence[Match], window: int) -> bool:
     """A word of each group, in the groups' order, the first and the last at most `window` tokens
-    apart (phrase_found with a choice of words at each place)."""
+    apart (a phrase with a choice of words at each place)."""
     for first_at, first in enumerate(matches):
         if first.word not in groups[0]:
             continue
@@ -79,16 +79,4 @@ def groups_in_order(groups: Sequence[frozenset[str]], matches: Sequence[Match], 
 
 def phrase_found(parts: Sequence[str], matches: Sequence[Match], window: int) -> bool:
     """All words of the phrase, in order, the first and last at most `window` tokens apart."""
-    for first_at, first in enumerate(matches):
-        if first.word != parts[0]:
-            continue
-        position, last = first_at, first
-        for part in parts[1:]:
-            nxt = next((k for k in range(position + 1, len(matches)) if matches[k].word == part), None)
-            if nxt is None:
-                break
-            position, last = nxt, matches[nxt]
-        else:
-            if last.start - first.start <= window:
-                return True
-    return False
+    return groups_in_order([(part,) for part in parts], matches, window)
