@@ -27,7 +27,7 @@ class TopicOpinion(NamedTuple):
     ranked: tuple[tuple[str, float], ...]  # categories with calibrated probabilities, best first
     confidence: float  # the calibrated chance that the best one is right
     evidence: tuple[Evidence, ...]  # the words that pushed the best one, strongest first
-    threshold: float  # below this probability the matter goes to triage
+    threshold: float  # below this confidence the matter goes to triage
     version: str
 
 
